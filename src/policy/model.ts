@@ -1,0 +1,219 @@
+// The account model: what both importers (NetBird export, meshfilter's own file)
+// produce and what validation, compilation, the linter and the explainer read.
+// Plain objects, strings and ids; every reference is by id. Field names follow the
+// NetBird management API (../shared/reference/netbird-management-api-schemas.yml)
+// where it has them. This is the cold path: clarity over speed.
+
+export type Protocol = "all" | "tcp" | "udp" | "icmp";
+export type Action = "accept" | "drop";
+
+export interface PortRange {
+  start: number;
+  end: number;
+}
+
+/** Metadata a posture check reads. Every field is optional: a check on a missing field fails. */
+export interface PeerMeta {
+  /** NetBird agent version, e.g. "0.28.4". */
+  version?: string;
+  /** OS name as NetBird reports it: "linux", "darwin", "windows", "android", "ios". */
+  os?: string;
+  /** OS version ("14.2.1", "10.0.19045"), used by os_version_check for non-Linux OSes. */
+  osVersion?: string;
+  /** Linux kernel version ("6.1.0-18-amd64"), used by os_version_check for Linux. */
+  kernelVersion?: string;
+  countryCode?: string;
+  cityName?: string;
+  /** CIDRs of the peer's local interfaces, e.g. ["192.168.1.23/24"]. */
+  networkAddresses?: string[];
+  /** The public address the peer connects from. */
+  connectionIp?: string;
+  /** Executable paths of running processes. */
+  processes?: string[];
+}
+
+export interface Peer {
+  id: string;
+  name: string;
+  /** Overlay IPv4 address, e.g. "100.64.0.5". */
+  ip: string;
+  /** Overlay IPv6 address, optional. */
+  ipv6?: string;
+  /** Directly assigned group ids (does not include inherited ones nor All). */
+  groups: string[];
+  /** The user who enrolled the peer (a "user device"); absent for setup-key peers. */
+  userId?: string;
+  /** The setup key the peer registered with (an "infrastructure" peer when userId is absent). */
+  setupKeyId?: string;
+  meta: PeerMeta;
+}
+
+export interface User {
+  id: string;
+  name?: string;
+  autoGroups: string[];
+}
+
+export interface SetupKey {
+  id: string;
+  name?: string;
+  autoGroups: string[];
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  /** Member peer ids as listed by the group (effective membership is computed, see compile). */
+  peers: string[];
+  /** Member network resource ids. */
+  resources: string[];
+  /** True for the special group that contains every peer. */
+  isAll: boolean;
+}
+
+export interface NetworkResource {
+  id: string;
+  name: string;
+  /** The network this resource belongs to. */
+  networkId: string;
+  type: "host" | "subnet" | "domain";
+  /** For host/subnet: a CIDR ("10.0.1.0/24", "10.0.1.5/32"); for domain: the domain name. */
+  address: string;
+  /** Groups the resource belongs to. */
+  groups: string[];
+  enabled: boolean;
+}
+
+/** A peer (or the peers of groups) routing traffic to a network's resources. */
+export interface NetworkRouter {
+  id: string;
+  networkId: string;
+  /** A single routing peer id, or empty when peerGroups is used. */
+  peer?: string;
+  peerGroups: string[];
+  masquerade: boolean;
+  enabled: boolean;
+}
+
+export interface Network {
+  id: string;
+  name: string;
+}
+
+/** A legacy NetBird network route: a prefix reached through a peer or peer groups. */
+export interface Route {
+  id: string;
+  networkId: string;
+  /** CIDR, or empty for domain routes. */
+  network: string;
+  domains: string[];
+  peer?: string;
+  peerGroups: string[];
+  /** Groups whose peers get the route. */
+  groups: string[];
+  /** Groups allowed to use the route (access control groups); empty means not enforced. */
+  accessControlGroups: string[];
+  enabled: boolean;
+}
+
+export interface RuleEnd {
+  /** Group ids. Empty when `resource` is set. */
+  groups: string[];
+  /** A network resource id, instead of groups. */
+  resource?: string;
+}
+
+export interface PolicyRule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  action: Action;
+  bidirectional: boolean;
+  protocol: Protocol;
+  ports: number[];
+  portRanges: PortRange[];
+  sources: RuleEnd;
+  destinations: RuleEnd;
+}
+
+export interface Policy {
+  id: string;
+  name: string;
+  description?: string;
+  enabled: boolean;
+  /** Posture check ids that every source peer must pass (P8). */
+  sourcePostureChecks: string[];
+  rules: PolicyRule[];
+}
+
+export interface VersionCheck {
+  minVersion: string;
+}
+
+export interface OsVersionCheck {
+  /** Per OS: a minimum OS version (android, darwin, ios, windows) or kernel version (linux). */
+  android?: { minVersion: string };
+  darwin?: { minVersion: string };
+  ios?: { minVersion: string };
+  windows?: { minKernelVersion: string };
+  linux?: { minKernelVersion: string };
+}
+
+export interface GeoLocationCheck {
+  locations: { countryCode: string; cityName?: string }[];
+  action: "allow" | "deny";
+}
+
+export interface PeerNetworkRangeCheck {
+  ranges: string[];
+  action: "allow" | "deny";
+}
+
+export interface ProcessCheck {
+  processes: { linuxPath?: string; macPath?: string; windowsPath?: string }[];
+}
+
+export interface PostureCheck {
+  id: string;
+  name: string;
+  nbVersionCheck?: VersionCheck;
+  osVersionCheck?: OsVersionCheck;
+  geoLocationCheck?: GeoLocationCheck;
+  peerNetworkRangeCheck?: PeerNetworkRangeCheck;
+  processCheck?: ProcessCheck;
+}
+
+export interface Account {
+  peers: Peer[];
+  users: User[];
+  setupKeys: SetupKey[];
+  groups: Group[];
+  policies: Policy[];
+  postureChecks: PostureCheck[];
+  networks: Network[];
+  resources: NetworkResource[];
+  routers: NetworkRouter[];
+  routes: Route[];
+}
+
+/** One problem found in an input, with where it is. */
+export interface PolicyProblem {
+  /** JSON path into the input document, e.g. "$.policies[2].rules[0].ports[1]". */
+  path: string;
+  /** A plain sentence saying what is wrong. */
+  message: string;
+}
+
+/** Thrown (or returned) when an input cannot be used; it carries every problem found. */
+export class PolicyError extends Error {
+  constructor(
+    readonly problems: PolicyProblem[],
+    readonly source?: string,
+  ) {
+    super(
+      `${source ? source + ": " : ""}${problems.length} problem${problems.length === 1 ? "" : "s"} in policy:\n` +
+        problems.map((p) => `  ${p.path}: ${p.message}`).join("\n"),
+    );
+    this.name = "PolicyError";
+  }
+}
