@@ -32,7 +32,7 @@ export const MALFORMED_FRAGMENT_OVERLAP = 7; // RFC 1858: non-first fragment at 
 export const MALFORMED_BAD_UDP_LENGTH = 8; // UDP length field < 8 or beyond the datagram
 export const MALFORMED_BAD_EXTENSION_HEADER = 9; // IPv6 extension header chain runs off the packet or is too long
 export const MALFORMED_BAD_OPTIONS = 10; // IPv4 or TCP options are malformed (length 0/1 or past the header)
-export const MALFORMED_BAD_CHECKSUM = 11; // IPv4 header checksum wrong (only when verification is asked for)
+export const MALFORMED_BAD_CHECKSUM = 11; // IPv4 header or TCP/UDP/ICMP checksum wrong (only when verification is asked for)
 
 export const MALFORMED_REASONS: readonly string[] = [
   "none",
@@ -92,7 +92,7 @@ export class PacketRecord {
   dst3 = 0;
 
   // ---- L4 (valid when hasL4 is true: not a non-first fragment, header present) ----
-  /** True when the L4 header was decoded (false for non-first fragments and unknown protocols). */
+  /** True when the L4 header was decoded (false for non-first fragments, unknown protocols, and a malformed L4 header). */
   hasL4 = false;
   /** Offset of the L4 header from the packet start. */
   l4Offset = 0;

@@ -1,0 +1,45 @@
+// Shared helpers for the packet tests: build, decode into a fresh record, patch bytes.
+
+import { buildPacket } from "../../src/packet/builder.ts";
+import type { PacketSpec } from "../../src/packet/builder.ts";
+import { decodePacket } from "../../src/packet/decode.ts";
+import { MALFORMED_REASONS, PacketRecord } from "../../src/packet/record.ts";
+
+export function decode(packet: Uint8Array, verify = false, rec = new PacketRecord()): PacketRecord {
+  decodePacket(packet, 0, packet.length, rec, verify);
+  return rec;
+}
+
+export function buildAndDecode(spec: PacketSpec, verify = true): PacketRecord {
+  return decode(buildPacket(spec), verify);
+}
+
+/** The malformed reason's name, so failures read "bad-options" rather than 10. */
+export function reason(rec: PacketRecord): string {
+  return MALFORMED_REASONS[rec.malformed];
+}
+
+export function setU16(packet: Uint8Array, at: number, value: number): Uint8Array {
+  packet[at] = value >>> 8;
+  packet[at + 1] = value & 0xff;
+  return packet;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Every field of the record as a plain object; SACK edges only as far as tcpSackCount says they are valid. */
+export function snapshot(rec: PacketRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rec)) {
+    out[key] = value instanceof Uint32Array ? [...value.subarray(0, 2 * rec.tcpSackCount)] : value;
+  }
+  return out;
+}
