@@ -121,6 +121,8 @@ export interface RuleEnd {
   groups: string[];
   /** A network resource id, instead of groups. */
   resource?: string;
+  /** A single peer id, instead of groups (NetBird's `sourceResource`/`destinationResource` of type "peer"). */
+  peer?: string;
 }
 
 export interface PolicyRule {
