@@ -6,7 +6,9 @@ import type { Action, PortRange, Protocol } from "./model.ts";
 
 export interface CompiledRule {
   /** Stable id for counters, verdict streams and logs: "<policyId>/<ruleId>" plus a suffix
-   *  (":rev" for the reverse half of a bidirectional rule, ":route:<resourceId>" for route rules). */
+   *  (":rev" for the reverse half of a bidirectional rule, ":route:<resourceId|routeId>" for route
+   *  rules, ":to:<resourceId|routeId>" for outbound rules towards a routed resource; a legacy route
+   *  without access-control groups yields "route:<routeId>/default-permit"). */
   id: string;
   policyId: string;
   policyName: string;

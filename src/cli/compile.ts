@@ -1,0 +1,94 @@
+// `meshfilter compile --policy FILE --peer P`: print the rule tables one peer enforces, in
+// the spirit of `nft list ruleset` / `pfctl -s rules`: a section per table, one rule per
+// line (action, protocol, from, to, ports) followed by where it came from.
+
+import { compilePeer } from "../policy/compile.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
+import { loadPolicyFile } from "../policy/load.ts";
+import { EXIT_USAGE, fail, HELP_OPTION, parseCommandLine, policyLoadFailure } from "./common.ts";
+
+const HELP = `usage: meshfilter compile --policy FILE --peer PEER [--json] [--honour-bidirectional]
+
+Print the rule tables PEER enforces: inbound (connections other peers may open to
+it), outbound (connections it may open; enforced only in egress mode) and routes
+(traffic it routes to network resources). A connection no rule accepts is dropped
+(P1); a matching drop rule beats any accept rule (P9).
+
+options:
+  --policy FILE            account policy (JSON or YAML, meshfilter or NetBird export)
+  --peer PEER              id, name or overlay IP of the peer
+  --json                   print the CompiledPeerPolicy as JSON
+  --honour-bidirectional   honour the bidirectional flag for every protocol (newer NetBird)
+  -h, --help               this text
+
+exit codes: 0 printed; 2 bad usage, bad policy or unknown peer`;
+
+function portsText(rule: CompiledRule): string {
+  if (rule.protocol === "icmp" || rule.protocol === "all") return "";
+  const parts = [...rule.ports.map(String), ...rule.portRanges.map((r) => `${r.start}-${r.end}`)];
+  return parts.length === 0 ? " port any" : ` port ${parts.join(",")}`;
+}
+
+function listText(prefixes: string[]): string {
+  return prefixes.length === 1 ? prefixes[0] : `{ ${prefixes.join(", ")} }`;
+}
+
+function originText(rule: CompiledRule): string {
+  const route = rule as Partial<CompiledRouteRule>;
+  const what = rule.reverse ? "reverse of rule" : "rule";
+  const resource = route.resourceId ? `, resource "${route.resourceName}" (${route.resourceId})` : "";
+  return `# ${rule.id}: policy "${rule.policyName}" (${rule.policyId}), ${what} "${rule.ruleName}" (${rule.ruleId})${resource}`;
+}
+
+/** One line per rule: `accept tcp from X to Y port 5432  # origin`. */
+export function formatRule(rule: CompiledRule): string {
+  const route = rule as Partial<CompiledRouteRule>;
+  const to = route.domain ? `domain ${route.domain}` : listText(rule.destinations);
+  return `${rule.action.padEnd(6)} ${rule.protocol.padEnd(4)} from ${listText(rule.sources)} to ${to}${portsText(rule)}  ${originText(rule)}`;
+}
+
+function section(title: string, rules: CompiledRule[]): string[] {
+  const lines = [`${title}: ${rules.length === 0 ? "no rules" : rules.length === 1 ? "1 rule" : `${rules.length} rules`}`];
+  for (const rule of rules) lines.push(`  ${formatRule(rule)}`);
+  return lines;
+}
+
+/** The human listing of a peer's tables. */
+export function formatCompiledPolicy(compiled: CompiledPeerPolicy): string {
+  const { peer } = compiled;
+  return [
+    `peer ${peer.name} (id ${peer.id}) ${peer.addresses.join(" ")}`,
+    "",
+    ...section("inbound (other peers -> this peer; no match = drop, P1; drop beats accept, P9)", compiled.inbound),
+    "",
+    ...section("outbound (this peer -> other peers; enforced only in egress mode, P13)", compiled.outbound),
+    "",
+    ...section("routes (routed to network resources, one-way, P6)", compiled.routes),
+  ].join("\n");
+}
+
+const COMMAND = "compile";
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(COMMAND, HELP, {
+    args: argv,
+    options: {
+      policy: { type: "string" },
+      peer: { type: "string" },
+      json: { type: "boolean", default: false },
+      "honour-bidirectional": { type: "boolean", default: false },
+      help: HELP_OPTION,
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
+  if (!values.policy || !values.peer) return fail(COMMAND, `--policy and --peer are required\n\n${HELP}`, EXIT_USAGE);
+  try {
+    const account = loadPolicyFile(values.policy);
+    const compiled = compilePeer(account, values.peer, { honourBidirectionalFlag: values["honour-bidirectional"] });
+    console.log(values.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
+    return 0;
+  } catch (err) {
+    return policyLoadFailure(COMMAND, err);
+  }
+}

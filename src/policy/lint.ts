@@ -1,0 +1,170 @@
+// The linter: the seed's best practices (seed/groups-and-policies.txt, POLICY.md "What the
+// linter says") as checks over an account. Each finding has a stable id, a severity, the
+// ids of the objects involved and one sentence saying why it matters. Only enabled
+// policies and rules are judged (disabled ones change nothing, P10), except for references
+// to unknown objects, which are mistakes wherever they are.
+//
+// Severities: "error" for what the seed says to remove (the Default policy, a mesh over
+// mixed devices, dangling references), "warning" for what it says to avoid, "info" for
+// advice and noise: a bidirectional flag that changes nothing, pings allowed back by P5,
+// and sensitive destinations without posture checks (advice only: the seed's own
+// recommended examples, e.g. "Engineering Database Access", carry no posture check).
+
+import type { CompileOptions } from "./compiled.ts";
+import { AccountIndex } from "./effective-groups.ts";
+import { Roles, type EndMembers } from "./lint-roles.ts";
+import { findShadowedRules } from "./lint-shadowing.ts";
+import type { Account, Policy, PolicyRule } from "./model.ts";
+
+export type Severity = "error" | "warning" | "info";
+
+export interface Finding {
+  id: string;
+  severity: Severity;
+  message: string;
+  objects: string[];
+}
+
+/** Every finding the linter can report, for documentation and `meshfilter lint --help`. */
+export const LINT_CHECKS: readonly { id: string; severity: Severity; meaning: string }[] = [
+  { id: "default-policy", severity: "error", meaning: "an enabled accept rule from All to All on every protocol (NetBird's Default policy)" },
+  { id: "mixed-group", severity: "warning", meaning: "a group holds both user devices and infrastructure (servers, resources)" },
+  { id: "mixed-mesh", severity: "error", meaning: "a rule uses one mixed group as both source and destination" },
+  { id: "infra-to-user", severity: "warning", meaning: "infrastructure may open connections to user devices" },
+  { id: "protocol-all-where-ports-would-do", severity: "warning", meaning: "protocol all towards infrastructure or resources, where a few tcp/udp ports would do" },
+  { id: "ineffective-bidirectional", severity: "warning", meaning: "the bidirectional flag does not do what it says: off on an always-bidirectional all/tcp/udp rule (P5, warning; icmp: info), on for a resource or an always-bidirectional rule (info)" },
+  { id: "unknown-group", severity: "error", meaning: "a rule, router or route names a group that does not exist" },
+  { id: "unknown-reference", severity: "error", meaning: "a rule names a peer, resource or posture check that does not exist" },
+  { id: "empty-group", severity: "warning", meaning: "an enabled rule names a group with no peers and no resources, so it never applies" },
+  { id: "sensitive-without-posture", severity: "info", meaning: "user devices reach a sensitive destination (name or database/admin port) without posture checks" },
+  { id: "shadowed-rule", severity: "warning", meaning: "a rule never decides anything because another rule covers all of it" },
+];
+
+/** Names that mark a destination as sensitive: production, databases, administration, secrets, money, backups. */
+const SENSITIVE_NAME = /(^|[^a-z])(prod|production|db|dbs|database|databases|postgres|mysql|admin|admins|mgmt|management|vault|secrets?|finance|payroll|backups?)([^a-z]|$)/i;
+/** Ports of databases and remote administration: reaching them is sensitive whatever the group is called. */
+const SENSITIVE_PORTS = new Set([22, 23, 445, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5984, 6379, 6443, 9200, 27017]);
+
+const ref = (policy: Policy, rule: PolicyRule) => `${policy.id}/${rule.id}`;
+const describe = (policy: Policy, rule: PolicyRule) => `rule "${rule.name}" of policy "${policy.name}"`;
+
+export function lintAccount(account: Account, options: CompileOptions = {}): Finding[] {
+  const index = new AccountIndex(account);
+  const roles = new Roles(index);
+  const findings: Finding[] = [];
+  const add = (id: string, message: string, objects: string[], severity?: Severity) =>
+    findings.push({ id, severity: severity ?? LINT_CHECKS.find((c) => c.id === id)!.severity, message: message[0].toUpperCase() + message.slice(1), objects });
+  const groupName = (id: string) => index.groupsById.get(id)?.name ?? id;
+  const isAll = (id: string) => index.groupsById.get(id)?.isAll === true;
+  const isMixed = (m: EndMembers) => m.users.length > 0 && (m.infrastructure.length > 0 || m.resources.length > 0);
+
+  for (const group of account.groups) {
+    if (group.isAll) continue;
+    const m = roles.members([group.id]);
+    if (!isMixed(m)) continue;
+    const server = m.infrastructure[0]?.name ?? m.resources[0].name;
+    add("mixed-group", `Group "${group.name}" holds user devices (e.g. ${m.users[0].name}) and infrastructure (e.g. ${server}); keep users and servers in separate groups so policies say who reaches what.`, [group.id]);
+  }
+
+  const postureIds = new Set(account.postureChecks.map((c) => c.id));
+  for (const policy of account.policies) {
+    for (const c of policy.sourcePostureChecks) {
+      if (!postureIds.has(c)) add("unknown-reference", `Policy "${policy.name}" requires posture check "${c}", which does not exist, so no source peer can pass it.`, [policy.id, c]);
+    }
+    for (const rule of policy.rules) {
+      for (const end of [rule.sources, rule.destinations]) {
+        for (const g of end.groups) {
+          if (!index.groupsById.has(g)) add("unknown-group", `${describe(policy, rule)} names group "${g}", which does not exist.`, [ref(policy, rule), g]);
+        }
+        if (end.peer && !index.peersById.has(end.peer)) add("unknown-reference", `${describe(policy, rule)} names peer "${end.peer}", which does not exist.`, [ref(policy, rule), end.peer]);
+        if (end.resource && !index.resourcesById.has(end.resource)) add("unknown-reference", `${describe(policy, rule)} names resource "${end.resource}", which does not exist.`, [ref(policy, rule), end.resource]);
+      }
+      if (policy.enabled && rule.enabled) lintRule(policy, rule);
+    }
+  }
+  for (const r of account.routers) {
+    for (const g of r.peerGroups) if (!index.groupsById.has(g)) add("unknown-group", `Router "${r.id}" of network "${r.networkId}" names group "${g}", which does not exist.`, [r.id, g]);
+  }
+  for (const r of account.routes) {
+    for (const g of [...r.peerGroups, ...r.groups, ...r.accessControlGroups]) {
+      if (!index.groupsById.has(g)) add("unknown-group", `Route "${r.id}" names group "${g}", which does not exist.`, [r.id, g]);
+    }
+  }
+  for (const [shadowed, by] of findShadowedRules(index, options)) {
+    const why = by.rule.action === "drop" ? "its drop rule wins over everything it would match (P9)" : "it already accepts everything this rule accepts";
+    add("shadowed-rule", `${describe(shadowed.policy, shadowed.rule)} never decides anything: ${describe(by.policy, by.rule)} covers all of it and ${why}.`, [shadowed.key, by.key]);
+  }
+  return findings;
+
+  function lintRule(policy: Policy, rule: PolicyRule): void {
+    const id = ref(policy, rule);
+    const sources = roles.members(rule.sources.groups, rule.sources);
+    const destinations = roles.members(rule.destinations.groups, rule.destinations);
+    const allToAll = rule.sources.groups.some(isAll) && rule.destinations.groups.some(isAll);
+    const meshGroups = rule.sources.groups.filter((g) => rule.destinations.groups.includes(g));
+    const anyAll = [...rule.sources.groups, ...rule.destinations.groups].some(isAll);
+    const accept = rule.action === "accept";
+
+    for (const g of [...rule.sources.groups, ...rule.destinations.groups]) {
+      const group = index.groupsById.get(g);
+      if (group && index.peersOf(g).length === 0 && index.resourcesOf(g).length === 0) {
+        add("empty-group", `${describe(policy, rule)} names group "${group.name}", which has no peers and no resources, so the rule never applies.`, [g, id]);
+      }
+    }
+
+    if (allToAll && accept && rule.protocol === "all") {
+      add("default-policy", `Policy "${policy.name}" lets every peer reach every other peer on every protocol (All to All), which undermines zero trust; replace it with specific policies and remove it.`, [policy.id, id]);
+      return; // the rest (mesh, protocol all, direction) restates the same problem
+    }
+
+    for (const g of meshGroups) {
+      if (accept && isMixed(roles.members([g]))) {
+        add("mixed-mesh", `${describe(policy, rule)} makes group "${groupName(g)}" a mesh over user devices and infrastructure, so laptops and servers can all open connections to each other.`, [id, g]);
+      }
+    }
+
+    const destinationIsInfrastructure = destinations.infrastructure.length > 0 || destinations.resources.length > 0;
+    if (accept && rule.protocol === "all" && meshGroups.length === 0 && destinationIsInfrastructure) {
+      add("protocol-all-where-ports-would-do", `${describe(policy, rule)} allows every protocol and port to infrastructure; name the tcp/udp ports the service needs instead.`, [id]);
+    }
+
+      const peerDestinations = destinations.users.length + destinations.infrastructure.length > 0;
+    if (accept && !anyAll && meshGroups.length === 0) {
+      const forwardInfraToUser = sources.users.length === 0 && sources.infrastructure.length > 0 && destinations.users.length > 0;
+      // Only the explicit flag counts here; a reverse that P5 adds silently is ineffective-bidirectional's finding.
+      const reverseInfraToUser = rule.bidirectional && destinations.users.length === 0 && destinations.infrastructure.length > 0 && sources.users.length > 0;
+      if (forwardInfraToUser || reverseInfraToUser) {
+        const how = forwardInfraToUser ? "lets infrastructure open connections to user devices" : "works both ways, so infrastructure may open connections to user devices";
+        add("infra-to-user", `${describe(policy, rule)} ${how}; a compromised server could reach laptops (users should be the source, servers the destination).`, [id]);
+      }
+    }
+
+    const alwaysBoth = !options.honourBidirectionalFlag && (rule.protocol === "all" || rule.protocol === "icmp" || (rule.ports.length === 0 && rule.portRanges.length === 0));
+    if (rule.bidirectional && !peerDestinations && destinations.resources.length > 0) {
+      add("ineffective-bidirectional", `${describe(policy, rule)} is marked bidirectional, but a network resource can never open connections back (P6), so the flag has no effect.`, [id], "info");
+    } else if (rule.bidirectional && alwaysBoth) {
+      add("ineffective-bidirectional", `${describe(policy, rule)} is marked bidirectional, but ${rule.protocol === "all" || rule.protocol === "icmp" ? `protocol ${rule.protocol}` : `${rule.protocol} without ports`} is always bidirectional (P5), so the flag has no effect.`, [id], "info");
+    } else if (!rule.bidirectional && alwaysBoth && peerDestinations && meshGroups.length === 0 && !anyAll) {
+      // Pings back are harmless enough to mention only; any port back is real access.
+      const severity = rule.protocol === "icmp" ? "info" : "warning";
+      add("ineffective-bidirectional", `${describe(policy, rule)} is not marked bidirectional, but ${rule.protocol === "all" || rule.protocol === "icmp" ? `protocol ${rule.protocol}` : `${rule.protocol} without ports`} is always bidirectional (P5): its destinations may open connections to its sources too${rule.protocol === "icmp" ? "" : "; name ports to make it one-way"}.`, [id], severity);
+    }
+
+    if (accept && policy.sourcePostureChecks.length === 0 && sources.users.length > 0) {
+      const sensitive = sensitiveDestination(rule, destinations);
+      if (sensitive) {
+        add("sensitive-without-posture", `${describe(policy, rule)} lets user devices reach ${sensitive} without posture checks; require e.g. a minimum NetBird version or OS version on its sources.`, [id]);
+      }
+    }
+  }
+
+  /** Why the rule's destination is sensitive, or null: a sensitive name, or database/admin ports on infrastructure. */
+  function sensitiveDestination(rule: PolicyRule, destinations: EndMembers): string | null {
+    const named = [...rule.destinations.groups.map(groupName), ...destinations.resources.map((r) => r.name), ...(rule.destinations.peer ? [index.peersById.get(rule.destinations.peer)?.name ?? ""] : [])];
+    const byName = named.find((n) => SENSITIVE_NAME.test(n));
+    if (byName) return `"${byName}"`;
+    const port = rule.ports.find((p) => SENSITIVE_PORTS.has(p)) ?? [...SENSITIVE_PORTS].find((p) => rule.portRanges.some((r) => r.start <= p && p <= r.end));
+    if (port !== undefined && rule.protocol !== "icmp" && (destinations.infrastructure.length > 0 || destinations.resources.length > 0)) return `port ${port} (database or remote administration) on infrastructure`;
+    return null;
+  }
+}

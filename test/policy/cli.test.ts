@@ -1,0 +1,126 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { run as runCompile } from "../../src/cli/compile.ts";
+import { run as runExplain } from "../../src/cli/explain.ts";
+import { run as runLint } from "../../src/cli/lint.ts";
+import { compilePeer } from "../../src/policy/compile.ts";
+import { loadPolicyFile } from "../../src/policy/load.ts";
+import { ROOT, runCommand } from "../support/cli.ts";
+
+const example = (name: string) => path.join(ROOT, "examples", name);
+
+afterEach(() => vi.restoreAllMocks());
+
+const tmp = mkdtempSync(path.join(tmpdir(), `meshfilter-cli-${process.pid}-`));
+function writePolicy(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("meshfilter compile", () => {
+  it("prints the inbound, outbound and routes sections with one rule per line and its origin", async () => {
+    const { code, stdout } = await runCommand(runCompile, ["--policy", example("restrictive.yaml"), "--peer", "db-1"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^peer db-1 \(id db-1\) 100\.64\.0\.20/);
+    expect(stdout).toMatch(/inbound .*: \d+ rules?/);
+    expect(stdout).toMatch(/outbound .*:/);
+    expect(stdout).toMatch(/routes .*:/);
+    expect(stdout).toMatch(/accept tcp  from 100\.64\.0\.10\/32 to 100\.64\.0\.20\/32 port 5432  # \S+: policy "[^"]+" \(\S+\), rule/);
+  });
+
+  it("--json prints the CompiledPeerPolicy", async () => {
+    const { code, stdout } = await runCommand(runCompile, ["--policy", example("account.yaml"), "--peer", "100.64.0.20", "--json"]);
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout);
+    expect(Object.keys(parsed)).toEqual(["peer", "inbound", "outbound", "routes"]);
+    expect(parsed).toEqual(JSON.parse(JSON.stringify(compilePeer(loadPolicyFile(example("account.yaml")), "db-1"))));
+  });
+
+  it("exit code 2 for an unknown peer, a missing file or missing options", async () => {
+    expect((await runCommand(runCompile, ["--policy", example("account.yaml"), "--peer", "nobody"])).code).toBe(2);
+    expect((await runCommand(runCompile, ["--policy", path.join(tmp, "missing.yaml"), "--peer", "db-1"])).code).toBe(2);
+    expect((await runCommand(runCompile, ["--peer", "db-1"])).code).toBe(2);
+  });
+
+  it("the NetBird export and the same account in meshfilter's format compile to identical tables", () => {
+    for (const [yaml, json] of ["account", "restrictive", "default", "mixed-group", "seed-patterns"].map((n) => [`${n}.yaml`, `${n}.netbird.json`])) {
+      if (!existsSync(example(json))) continue;
+      const a = loadPolicyFile(example(yaml));
+      const b = loadPolicyFile(example(json));
+      for (const peer of a.peers) {
+        for (const honourBidirectionalFlag of [false, true]) {
+          expect(compilePeer(b, peer.name, { honourBidirectionalFlag }), `${yaml} vs ${json}, peer ${peer.name}`).toEqual(compilePeer(a, peer.name, { honourBidirectionalFlag }));
+        }
+      }
+    }
+  });
+});
+
+describe("meshfilter lint", () => {
+  it("reports the Default policy in the Default example, as an error (exit 1)", async () => {
+    const { code, stdout } = await runCommand(runLint, [example("default.yaml"), "--json"]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).findings.map((f: { id: string }) => f.id)).toContain("default-policy");
+  });
+
+  it("reports the mixed-group anti-pattern", async () => {
+    const { stdout } = await runCommand(runLint, [example("mixed-group.yaml"), "--json"]);
+    const ids = JSON.parse(stdout).findings.map((f: { id: string }) => f.id);
+    expect(ids).toContain("mixed-group");
+    expect(ids).toContain("mixed-mesh");
+  });
+
+  it("reports no warnings or errors on the recommended examples (exit 0)", async () => {
+    for (const name of ["restrictive.yaml", "account.yaml", "seed-patterns.yaml"]) {
+      if (!existsSync(example(name))) continue;
+      const { code, stdout } = await runCommand(runLint, [example(name), "--json"]);
+      const serious = JSON.parse(stdout).findings.filter((f: { severity: string }) => f.severity !== "info");
+      expect(serious, name).toEqual([]);
+      expect(code).toBe(0);
+    }
+  });
+
+  it("--json prints {findings: [{id, severity, message, objects}]}; the human form prints a summary line", async () => {
+    const { stdout } = await runCommand(runLint, [example("default.yaml"), "--json"]);
+    for (const f of JSON.parse(stdout).findings) expect(Object.keys(f).sort()).toEqual(["id", "message", "objects", "severity"]);
+    const human = await runCommand(runLint, [example("default.yaml")]);
+    expect(human.stdout).toMatch(/default\.yaml: 1 finding: 1 error, 0 warning, 0 info\nerror +default-policy +Policy "Default"/);
+  });
+
+  it("exit code 2 for a policy that fails validation, with the problems printed", async () => {
+    const file = writePolicy("bad.yaml", "format: meshfilter/v1\npeers:\n  - name: a\n    ip: 999.1.1.1\n");
+    const { code, stderr } = await runCommand(runLint, [file]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/\$\.peers\[0\]\.ip/);
+  });
+});
+
+describe("meshfilter explain", () => {
+  it("prints the verdict, the deciding rule and the reason", async () => {
+    const { code, stdout } = await runCommand(runExplain, ["--policy", example("account.yaml"), "--peer", "db-1", "tcp 100.64.0.10:51000 > 100.64.0.20:5432 S"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ACCEPT \(inbound, rules\) rule eng-to-db\//);
+  });
+
+  it("--json has verdict, stage, rule, policy and reason; a drop also exits 0", async () => {
+    const { code, stdout } = await runCommand(runExplain, ["--policy", example("account.yaml"), "--peer", "web-1", "--json", "tcp 100.64.0.11:50000 > 100.64.0.30:443"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ verdict: "drop", stage: "posture", rule: expect.stringMatching(/^contractor-web\//), policy: "contractor-web", reason: expect.stringMatching(/min-version/) });
+  });
+
+  it("exit code 1 for a bad query, with the parse error", async () => {
+    const { code, stderr } = await runCommand(runExplain, ["--policy", example("account.yaml"), "--peer", "db-1", "tcp 100.64.0.10 > 100.64.0.20"]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/bad query: destination "100\.64\.0\.20" needs a port/);
+  });
+
+  it("works through the real command line (node --import tsx src/cli/main.ts)", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "explain", "--policy", "examples/account.yaml", "--peer", "db-1", "--json", "icmp 100.64.0.10 > 100.64.0.20"], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: "drop", stage: "default-deny" });
+  });
+});
