@@ -1,0 +1,256 @@
+// Fragments carry no ports (only the first one has the L4 header), so they cannot be
+// judged by the rules on their own. The engine judges a datagram's FIRST fragment
+// like any packet and records the verdict here; later fragments of the same datagram
+// get that verdict. We never reassemble.
+//
+// Policy (deliberate; see docs/filter.md):
+// - The first fragment must arrive first. A non-first fragment with no recorded first
+//   fragment gets FRAG_UNKNOWN and the engine drops it, as Tailscale's filter does
+//   with state-less non-first fragments. Senders fragmenting locally emit the first
+//   fragment first; reordering in flight costs the datagram (the sender's
+//   retransmission or PMTU discovery recovers).
+// - Overlapping fragments (RFC 5722 for IPv6; RFC 1858 attacks for IPv4) poison the
+//   datagram: that fragment and every later one get FRAG_OVERLAP. Per datagram we
+//   keep up to MAX_RANGES disjoint byte ranges, merging adjacent ones (in-order
+//   arrival always uses one). A fragment that would need a fifth disjoint range, or
+//   whose end disagrees with the datagram's known total length, is treated like an
+//   overlap: we can no longer prove it is not one.
+// - A datagram's entry lives `timeoutMs` from its first fragment (no refresh), and is
+//   freed as soon as its fragments cover it exactly.
+//
+// Key: (source, destination, identification, protocol) for IPv4 (RFC 791);
+// (source, destination, identification) for IPv6 (RFC 8200: the protocol after the
+// fragment header may differ between first and later fragments).
+//
+// Storage: a set-associative table over typed arrays: the key hash (seeded per
+// table, so a sender cannot aim fragments at one set) picks a set of WAYS slots; a new
+// datagram takes a free or expired slot of its set, else evicts the oldest entry of
+// the set. Capacity is a hard bound; nothing is allocated per packet.
+
+import type { PacketRecord } from "../packet/record.ts";
+import { hashWords } from "./word-hash.ts";
+
+/** No first fragment recorded for this datagram (or it expired): drop. */
+export const FRAG_UNKNOWN = -1;
+/** The fragment overlaps one already seen (or the datagram was poisoned): drop. */
+export const FRAG_OVERLAP = -2;
+
+/** Disjoint byte ranges remembered per datagram. */
+export const MAX_RANGES = 4;
+const WAYS = 8;
+const KEY_WORDS = 10;
+
+export class FragmentTable {
+  readonly capacity: number;
+  readonly timeoutMs: number;
+  private readonly ways: number;
+  private readonly sets: number;
+  private readonly seed: number;
+  private readonly probe = new Uint32Array(KEY_WORDS + 1);
+  /**
+   * The current time (ms). `rememberFirst` and `lookup` take `now` as an argument for
+   * convenience, but a time that is not a small integer (fractional capture times,
+   * epoch milliseconds) gets boxed, that is allocated, when passed to a call V8 does
+   * not inline. The allocation-free way: write `clock[0] = now` once per batch (or call
+   * setTime) and omit the argument.
+   */
+  readonly clock = new Float64Array(1);
+  private readonly keys: Uint32Array;
+  /** 0 = free; else the time the entry expires. */
+  private readonly expiresAt: Float64Array;
+  private readonly verdicts: Int8Array;
+  private readonly poisoned: Uint8Array;
+  private readonly rangeCount: Uint8Array;
+  private readonly ranges: Uint32Array;
+  /** Datagram length once its last fragment (MF = 0) is seen, else -1. */
+  private readonly totalLength: Int32Array;
+
+  /** `capacity` datagrams at most (the bound used is `capacity` rounded down to a multiple of 8 when above 8). */
+  constructor(capacity = 4096, timeoutMs = 30_000, seed = (Math.random() * 0x100000000) >>> 0) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`FragmentTable capacity must be a positive integer, got ${capacity}`);
+    if (!(timeoutMs > 0)) throw new RangeError(`FragmentTable timeoutMs must be positive, got ${timeoutMs}`);
+    this.ways = Math.min(WAYS, capacity);
+    this.sets = Math.floor(capacity / this.ways);
+    this.capacity = this.sets * this.ways;
+    this.timeoutMs = timeoutMs;
+    this.seed = seed;
+    const slots = this.capacity;
+    this.keys = new Uint32Array(slots * KEY_WORDS);
+    this.expiresAt = new Float64Array(slots);
+    this.verdicts = new Int8Array(slots);
+    this.poisoned = new Uint8Array(slots);
+    this.rangeCount = new Uint8Array(slots);
+    this.ranges = new Uint32Array(slots * MAX_RANGES * 2);
+    this.totalLength = new Int32Array(slots);
+  }
+
+  /**
+   * Record the verdict (0 drop / 1 accept) of a datagram's first fragment (offset 0,
+   * More Fragments set). Ignores anything else, including malformed packets such as
+   * tiny first fragments (the engine drops those). A repeated first fragment restarts
+   * the datagram's entry. `now` defaults to `clock[0]`.
+   */
+  rememberFirst(rec: PacketRecord, verdict: number, now?: number): void {
+    if (!rec.isFragment || rec.fragmentOffset !== 0 || rec.malformed !== 0) return;
+    if (now !== undefined) this.clock[0] = now;
+    this.loadKey(rec);
+    let slot = this.find();
+    if (slot < 0) slot = this.claimSlot();
+    for (let i = 0; i < KEY_WORDS; i++) this.keys[slot * KEY_WORDS + i] = this.probe[i];
+    this.expiresAt[slot] = this.clock[0] + this.timeoutMs;
+    this.verdicts[slot] = verdict;
+    this.poisoned[slot] = 0;
+    this.rangeCount[slot] = 1;
+    this.ranges[slot * MAX_RANGES * 2] = 0;
+    this.ranges[slot * MAX_RANGES * 2 + 1] = dataLength(rec);
+    this.totalLength[slot] = -1;
+  }
+
+  /**
+   * The verdict for a non-first fragment: the first fragment's verdict (0 or 1),
+   * FRAG_UNKNOWN when no first fragment is recorded, FRAG_OVERLAP when this fragment
+   * overlaps an earlier one of its datagram (or the datagram is already poisoned).
+   * `now` defaults to `clock[0]`.
+   */
+  lookup(rec: PacketRecord, now?: number): number {
+    if (now !== undefined) this.clock[0] = now;
+    this.loadKey(rec);
+    const slot = this.find();
+    if (slot < 0) return FRAG_UNKNOWN;
+    if (this.poisoned[slot] !== 0) return FRAG_OVERLAP;
+    const start = rec.fragmentOffset;
+    const end = start + dataLength(rec);
+    if (!this.fits(slot, start, end, rec.moreFragments) || !this.addRange(slot, start, end)) {
+      this.poisoned[slot] = 1;
+      return FRAG_OVERLAP;
+    }
+    if (!rec.moreFragments) this.totalLength[slot] = end;
+    const base = slot * MAX_RANGES * 2;
+    const total = this.totalLength[slot];
+    if (total >= 0 && this.rangeCount[slot] === 1 && this.ranges[base + 1] === total) {
+      this.expiresAt[slot] = 0; // complete: free the slot now
+    }
+    return this.verdicts[slot];
+  }
+
+  /** Set the clock (ms) used by calls that omit `now`. */
+  setTime(now: number): void {
+    this.clock[0] = now;
+  }
+
+  /** Free every entry expired at `now`; returns how many. (Lookups also ignore expired entries.) */
+  expire(now: number): number {
+    let freed = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      if (this.expiresAt[slot] !== 0 && this.expiresAt[slot] <= now) {
+        this.expiresAt[slot] = 0;
+        freed++;
+      }
+    }
+    return freed;
+  }
+
+  /** Entries alive at `now` (cold path: scans the table). */
+  size(now: number): number {
+    let live = 0;
+    for (let slot = 0; slot < this.capacity; slot++) if (this.expiresAt[slot] > now) live++;
+    return live;
+  }
+
+  private loadKey(rec: PacketRecord): void {
+    const probe = this.probe;
+    probe[0] = rec.src0;
+    probe[1] = rec.src1;
+    probe[2] = rec.src2;
+    probe[3] = rec.src3;
+    probe[4] = rec.dst0;
+    probe[5] = rec.dst1;
+    probe[6] = rec.dst2;
+    probe[7] = rec.dst3;
+    probe[8] = rec.ipId;
+    probe[9] = rec.ipVersion === 6 ? 0x600 : 0x400 | rec.protocol;
+    probe[10] = this.seed;
+  }
+
+  private setOf(): number {
+    return hashWords(this.probe, 0, KEY_WORDS + 1) % this.sets;
+  }
+
+  /** The live slot holding the key in `probe`, or -1. */
+  private find(): number {
+    const now = this.clock[0];
+    const first = this.setOf() * this.ways;
+    const probe = this.probe;
+    for (let slot = first; slot < first + this.ways; slot++) {
+      if (!(this.expiresAt[slot] > now)) continue;
+      const base = slot * KEY_WORDS;
+      let equal = true;
+      for (let i = 0; i < KEY_WORDS; i++) {
+        if (this.keys[base + i] !== probe[i]) {
+          equal = false;
+          break;
+        }
+      }
+      if (equal) return slot;
+    }
+    return -1;
+  }
+
+  /** A slot for a new datagram in its set: a free or expired one, else the oldest. */
+  private claimSlot(): number {
+    const now = this.clock[0];
+    const first = this.setOf() * this.ways;
+    let oldest = first;
+    for (let slot = first; slot < first + this.ways; slot++) {
+      if (!(this.expiresAt[slot] > now)) return slot;
+      if (this.expiresAt[slot] < this.expiresAt[oldest]) oldest = slot;
+    }
+    return oldest;
+  }
+
+  /** False when [start, end) contradicts the datagram's length or overlaps a range already seen. */
+  private fits(slot: number, start: number, end: number, moreFragments: boolean): boolean {
+    const total = this.totalLength[slot];
+    if (total >= 0 && (end > total || (!moreFragments && end !== total))) return false;
+    const base = slot * MAX_RANGES * 2;
+    const count = this.rangeCount[slot];
+    for (let r = 0; r < count; r++) {
+      const a = this.ranges[base + 2 * r];
+      const b = this.ranges[base + 2 * r + 1];
+      if (start < b && a < end) return false;
+      if (!moreFragments && b > end) return false; // data seen beyond the claimed end
+    }
+    return true;
+  }
+
+  /** Add [start, end) (known disjoint), merging with adjacent ranges; false when no room is left. */
+  private addRange(slot: number, start: number, end: number): boolean {
+    const base = slot * MAX_RANGES * 2;
+    let count = this.rangeCount[slot];
+    // Absorb every range touching [start, end) into it, removing them from the list.
+    for (let r = 0; r < count; ) {
+      const a = this.ranges[base + 2 * r];
+      const b = this.ranges[base + 2 * r + 1];
+      if (b === start || a === end) {
+        if (a < start) start = a;
+        if (b > end) end = b;
+        count--;
+        this.ranges[base + 2 * r] = this.ranges[base + 2 * count];
+        this.ranges[base + 2 * r + 1] = this.ranges[base + 2 * count + 1];
+        continue;
+      }
+      r++;
+    }
+    if (count === MAX_RANGES) return false;
+    this.ranges[base + 2 * count] = start;
+    this.ranges[base + 2 * count + 1] = end;
+    this.rangeCount[slot] = count + 1;
+    return true;
+  }
+}
+
+/** Bytes of fragmentable data the packet carries (after the IP header and extension headers). */
+function dataLength(rec: PacketRecord): number {
+  const length = rec.ipTotalLength - rec.ipHeaderLength;
+  return length > 0 ? length : 0;
+}

@@ -1,0 +1,154 @@
+// Address matching inside a bucket, by tuple space search (Srinivasan, Suri and
+// Varghese, 1999): a rule contributes one (source prefix, destination prefix) pair per
+// source and destination of the same IP version. Pairs whose prefix lengths are equal
+// form a "tuple" (bucket, version, source length, destination length). All pairs of
+// all tuples live in one hash table per IP version, keyed by (tuple tag, masked
+// source, masked destination), whose value is the best rank among the rules that
+// contributed that pair.
+//
+// Looking a packet up in a bucket is one hash probe per tuple of the bucket, never a
+// walk over rules: the cost depends on how many distinct (source length, destination
+// length) combinations the bucket's rules use. Tuples are visited in order of the best
+// rank they hold, so the walk stops as soon as no remaining tuple can beat the match
+// found so far.
+//
+// Ranks: lower is better. The rule table ranks drop rules before accept rules and,
+// within an action, by rule index; so the smallest rank is the deciding rule (P9).
+
+import type { ParsedCidr } from "../packet/address.ts";
+import type { PacketRecord } from "../packet/record.ts";
+import { MASK_V4, MASK_V6 } from "./prefix-masks.ts";
+import { WordHashTable } from "./word-hash.ts";
+
+/** Rank returned when nothing matched; above every real rank. */
+export const NO_MATCH = 0x7fffffff;
+
+const TUPLE_STRIDE = 4;
+const BEST_RANK = 0;
+const TAG = 1;
+const SOURCE_LENGTH = 2;
+const DESTINATION_LENGTH = 3;
+
+export class TupleSpace {
+  private readonly table4 = new WordHashTable(3);
+  private readonly table6 = new WordHashTable(9);
+
+  // Build time: one entry per tuple, in creation order.
+  private readonly tupleIds = new Map<number, number>();
+  private readonly tupleList: number[] = []; // bucket * 2 + (version === 6 ? 1 : 0)
+  private readonly tupleSourceLength: number[] = [];
+  private readonly tupleDestinationLength: number[] = [];
+  private readonly tupleBestRank: number[] = [];
+
+  // Sealed: tuples grouped per list (bucket and version), each group sorted by best
+  // rank. One Int32Array, TUPLE_STRIDE words per tuple (best rank, tag, source length,
+  // destination length), so reading a tuple touches one cache line.
+  private listStart = new Int32Array(1);
+  private order = new Int32Array(0);
+
+  /** Number of address pairs stored. */
+  get pairCount(): number {
+    return this.table4.size + this.table6.size;
+  }
+
+  /** Number of tuples (distinct bucket, version and prefix-length combinations). */
+  get tupleCount(): number {
+    return this.tupleList.length;
+  }
+
+  /** Build time: a rule of rank `rank` in `bucket` matches traffic from `source` to `destination` (same IP version). */
+  add(bucket: number, source: ParsedCidr, destination: ParsedCidr, rank: number): void {
+    const v6 = source.version === 6 ? 1 : 0;
+    const list = bucket * 2 + v6;
+    const tupleKey = (list * 129 + source.prefixLength) * 129 + destination.prefixLength;
+    let tag = this.tupleIds.get(tupleKey);
+    if (tag === undefined) {
+      tag = this.tupleList.length;
+      this.tupleIds.set(tupleKey, tag);
+      this.tupleList.push(list);
+      this.tupleSourceLength.push(source.prefixLength);
+      this.tupleDestinationLength.push(destination.prefixLength);
+      this.tupleBestRank.push(rank);
+    } else if (rank < this.tupleBestRank[tag]) {
+      this.tupleBestRank[tag] = rank;
+    }
+    if (v6 === 0) {
+      const probe = this.table4.probe;
+      probe[0] = tag;
+      probe[1] = source.words[0];
+      probe[2] = destination.words[0];
+      this.table4.insertMin(rank);
+    } else {
+      const probe = this.table6.probe;
+      probe[0] = tag;
+      for (let i = 0; i < 4; i++) {
+        probe[1 + i] = source.words[i];
+        probe[5 + i] = destination.words[i];
+      }
+      this.table6.insertMin(rank);
+    }
+  }
+
+  /** Build time, once after every add: lay the tuples out for lookup. */
+  seal(bucketCount: number): void {
+    const listCount = bucketCount * 2;
+    const order = this.tupleList.map((_, tag) => tag);
+    order.sort(
+      (a, b) => this.tupleList[a] - this.tupleList[b] || this.tupleBestRank[a] - this.tupleBestRank[b],
+    );
+    this.listStart = new Int32Array(listCount + 1);
+    for (const tag of order) this.listStart[this.tupleList[tag] + 1]++;
+    for (let list = 0; list < listCount; list++) this.listStart[list + 1] += this.listStart[list];
+    this.order = new Int32Array(order.length * TUPLE_STRIDE);
+    order.forEach((tag, t) => {
+      const at = t * TUPLE_STRIDE;
+      this.order[at + BEST_RANK] = this.tupleBestRank[tag];
+      this.order[at + TAG] = tag;
+      this.order[at + SOURCE_LENGTH] = this.tupleSourceLength[tag];
+      this.order[at + DESTINATION_LENGTH] = this.tupleDestinationLength[tag];
+    });
+  }
+
+  /** Hot path: the best rank in `bucket` matching the packet's addresses, if better than `best`; else `best`. */
+  probe(bucket: number, rec: PacketRecord, best: number): number {
+    if (rec.ipVersion === 4) {
+      const list = bucket * 2;
+      const end = this.listStart[list + 1];
+      const probe = this.table4.probe;
+      const source = rec.src0;
+      const destination = rec.dst0;
+      const order = this.order;
+      for (let t = this.listStart[list] * TUPLE_STRIDE; t < end * TUPLE_STRIDE; t += TUPLE_STRIDE) {
+        if (order[t + BEST_RANK] >= best) break;
+        probe[0] = order[t + TAG];
+        probe[1] = source & MASK_V4[order[t + SOURCE_LENGTH]];
+        probe[2] = destination & MASK_V4[order[t + DESTINATION_LENGTH]];
+        const rank = this.table4.find();
+        if (rank >= 0 && rank < best) best = rank;
+      }
+      return best;
+    }
+    if (rec.ipVersion !== 6) return best;
+    const list = bucket * 2 + 1;
+    const end = this.listStart[list + 1];
+    const probe = this.table6.probe;
+    const order = this.order;
+    for (let t = this.listStart[list] * TUPLE_STRIDE; t < end * TUPLE_STRIDE; t += TUPLE_STRIDE) {
+      if (order[t + BEST_RANK] >= best) break;
+      const s = order[t + SOURCE_LENGTH] * 4;
+      const d = order[t + DESTINATION_LENGTH] * 4;
+      probe[0] = order[t + TAG];
+      probe[1] = rec.src0 & MASK_V6[s];
+      probe[2] = rec.src1 & MASK_V6[s + 1];
+      probe[3] = rec.src2 & MASK_V6[s + 2];
+      probe[4] = rec.src3 & MASK_V6[s + 3];
+      probe[5] = rec.dst0 & MASK_V6[d];
+      probe[6] = rec.dst1 & MASK_V6[d + 1];
+      probe[7] = rec.dst2 & MASK_V6[d + 2];
+      probe[8] = rec.dst3 & MASK_V6[d + 3];
+      const rank = this.table6.find();
+      if (rank >= 0 && rank < best) best = rank;
+    }
+    return best;
+  }
+}
