@@ -1,0 +1,664 @@
+// Connection tracking: the per-protocol state machines over a FlowTable, with
+// timeouts (adaptive as the table fills), eviction, expiry and flow events.
+//
+// The engine drives it per packet: `lookup` (or `lookupRelated` for ICMP errors),
+// then `update` for a tracked flow or `create` for a new one the rules allowed.
+// The clock is `now` (ms), set by the caller; nothing here reads the system clock.
+
+import { formatIp } from "../packet/address.ts";
+import type { PacketRecord } from "../packet/record.ts";
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_ACK } from "../packet/record.ts";
+import {
+  F_INBOUND,
+  F_LIBERAL,
+  F_ORIG_IS_A,
+  F_OUTBOUND,
+  F_REPLIED,
+  F_ROUTED,
+  FlowTable,
+  D_BYTES,
+  D_LAST_SEEN,
+  K_META,
+  K_PACKETS,
+  K_TCP,
+  META_FLAGS_SHIFT,
+  META_TD_SHIFT,
+  RECORD_DOUBLES,
+  RECORD_WORDS,
+  TD_FIN_SEEN,
+} from "./flow-table.ts";
+import {
+  END_CLOSED,
+  END_REASON_NAMES,
+  END_EVICTED,
+  END_REUSED,
+  END_TIMEOUT,
+  FLOW_END,
+  FLOW_START,
+  FlowEvent,
+} from "./flow-event.ts";
+import type { FlowInfo } from "./flow-event.ts";
+import {
+  ICMP_REPLIED,
+  ICMP_UNREPLIED,
+  isClosingDown,
+  isUnconfirmed,
+  OTHER_REPLIED,
+  OTHER_UNREPLIED,
+  STATE_NAMES,
+  TCP_CLOSED,
+  TCP_ESTABLISHED,
+  TCP_SYN_SENT,
+  TCP_TIME_WAIT,
+  UDP_REPLIED,
+  UDP_UNREPLIED,
+} from "./states.ts";
+import {
+  CLASS_ACK,
+  CLASS_FIN,
+  CLASS_INVALID,
+  CLASS_RST,
+  CLASS_SYN,
+  CLASS_SYNACK,
+  DIR_ORIGINAL,
+  DIR_REPLY,
+  T_IGNORE,
+  T_INVALID,
+  T_RESTART,
+  tcpFlagClass,
+  tcpTransition,
+} from "./tcp-states.ts";
+import {
+  acksIgnoredSyn,
+  acksPeerFin,
+  directionEnd,
+  directionUnseen,
+  expectedRstSeq,
+  initFromSyn,
+  initMidStream,
+  MIN_ACK_WINDOW,
+  noteIgnoredSyn,
+  quotedSeqInWindow,
+  restartFromIgnoredSyn,
+  tcpInWindow,
+} from "./tcp-window.ts";
+import { timeoutsByState } from "./timeouts.ts";
+import type { Timeouts } from "./timeouts.ts";
+
+export interface ConntrackOptions {
+  /** Hard maximum of tracked flows. Default 65536 (128 bytes each: 8 MiB). */
+  capacity?: number;
+  /** Idle timeouts in ms, per state; missing fields keep the defaults (timeouts.ts). */
+  timeouts?: Partial<Timeouts>;
+  /** Linux nf_conntrack_tcp_loose: a mid-stream ACK may open an established, unchecked entry. Default false. */
+  looseTcp?: boolean;
+  /** pf adaptive.start / adaptive.end as fractions of capacity: timeouts shrink linearly between them. Default 0.6 / 1.2. */
+  adaptiveStart?: number;
+  adaptiveEnd?: number;
+  /** Entries looked at (in index order from the new flow's hash position, at most 64 slots) to find one to evict. Default 8. */
+  evictionSample?: number;
+  /** An established/replied flow seen more recently than this (ms) is never evicted. Default 60 000. */
+  evictionMinIdleMs?: number;
+  /** Source of the hash keys; tests may inject a deterministic one. */
+  random?: () => number;
+}
+
+// Results of `update`.
+export const CT_OK = 0;
+/** TCP flags are an illegal combination. */
+export const CT_INVALID_FLAGS = 1;
+/** TCP segment outside the tracked window. */
+export const CT_OUT_OF_WINDOW = 2;
+/** TCP flags not acceptable in the connection's state (the table says invalid). */
+export const CT_INVALID_STATE = 3;
+/** RST inside the window but not at the exact expected sequence number: passed (the
+ *  endpoint answers it with a challenge ACK, RFC 5961 3.2), the state is NOT changed. */
+export const CT_RST_CHALLENGE = 4;
+/** SYN on a finished connection: remove the entry and judge the packet as a new connection. */
+export const CT_RESTART = 5;
+/** ICMP echo in the wrong direction for its session (a "reply" from the requester). */
+export const CT_ICMP_MISMATCH = 6;
+/** SYN from the originator on a live connection: passed, the state is NOT changed (Linux
+ *  TCP_CONNTRACK_IGNORE); a SYN-ACK answering it restarts the entry as a new handshake. */
+export const CT_SYN_IGNORED = 7;
+
+// Results of `trackFast` other than an entry.
+/** Not for the fast path: use `lookup` / `lookupRelated` and `update`. */
+export const FAST_GENERAL = -1;
+/** An IPv4 TCP/UDP packet of no tracked flow (`lookup` would return -1); the key is set for `create`. */
+export const FAST_UNTRACKED = -2;
+
+// Values for `create`'s origin.
+export const ORIGIN_INBOUND = F_INBOUND;
+export const ORIGIN_OUTBOUND = F_OUTBOUND;
+export const ORIGIN_ROUTED = F_ROUTED;
+
+/** Index slots an eviction looks through at most (the table is at most half full, so ~32 entries). */
+const MAX_EVICTION_SLOTS = 64;
+
+export class Conntrack {
+  readonly table: FlowTable;
+  readonly looseTcp: boolean;
+  /** The clock, in ms. */
+  now = 0;
+  /** Direction (DIR_ORIGINAL / DIR_REPLY) of the packet in the last successful lookup. */
+  direction = DIR_ORIGINAL;
+  /** Receives flow start/end events; the event object is reused (copy what you keep). */
+  listener: ((e: FlowEvent) => void) | null = null;
+  /** Resolves a rule index to its id for events and listings (set by the engine). */
+  ruleIds: (index: number) => string = () => "";
+  readonly event = new FlowEvent();
+
+  private readonly timeouts: Float64Array;
+  private readonly adaptiveStart: number;
+  private readonly adaptiveEnd: number;
+  private readonly evictionSample: number;
+  private readonly evictionMinIdle: number;
+  /** [0]: multiplier of every timeout, 1 until the table fills past adaptiveStart. (A typed
+   *  array, not a field: storing a fresh double into an object field can allocate.) */
+  private readonly scale = new Float64Array([1]);
+  private sweepCursor = 0;
+
+  constructor(options: ConntrackOptions = {}) {
+    this.table = new FlowTable(options.capacity ?? 65536, options.random);
+    this.timeouts = timeoutsByState(options.timeouts);
+    this.looseTcp = options.looseTcp ?? false;
+    const start = options.adaptiveStart ?? 0.6;
+    const end = options.adaptiveEnd ?? 1.2;
+    if (!(start > 0 && end > start)) throw new Error(`conntrack adaptive timeouts: need 0 < adaptiveStart (${start}) < adaptiveEnd (${end})`);
+    this.adaptiveStart = start * this.table.capacity;
+    this.adaptiveEnd = end * this.table.capacity;
+    this.evictionSample = options.evictionSample ?? 8;
+    this.evictionMinIdle = options.evictionMinIdleMs ?? 60_000;
+  }
+
+  /** Live flows. */
+  get count(): number {
+    return this.table.count;
+  }
+
+  /** Set the table's key to the packet's flow (ICMP: the echo id stands for both ports). */
+  private keyFromPacket(rec: PacketRecord): void {
+    const p = rec.protocol;
+    let sp = 0;
+    let dp = 0;
+    if (p === PROTO_TCP || p === PROTO_UDP) {
+      sp = rec.srcPort;
+      dp = rec.dstPort;
+    } else if (p === PROTO_ICMP || p === PROTO_ICMPV6) {
+      sp = dp = rec.icmpId;
+    }
+    // Address words go as int32 (| 0): a uint32 >= 2^31 (IPv6, 128.0.0.0 and up) passed
+    // to a call V8 does not inline is boxed, an allocation per packet.
+    if (rec.ipVersion === 4) this.table.setKey4(p, rec.src0 | 0, sp, rec.dst0 | 0, dp);
+    else this.table.setKey(p, rec.ipVersion, rec.src0 | 0, rec.src1 | 0, rec.src2 | 0, rec.src3 | 0, sp, rec.dst0 | 0, rec.dst1 | 0, rec.dst2 | 0, rec.dst3 | 0, dp);
+  }
+
+  /** The live, unexpired flow this packet belongs to, or -1. Sets `direction`. Expired entries found here are removed. */
+  lookup(rec: PacketRecord): number {
+    this.keyFromPacket(rec);
+    const e = this.table.find();
+    if (e < 0) return -1;
+    if (this.isExpired(e)) {
+      this.remove(e, this.expiryReason(e));
+      return -1;
+    }
+    this.direction = this.table.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY;
+    return e;
+  }
+
+  /**
+   * The fast path for the bulk of the traffic: a packet of a tracked IPv4 TCP or UDP flow
+   * that changes nothing but windows and counters (TCP: an ESTABLISHED, checked flow, a
+   * plain ACK from a side already seen, no FIN from the other side, in window; UDP: any
+   * packet). Returns the entry, updated and counted exactly as `lookup` + `update` would
+   * do it; FAST_UNTRACKED when the IPv4 TCP/UDP flow is not in the table (what `lookup`
+   * would say; the key is set, so `create` may follow); or FAST_GENERAL when the packet
+   * needs the general path, in which case nothing was changed: an expired entry, a
+   * window failure, any flag or state change are left to the general path, which
+   * decides them and names the reason.
+   *
+   * Why it is written out rather than composed from the general helpers: per packet it
+   * is one hash, one probe, one read of the meta word and the window words in place, and
+   * one call. The general path is ~10 calls (V8 stops inlining once a function's budget
+   * is spent) and that, not the arithmetic, was most of the cost. The window check is
+   * tcpInWindow's (tcp-window.ts) for a segment without SYN/FIN/RST; the test
+   * "fast path = general path" (test/conntrack/fast-path.test.ts) holds them equal.
+   */
+  trackFast(rec: PacketRecord): number {
+    const p = rec.protocol;
+    if (rec.ipVersion !== 4 || rec.isFragment || (p !== PROTO_TCP && p !== PROTO_UDP)) return FAST_GENERAL;
+    const t = this.table;
+    const e = t.find4(rec, rec.srcPort, rec.dstPort);
+    if (e < 0) return FAST_UNTRACKED;
+    const w = t.words;
+    const r = e * RECORD_WORDS;
+    let meta = w[r + K_META];
+    const state = meta & 0xff;
+    const seenAt = e * RECORD_DOUBLES + D_LAST_SEEN;
+    const now = this.now;
+    if (now - t.doubles[seenAt] > this.timeouts[state] * this.scale[0]) return FAST_GENERAL;
+    const d = ((meta & (F_ORIG_IS_A << META_FLAGS_SHIFT)) !== 0) === t.srcIsA ? DIR_ORIGINAL : DIR_REPLY;
+    if (p === PROTO_TCP) {
+      if (state !== TCP_ESTABLISHED || (meta & (F_LIBERAL << META_FLAGS_SHIFT)) !== 0 || tcpFlagClass(rec.tcpFlags) !== CLASS_ACK) return FAST_GENERAL;
+      const peerTd = meta >>> (META_TD_SHIFT + 8 * (1 - d));
+      if ((peerTd & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
+      const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
+      const o = r + K_TCP + 3 * (1 - d); // receiver's
+      const senderEnd = w[s];
+      const senderMaxEnd = w[s + 1];
+      const senderMaxWin = w[s + 2];
+      const receiverEnd = w[o];
+      const receiverMaxWin = w[o + 2];
+      if (senderMaxWin === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
+      let seq = rec.tcpSeq >>> 0;
+      let end = (seq + rec.payloadLength) >>> 0;
+      const ack = rec.tcpAck >>> 0;
+      const win = rec.tcpWindow * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f));
+      if (seq === end) seq = end = senderEnd;
+      const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
+      if (
+        ((senderMaxEnd - seq) | 0) < 0 || // I   seq <= sender.td_maxend
+        ((end - ((senderEnd - receiverMaxWin) >>> 0)) | 0) < 0 || // II  end >= sender.td_end - receiver.td_maxwin
+        ((receiverEnd - ack) | 0) < 0 || // III ack <= receiver.td_end
+        ((ack - ((receiverEnd - maxAckWindow) >>> 0)) | 0) < 0 // IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)
+      ) return FAST_GENERAL;
+      if (senderMaxWin < win) w[s + 2] = win;
+      if (((senderEnd - end) | 0) < 0) {
+        if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) >>> 0);
+        w[s] = end;
+      }
+      const allowed = (ack + win + (win === 0 ? 1 : 0)) >>> 0;
+      if (((w[o + 1] - allowed) | 0) < 0) w[o + 1] = allowed;
+    } else if (d === DIR_REPLY) {
+      meta = (meta & ~0xff) | UDP_REPLIED;
+    }
+    if (d === DIR_REPLY) w[r + K_META] = meta | (F_REPLIED << META_FLAGS_SHIFT);
+    w[r + K_PACKETS + d]++;
+    const doubles = t.doubles;
+    doubles[seenAt + D_BYTES - D_LAST_SEEN + d] += rec.ipTotalLength;
+    doubles[seenAt] = now;
+    this.direction = d;
+    return e;
+  }
+
+  /**
+   * For an ICMP error: the tracked flow of the packet it quotes, or -1. The error must
+   * travel back towards the quoted packet's sender (outer destination == inner source),
+   * as it does when the flow's other end or a router on the path reports a problem (P11).
+   * For TCP the quoted sequence number must lie in the quoting direction's window (pf,
+   * Linux): an error forged without knowing the connection's sequence numbers cannot
+   * pass, nor reset it at the endpoint (RFC 5927).
+   */
+  lookupRelated(rec: PacketRecord): number {
+    if (!rec.innerValid || rec.innerVersion !== rec.ipVersion) return -1;
+    if (rec.dst0 !== rec.innerSrc0 || rec.dst1 !== rec.innerSrc1 || rec.dst2 !== rec.innerSrc2 || rec.dst3 !== rec.innerSrc3) return -1;
+    const p = rec.innerProtocol;
+    let sp = 0;
+    let dp = 0;
+    if (p === PROTO_TCP || p === PROTO_UDP) {
+      sp = rec.innerSrcPort;
+      dp = rec.innerDstPort;
+    } else if (p === PROTO_ICMP || p === PROTO_ICMPV6) {
+      sp = dp = rec.innerIcmpId;
+    }
+    const t = this.table;
+    // int32 address words, as in keyFromPacket (no boxing).
+    t.setKey(p, rec.innerVersion, rec.innerSrc0 | 0, rec.innerSrc1 | 0, rec.innerSrc2 | 0, rec.innerSrc3 | 0, sp, rec.innerDst0 | 0, rec.innerDst1 | 0, rec.innerDst2 | 0, rec.innerDst3 | 0, dp);
+    const e = t.find();
+    if (e < 0 || this.isExpired(e)) return -1;
+    if (p === PROTO_TCP && (t.flags(e) & F_LIBERAL) === 0) {
+      const quoted = t.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY;
+      if (!quotedSeqInWindow(t, e, quoted, rec.innerTcpSeq)) return -1;
+    }
+    return e;
+  }
+
+  /**
+   * Judge a packet of tracked flow `e` (direction from the lookup) and, when it is
+   * acceptable, advance the flow's state and counters. Returns CT_*.
+   */
+  update(e: number, rec: PacketRecord): number {
+    const t = this.table;
+    const d = this.direction;
+    const p = rec.protocol;
+    let result = CT_OK;
+    if (p === PROTO_TCP) {
+      result = this.updateTcp(e, d, rec);
+      // Passed without a state change: counted like any packet of the flow.
+      if (result !== CT_OK && result !== CT_RST_CHALLENGE && result !== CT_SYN_IGNORED) return result;
+    } else if (p === PROTO_ICMP || p === PROTO_ICMPV6) {
+      if (d === DIR_ORIGINAL ? !rec.icmpIsEchoRequest : !rec.icmpIsEchoReply) return CT_ICMP_MISMATCH;
+      if (d === DIR_REPLY) t.setState(e, ICMP_REPLIED);
+    } else if (d === DIR_REPLY) {
+      t.setState(e, p === PROTO_UDP ? UDP_REPLIED : OTHER_REPLIED);
+    }
+    if (d === DIR_REPLY) t.addFlags(e, F_REPLIED);
+    t.count1(e, d, rec.ipTotalLength, this.now);
+    return result;
+  }
+
+  private updateTcp(e: number, d: number, rec: PacketRecord): number {
+    const t = this.table;
+    let cls = tcpFlagClass(rec.tcpFlags);
+    if (cls === CLASS_INVALID) return CT_INVALID_FLAGS;
+    // ACK/FIN that acknowledges the other side's FIN is the next class (see tcp-states.ts).
+    if ((cls === CLASS_ACK || cls === CLASS_FIN) && acksPeerFin(t, e, d, rec)) cls++;
+    let state = t.state(e);
+    if (cls === CLASS_SYNACK && d === DIR_REPLY && acksIgnoredSyn(t, e, rec)) {
+      // The responder accepted the SYN we passed: the originator had restarted. Start over.
+      this.restartFromSynAck(e, rec);
+      state = TCP_SYN_SENT;
+    }
+    const next = tcpTransition(d, cls, state);
+    if (next === T_IGNORE) {
+      noteIgnoredSyn(t, e, rec);
+      return CT_SYN_IGNORED;
+    }
+    if (next === T_RESTART) return CT_RESTART;
+    if (next === T_INVALID) return CT_INVALID_STATE;
+    if ((t.flags(e) & F_LIBERAL) === 0) {
+      if (cls === CLASS_RST) {
+        const rst = this.checkRst(e, d, rec);
+        if (rst !== CT_OK) return rst;
+      } else {
+        if (directionUnseen(t, e, d) || (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT)) {
+          // First packet from this side, or a retransmitted SYN (maybe with a new ISN).
+          // A SYN-ACK must acknowledge exactly the SYN, checked before it may initialise anything.
+          if (cls === CLASS_SYNACK && rec.tcpAck >>> 0 !== directionEnd(t, e, 1 - d)) return CT_OUT_OF_WINDOW;
+          if (cls === CLASS_SYN || cls === CLASS_SYNACK) initFromSyn(t, e, d, rec);
+          else initMidStream(t, e, d, rec);
+        }
+        if (!tcpInWindow(t, e, d, rec, false)) return CT_OUT_OF_WINDOW;
+      }
+    } else if (directionUnseen(t, e, d)) {
+      initMidStream(t, e, d, rec);
+    }
+    t.setState(e, next);
+    return CT_OK;
+  }
+
+  /**
+   * The entry of a finished connection becomes that of a new one (same tuple, same
+   * rule): reported as the old flow's end (`reused`) and a new flow's start, like a
+   * port reuse after TIME_WAIT, but in place (the SYN that opened it was passed earlier).
+   */
+  private restartFromSynAck(e: number, synAck: PacketRecord): void {
+    const t = this.table;
+    if (this.listener !== null) this.emit(FLOW_END, e, END_REUSED, END_REASON_NAMES[END_REUSED]);
+    restartFromIgnoredSyn(t, e, synAck);
+    t.resetCounters(e, this.now);
+    t.removeFlags(e, F_REPLIED);
+    t.setState(e, TCP_SYN_SENT);
+    if (this.listener !== null) this.emit(FLOW_START, e, 0, "");
+  }
+
+  /**
+   * RSTs as Linux conntrack judges them. At the exact sequence number the sender is at:
+   * honoured (CT_OK, the flow closes). Inside the window but not exact: passed without a
+   * state change (CT_RST_CHALLENGE): the endpoint answers it with a challenge ACK (RFC
+   * 5961 3.2), which draws an exact RST from a peer that really reset, and that one
+   * closes the flow; a blind in-window RST closes nothing, here or at the endpoint. Such
+   * RSTs are common: a stack resets from its snd_nxt, ahead of what we saw when data was
+   * lost or is in flight. Outside the window: dropped. Answering a SYN, it must ack it.
+   */
+  private checkRst(e: number, d: number, rec: PacketRecord): number {
+    const t = this.table;
+    if (directionUnseen(t, e, d)) {
+      // The sender never spoke (refusing a SYN): valid only when it acks the SYN exactly.
+      return (rec.tcpFlags & TCP_ACK) !== 0 && rec.tcpAck >>> 0 === directionEnd(t, e, 1 - d) ? CT_OK : CT_OUT_OF_WINDOW;
+    }
+    if (rec.tcpSeq >>> 0 === expectedRstSeq(t, e, d)) return CT_OK;
+    return tcpInWindow(t, e, d, rec, true) ? CT_RST_CHALLENGE : CT_OUT_OF_WINDOW;
+  }
+
+  /**
+   * Can this untracked packet open a flow? TCP: a SYN (or, in loose mode, an ACK);
+   * UDP and other protocols: any packet; ICMP: an echo request.
+   */
+  canOpen(rec: PacketRecord): boolean {
+    const p = rec.protocol;
+    if (p === PROTO_TCP) {
+      const cls = tcpFlagClass(rec.tcpFlags);
+      return cls === CLASS_SYN || (this.looseTcp && cls === CLASS_ACK);
+    }
+    if (p === PROTO_ICMP || p === PROTO_ICMPV6) return rec.icmpIsEchoRequest;
+    return true;
+  }
+
+  /**
+   * Track a new flow opened by `rec` (which `canOpen` accepted and the rules allowed),
+   * right after a `lookup` of the same packet found nothing. `origin` is ORIGIN_*;
+   * `rule` the index of the allowing rule (-1 for none). Returns the entry, or -1 when
+   * the table is full and nothing could be evicted.
+   */
+  create(rec: PacketRecord, origin: number, rule: number): number {
+    const t = this.table;
+    if (t.count >= t.capacity && !this.evictOne()) return -1;
+    const p = rec.protocol;
+    let state: number;
+    let flags = origin | (t.srcIsA ? F_ORIG_IS_A : 0);
+    if (p === PROTO_TCP) {
+      const loose = tcpFlagClass(rec.tcpFlags) !== CLASS_SYN;
+      state = loose ? TCP_ESTABLISHED : TCP_SYN_SENT;
+      if (loose) flags |= F_LIBERAL;
+    } else if (p === PROTO_UDP) state = UDP_UNREPLIED;
+    else if (p === PROTO_ICMP || p === PROTO_ICMPV6) state = ICMP_UNREPLIED;
+    else state = OTHER_UNREPLIED;
+    const e = t.insert(flags, state, rule, this.now);
+    this.updateTimeoutScale();
+    if (p === PROTO_TCP) {
+      if (state === TCP_SYN_SENT) initFromSyn(t, e, DIR_ORIGINAL, rec);
+      else initMidStream(t, e, DIR_ORIGINAL, rec);
+    }
+    t.count1(e, DIR_ORIGINAL, rec.ipTotalLength, this.now);
+    this.direction = DIR_ORIGINAL;
+    if (this.listener !== null) this.emit(FLOW_START, e, 0, "");
+    return e;
+  }
+
+  /** Remove flow `e`, reporting an end event with `reason` (END_*). */
+  remove(e: number, reason: number): void {
+    if (this.listener !== null) this.emit(FLOW_END, e, reason, END_REASON_NAMES[reason]);
+    this.table.remove(e);
+    this.updateTimeoutScale();
+  }
+
+  /** True when flow `e` has been idle longer than its state's (scaled) timeout. */
+  isExpired(e: number): boolean {
+    const t = this.table;
+    return this.now - t.lastSeen(e) > this.timeouts[t.state(e)] * this.scale[0];
+  }
+
+  /** Milliseconds until `e` expires if it stays idle. */
+  expiresIn(e: number): number {
+    const t = this.table;
+    return t.lastSeen(e) + this.timeouts[t.state(e)] * this.scale[0] - this.now;
+  }
+
+  private expiryReason(e: number): number {
+    const s = this.table.state(e);
+    return s === TCP_TIME_WAIT || s === TCP_CLOSED ? END_CLOSED : END_TIMEOUT;
+  }
+
+  /**
+   * Look at the next `slots` entries of the pool (round robin) and remove the expired
+   * ones. Returns how many were removed. Call it regularly (the engine does, per clock tick).
+   */
+  expireSome(now: number, slots: number): number {
+    this.now = now;
+    const t = this.table;
+    let removed = 0;
+    let i = this.sweepCursor;
+    for (let n = 0; n < slots && n < t.capacity; n++) {
+      if (t.isLive(i) && this.isExpired(i)) {
+        this.remove(i, this.expiryReason(i));
+        removed++;
+      }
+      i = i + 1 === t.capacity ? 0 : i + 1;
+    }
+    this.sweepCursor = i;
+    return removed;
+  }
+
+  /**
+   * Make room for the flow whose key is set, looking only at the first
+   * `evictionSample` entries from its hash position on (bounded work, no scan). The
+   * first closing/closed or half-open/unreplied entry found goes (cheapest to lose, and
+   * taking the first one costs one memory access per candidate, which matters under a
+   * SYN flood); failing those, an expired entry, else the least recently seen
+   * established one that has been idle for evictionMinIdleMs at least (an active
+   * connection is never pushed out by a newcomer).
+   */
+  private evictOne(): boolean {
+    const t = this.table;
+    let victim = -1;
+    let victimSeen = Infinity;
+    let i = t.keyHome;
+    let examined = 0;
+    for (let n = 0; n < MAX_EVICTION_SLOTS && examined < this.evictionSample; n++, i = (i + 1) & t.mask) {
+      const s = t.slots[i];
+      if (s === 0) continue;
+      examined++;
+      const e = (s & t.entryMask) - 1;
+      const state = t.state(e);
+      if (isClosingDown(state) || isUnconfirmed(state) || this.isExpired(e)) {
+        victim = e;
+        break;
+      }
+      const seen = t.lastSeen(e);
+      if (this.now - seen >= this.evictionMinIdle && seen < victimSeen) {
+        victim = e;
+        victimSeen = seen;
+      }
+    }
+    if (victim < 0) return false;
+    this.remove(victim, this.isExpired(victim) ? this.expiryReason(victim) : END_EVICTED);
+    // Removing may have shifted index slots, but the key scratch is untouched: insert still works.
+    return true;
+  }
+
+  /** pf-style adaptive timeouts: full size between adaptiveStart and adaptiveEnd entries, shrinking linearly. */
+  private updateTimeoutScale(): void {
+    const c = this.table.count;
+    this.scale[0] = c <= this.adaptiveStart ? 1 : c >= this.adaptiveEnd ? 0 : (this.adaptiveEnd - c) / (this.adaptiveEnd - this.adaptiveStart);
+  }
+
+  /** Current multiplier of all timeouts (1 = not scaled). */
+  get adaptiveScale(): number {
+    return this.scale[0];
+  }
+
+  private emit(kind: number, e: number, reason: number, reasonName: string): void {
+    const ev = this.event;
+    const t = this.table;
+    ev.kind = kind;
+    ev.reason = reason;
+    ev.reasonName = reasonName;
+    ev.timeMs = this.now;
+    ev.protocol = t.protocolOf(e);
+    ev.ipVersion = t.versionOf(e);
+    ev.src0 = t.addressWord(e, 0, 0);
+    ev.src1 = t.addressWord(e, 0, 1);
+    ev.src2 = t.addressWord(e, 0, 2);
+    ev.src3 = t.addressWord(e, 0, 3);
+    ev.dst0 = t.addressWord(e, 1, 0);
+    ev.dst1 = t.addressWord(e, 1, 1);
+    ev.dst2 = t.addressWord(e, 1, 2);
+    ev.dst3 = t.addressWord(e, 1, 3);
+    ev.srcPort = t.portOf(e, 0);
+    ev.dstPort = t.portOf(e, 1);
+    ev.ruleIndex = t.rule(e);
+    ev.ruleId = t.rule(e) >= 0 ? this.ruleIds(t.rule(e)) : "";
+    ev.state = t.state(e);
+    ev.origin = originName(t.flags(e));
+    ev.packetsOriginal = t.packetsOf(e, DIR_ORIGINAL);
+    ev.packetsReply = t.packetsOf(e, DIR_REPLY);
+    ev.bytesOriginal = t.bytesOf(e, DIR_ORIGINAL);
+    ev.bytesReply = t.bytesOf(e, DIR_REPLY);
+    ev.startMs = t.created(e);
+    this.listener!(ev);
+  }
+
+  /**
+   * Write flow `e`'s initiating packet tuple (originator -> responder) into `rec`, so
+   * the rules can be asked again whether they would allow it (revocation, cold path).
+   */
+  writeOriginalTuple(e: number, rec: PacketRecord): void {
+    const t = this.table;
+    const p = t.protocolOf(e);
+    rec.protocol = p;
+    rec.ipVersion = t.versionOf(e);
+    rec.src0 = t.addressWord(e, 0, 0);
+    rec.src1 = t.addressWord(e, 0, 1);
+    rec.src2 = t.addressWord(e, 0, 2);
+    rec.src3 = t.addressWord(e, 0, 3);
+    rec.dst0 = t.addressWord(e, 1, 0);
+    rec.dst1 = t.addressWord(e, 1, 1);
+    rec.dst2 = t.addressWord(e, 1, 2);
+    rec.dst3 = t.addressWord(e, 1, 3);
+    const icmp = p === PROTO_ICMP || p === PROTO_ICMPV6;
+    rec.srcPort = icmp ? 0 : t.portOf(e, 0);
+    rec.dstPort = icmp ? 0 : t.portOf(e, 1);
+    rec.hasL4 = true;
+    rec.isFragment = false;
+    rec.icmpId = icmp ? t.portOf(e, 0) : 0;
+    rec.icmpIsEchoRequest = icmp;
+    rec.icmpIsEchoReply = false;
+    rec.icmpIsError = false;
+    rec.icmpType = icmp ? (p === PROTO_ICMP ? 8 : 128) : 0;
+    rec.icmpCode = 0;
+    rec.tcpFlags = p === PROTO_TCP ? 0x02 : 0;
+  }
+
+  /** Live entry ids (cold path). */
+  *liveEntries(): Generator<number> {
+    const t = this.table;
+    for (let e = 0; e < t.capacity; e++) if (t.isLive(e)) yield e;
+  }
+
+  /** Remove every flow (END_FLUSHED or the given reason). Returns how many. */
+  flush(reason: number): number {
+    let n = 0;
+    for (const e of [...this.liveEntries()]) {
+      this.remove(e, reason);
+      n++;
+    }
+    return n;
+  }
+
+  /** The `conntrack -L` view of flow `e` (cold path). */
+  info(e: number): FlowInfo {
+    const t = this.table;
+    const v = t.versionOf(e);
+    const p = t.protocolOf(e);
+    return {
+      protocol: protocolName(p),
+      protocolNumber: p,
+      state: STATE_NAMES[t.state(e)],
+      src: formatIp(v, t.addressWord(e, 0, 0), t.addressWord(e, 0, 1), t.addressWord(e, 0, 2), t.addressWord(e, 0, 3)),
+      dst: formatIp(v, t.addressWord(e, 1, 0), t.addressWord(e, 1, 1), t.addressWord(e, 1, 2), t.addressWord(e, 1, 3)),
+      srcPort: t.portOf(e, 0),
+      dstPort: t.portOf(e, 1),
+      origin: originName(t.flags(e)) as FlowInfo["origin"],
+      replied: (t.flags(e) & F_REPLIED) !== 0,
+      rule: t.rule(e) >= 0 ? this.ruleIds(t.rule(e)) : null,
+      packetsOriginal: t.packetsOf(e, DIR_ORIGINAL),
+      packetsReply: t.packetsOf(e, DIR_REPLY),
+      bytesOriginal: t.bytesOf(e, DIR_ORIGINAL),
+      bytesReply: t.bytesOf(e, DIR_REPLY),
+      startMs: t.created(e),
+      lastSeenMs: t.lastSeen(e),
+      expiresInMs: this.expiresIn(e),
+    };
+  }
+}
+
+function originName(flags: number): string {
+  return flags & F_ROUTED ? "routed" : flags & F_OUTBOUND ? "outbound" : "inbound";
+}
+
+export function protocolName(p: number): string {
+  return p === PROTO_TCP ? "tcp" : p === PROTO_UDP ? "udp" : p === PROTO_ICMP ? "icmp" : p === PROTO_ICMPV6 ? "icmpv6" : String(p);
+}
+

@@ -1,0 +1,551 @@
+// The storage of connection tracking: a fixed pool of entry records in typed arrays
+// and an open-addressing index over it.
+//
+// - The index is an Int32Array of 2^k slots (>= 2 x capacity, so the load factor stays
+//   <= 0.5 even when full) holding entry+1 (0 = empty), probed linearly. Deletion
+//   shifts later members of the cluster back (no tombstones), so probe lengths only
+//   depend on the live entries.
+// - One entry holds both directions of a flow. The key is canonical: the two endpoints
+//   (address, port) are ordered, the smaller one stored as "A", so a packet and its
+//   reply compute the same key and find the entry with one lookup. A flag says whether
+//   the originator is endpoint A.
+// - The hash is multilinear over the ten key words with random odd multipliers drawn
+//   per table, then avalanched: without the multipliers nobody can compute which keys
+//   collide, so collisions cannot be aimed from outside.
+// - Each entry is one 120-byte record (the "struct" is laid out inside one ArrayBuffer,
+//   read through a Uint32Array and a Float64Array view), so a packet of a tracked flow
+//   touches its index slot and two or three adjacent cache lines, not one line per
+//   field: with a million flows, memory latency is what costs. Per flow: 120 bytes of
+//   record + 8 bytes of index = 128 bytes at a power-of-two capacity. Free records are
+//   chained through a spare word, so there is no separate free list.
+//
+// No method here allocates: the key is passed through `key` (a scratch array), and
+// numbers that may leave the small-integer range live in typed arrays, not fields.
+
+import type { PacketRecord } from "../packet/record.ts";
+
+/** Key words: A address (4), B address (4), ports (A port << 16 | B port), protocol | version << 8. */
+export const KEY_WORDS = 10;
+const KEY_PORTS = 8;
+const KEY_PROTO = 9;
+
+// Entry flag bits.
+export const F_LIVE = 0x01;
+/** The originator is endpoint A of the canonical key. */
+export const F_ORIG_IS_A = 0x02;
+/** The responder has sent at least one packet. */
+export const F_REPLIED = 0x04;
+/** How the flow was opened: by a remote peer to this peer, by this peer, or through this peer to a routed resource. */
+export const F_INBOUND = 0x08;
+export const F_OUTBOUND = 0x10;
+export const F_ROUTED = 0x20;
+/** Picked up mid-stream (loose TCP): windows unknown, so sequence checks are skipped. */
+export const F_LIBERAL = 0x40;
+/** A SYN from the originator was passed on this live connection (T_IGNORE); its note is in `ignoredSyn`. */
+export const F_SYN_IGNORED = 0x80;
+
+// Per-direction TCP flag bits (tdFlags).
+/** The SYN in this direction carried a window-scale option. */
+export const TD_WSCALE = 0x01;
+/** This direction has sent its FIN (its td_end then includes the FIN). */
+export const TD_FIN_SEEN = 0x02;
+
+// Layout of one entry's record, in 32-bit words (doubles at even word offsets).
+export const RECORD_WORDS = 30;
+export const RECORD_DOUBLES = RECORD_WORDS / 2;
+// words 0-7: address A (4 words), address B (4 words)
+const K_PORTS = 8;
+const K_PROTO = 9;
+const K_HASH = 10;
+/** Meta word: bits 0-7 state, 8-15 flags (F_*), then a byte per direction (window scale | TD_* flags << 4). */
+export const K_META = 11;
+export const META_FLAGS_SHIFT = 8;
+export const META_TD_SHIFT = 16;
+/** Words 12-17: TCP window tracking, three words per direction (TD_*). */
+export const K_TCP = 12;
+const K_RULE = 18;
+export const K_PACKETS = 19; // and 20 for the reply direction
+/** Next free record, while the record is free (NO_FREE ends the chain). */
+const K_NEXT_FREE = 21;
+/** The same word while the record is live and F_SYN_IGNORED is set: the ignored SYN's note
+ *  (see `ignoredSyn`). The two uses never overlap, so no record word is added for it. */
+const K_IGNORED_SYN = K_NEXT_FREE;
+/** -1, stored as 0xffffffff and read back with | 0: freeHead stays a small integer, since
+ *  a field that sometimes holds a larger number may box a fresh number on a store. */
+const NO_FREE = -1;
+// doubles (index within the record's RECORD_DOUBLES): words 22-29
+const D_CREATED = 11;
+export const D_LAST_SEEN = 12;
+export const D_BYTES = 13; // and 14 for the reply direction
+
+/** Linux tcp_in_window's td_end: highest sequence number sent + 1. */
+export const TD_END = 0;
+/** td_maxend: highest sequence number this direction may send (peer's ack + peer's window). */
+export const TD_MAXEND = 1;
+/** td_maxwin: largest (scaled) window this direction advertised. */
+export const TD_MAXWIN = 2;
+
+export class FlowTable {
+  /** Hard maximum of live entries. */
+  readonly capacity: number;
+  /** Number of index slots (a power of two). */
+  readonly slotCount: number;
+  readonly mask: number;
+  /** Live entries. */
+  count = 0;
+
+  /**
+   * The index: per slot 0 (empty) or entry + 1 in the low `entryBits` bits, with the
+   * hash bits above the index's in the bits above (a tag, up to the sign bit). A probe
+   * reads a record only when the tag matches, so the ~0.5 extra probes per lookup of a
+   * half-full table cost no record read (with a million flows, a cache miss each).
+   */
+  readonly slots: Int32Array;
+  /** Bits of a slot holding entry + 1 (the rest is the tag). */
+  readonly entryBits: number;
+  readonly entryMask: number;
+  /** The records, as 32-bit words (RECORD_WORDS per entry); the window-tracking words are at tcpBase(). */
+  readonly tcp: Uint32Array;
+  /** The records as 32-bit words and as doubles (read in place by the conntrack fast path). */
+  readonly words: Uint32Array;
+  readonly doubles: Float64Array;
+  private freeHead: number;
+
+  // ---- hashing ----
+  /** KEY_WORDS random odd multipliers, then the seed: int32s in a typed array, so reading
+   *  them never boxes (a field holding a number beyond the small-integer range would). */
+  private readonly multipliers: Int32Array;
+
+  /** Scratch key written by `setKey*` and read by `find` / `insert`. */
+  readonly key = new Uint32Array(KEY_WORDS);
+  /** Hash of `key`, computed by `setKey*`: [0]. A typed array, not a field: a field that
+   *  holds numbers beyond the small-integer range may box a fresh number on a store. */
+  private readonly keyHashCell = new Uint32Array(1);
+  /** After `setKey*`: true when the packet's source is endpoint A of the canonical key. */
+  srcIsA = false;
+
+  constructor(capacity: number, random: () => number = Math.random) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 26) {
+      throw new Error(`conntrack capacity ${capacity} must be an integer in 1..${1 << 26}`);
+    }
+    this.capacity = capacity;
+    let slotCount = 16;
+    while (slotCount < capacity * 2) slotCount *= 2;
+    this.slotCount = slotCount;
+    this.mask = slotCount - 1;
+    this.slots = new Int32Array(slotCount);
+    // entry + 1 <= capacity < slotCount = 2^entryBits; the index uses hash bits below
+    // entryBits, the tag the 31 - entryBits bits from entryBits + 1 up (int32, no sign).
+    this.entryBits = Math.log2(slotCount);
+    this.entryMask = slotCount - 1;
+    const records = new ArrayBuffer(capacity * RECORD_WORDS * 4);
+    this.words = new Uint32Array(records);
+    this.tcp = this.words;
+    this.doubles = new Float64Array(records);
+    // Chain the free records, low ids first, so a lightly used table keeps its entries together.
+    for (let e = 0; e < capacity; e++) this.words[e * RECORD_WORDS + K_NEXT_FREE] = e + 1 < capacity ? e + 1 : NO_FREE;
+    this.freeHead = 0;
+    this.multipliers = new Int32Array(KEY_WORDS + 1);
+    for (let i = 0; i < KEY_WORDS; i++) this.multipliers[i] = Math.floor(random() * 0x100000000) | 1;
+    this.multipliers[KEY_WORDS] = Math.floor(random() * 0x100000000);
+  }
+
+  /** Bytes held by the table's typed arrays (index + records). */
+  get byteSize(): number {
+    return this.slots.byteLength + this.words.byteLength;
+  }
+
+  // ---- per-entry fields ----
+
+  state(e: number): number {
+    return this.words[e * RECORD_WORDS + K_META] & 0xff;
+  }
+
+  setState(e: number, state: number): void {
+    const at = e * RECORD_WORDS + K_META;
+    this.words[at] = (this.words[at] & ~0xff) | state;
+  }
+
+  /** F_* bits. */
+  flags(e: number): number {
+    return (this.words[e * RECORD_WORDS + K_META] >>> META_FLAGS_SHIFT) & 0xff;
+  }
+
+  addFlags(e: number, bits: number): void {
+    this.words[e * RECORD_WORDS + K_META] |= bits << META_FLAGS_SHIFT;
+  }
+
+  removeFlags(e: number, bits: number): void {
+    this.words[e * RECORD_WORDS + K_META] &= ~(bits << META_FLAGS_SHIFT);
+  }
+
+  /** The note of the last ignored SYN (valid while F_SYN_IGNORED is set; its format is conntrack's). */
+  ignoredSyn(e: number): number {
+    return this.words[e * RECORD_WORDS + K_IGNORED_SYN];
+  }
+
+  setIgnoredSyn(e: number, note: number): void {
+    this.words[e * RECORD_WORDS + K_IGNORED_SYN] = note;
+  }
+
+  /** Window-scale shift of direction `d`. */
+  tdScale(e: number, d: number): number {
+    return (this.words[e * RECORD_WORDS + K_META] >>> (META_TD_SHIFT + 8 * d)) & 0x0f;
+  }
+
+  /** TD_* flag bits of direction `d`. */
+  tdFlags(e: number, d: number): number {
+    return (this.words[e * RECORD_WORDS + K_META] >>> (META_TD_SHIFT + 8 * d + 4)) & 0x0f;
+  }
+
+  setTd(e: number, d: number, scale: number, tdFlags: number): void {
+    const at = e * RECORD_WORDS + K_META;
+    const shift = META_TD_SHIFT + 8 * d;
+    this.words[at] = (this.words[at] & ~(0xff << shift)) | ((scale | (tdFlags << 4)) << shift);
+  }
+
+  /** Index in `tcp` of direction `d`'s three words (add TD_END, TD_MAXEND, TD_MAXWIN). */
+  tcpBase(e: number, d: number): number {
+    return e * RECORD_WORDS + K_TCP + 3 * d;
+  }
+
+  /** Index of the rule that allowed the flow in the rule table in force, -1 for none (outbound). */
+  rule(e: number): number {
+    return this.words[e * RECORD_WORDS + K_RULE] | 0;
+  }
+
+  setRule(e: number, rule: number): void {
+    this.words[e * RECORD_WORDS + K_RULE] = rule;
+  }
+
+  created(e: number): number {
+    return this.doubles[e * RECORD_DOUBLES + D_CREATED];
+  }
+
+  lastSeen(e: number): number {
+    return this.doubles[e * RECORD_DOUBLES + D_LAST_SEEN];
+  }
+
+  /** Count one packet of `bytes` in direction `d` at time `now`. */
+  count1(e: number, d: number, bytes: number, now: number): void {
+    this.words[e * RECORD_WORDS + K_PACKETS + d]++;
+    const base = e * RECORD_DOUBLES;
+    this.doubles[base + D_BYTES + d] += bytes;
+    this.doubles[base + D_LAST_SEEN] = now;
+  }
+
+  /** Start entry `e`'s counters over, as a new connection created `now` (a restart in place). */
+  resetCounters(e: number, now: number): void {
+    const r = e * RECORD_WORDS;
+    this.words[r + K_PACKETS] = 0;
+    this.words[r + K_PACKETS + 1] = 0;
+    const base = e * RECORD_DOUBLES;
+    this.doubles[base + D_BYTES] = 0;
+    this.doubles[base + D_BYTES + 1] = 0;
+    this.doubles[base + D_CREATED] = now;
+  }
+
+  packetsOf(e: number, d: number): number {
+    return this.words[e * RECORD_WORDS + K_PACKETS + d];
+  }
+
+  bytesOf(e: number, d: number): number {
+    return this.doubles[e * RECORD_DOUBLES + D_BYTES + d];
+  }
+
+  hashOf(e: number): number {
+    return this.words[e * RECORD_WORDS + K_HASH];
+  }
+
+  /** True when entry `e` is live. */
+  isLive(e: number): boolean {
+    return (this.flags(e) & F_LIVE) !== 0;
+  }
+
+  // ---- keys ----
+
+  /** Hash of the key set last. */
+  get keyHash(): number {
+    return this.keyHashCell[0];
+  }
+
+  /** Index slot the key set last hashes to. */
+  get keyHome(): number {
+    return this.keyHashCell[0] & this.mask;
+  }
+
+  /**
+   * Write the canonical key of a flow between (src, srcPort) and (dst, dstPort) into
+   * `key`, compute its hash and set `srcIsA`. IPv4 addresses use word 0. Address words
+   * may be given as uint32 or as int32 (`| 0`, what the per-packet callers pass: a
+   * uint32 >= 2^31 would be boxed on the way into a call that is not inlined).
+   */
+  setKey(
+    protocol: number, version: number,
+    s0: number, s1: number, s2: number, s3: number, srcPort: number,
+    d0: number, d1: number, d2: number, d3: number, dstPort: number,
+  ): void {
+    // Order the endpoints by (address words, port); unsigned comparisons via >>> 0.
+    let srcFirst: boolean;
+    if (s0 !== d0) srcFirst = s0 >>> 0 < d0 >>> 0;
+    else if (s1 !== d1) srcFirst = s1 >>> 0 < d1 >>> 0;
+    else if (s2 !== d2) srcFirst = s2 >>> 0 < d2 >>> 0;
+    else if (s3 !== d3) srcFirst = s3 >>> 0 < d3 >>> 0;
+    else srcFirst = srcPort <= dstPort;
+    const k = this.key;
+    if (srcFirst) {
+      k[0] = s0; k[1] = s1; k[2] = s2; k[3] = s3;
+      k[4] = d0; k[5] = d1; k[6] = d2; k[7] = d3;
+      k[KEY_PORTS] = ((srcPort << 16) | dstPort) >>> 0;
+    } else {
+      k[0] = d0; k[1] = d1; k[2] = d2; k[3] = d3;
+      k[4] = s0; k[5] = s1; k[6] = s2; k[7] = s3;
+      k[KEY_PORTS] = ((dstPort << 16) | srcPort) >>> 0;
+    }
+    k[KEY_PROTO] = protocol | (version << 8);
+    this.srcIsA = srcFirst;
+    this.keyHashCell[0] = this.hashKey();
+  }
+
+  /**
+   * setKey for IPv4, the common case: same key layout (other address words 0), but
+   * only the four non-zero words go through the hash. (The version is part of the key,
+   * so IPv4 and IPv6 keys never compare equal whichever way each is hashed.)
+   */
+  setKey4(protocol: number, src: number, srcPort: number, dst: number, dstPort: number): void {
+    const srcFirst = src !== dst ? src >>> 0 < dst >>> 0 : srcPort <= dstPort;
+    const k = this.key;
+    const a = srcFirst ? src : dst;
+    const b = srcFirst ? dst : src;
+    const ports = (srcFirst ? (srcPort << 16) | dstPort : (dstPort << 16) | srcPort) >>> 0;
+    const proto = protocol | (4 << 8);
+    // Words 1-3 and 5-7 are left as they are: find() does not read them for IPv4 keys
+    // (the version in KEY_PROTO already tells IPv4 from IPv6) and insert() zeroes them.
+    k[0] = a;
+    k[4] = b;
+    k[KEY_PORTS] = ports;
+    k[KEY_PROTO] = proto;
+    this.srcIsA = srcFirst;
+    this.keyHashCell[0] = this.hash4(a, b, ports, proto);
+  }
+
+  /** The hash of an IPv4 key (a, b, ports, proto), as an int32 (a Smi, never boxed): the same function setKey4 and find4 use. */
+  private hash4(a: number, b: number, ports: number, proto: number): number {
+    const m = this.multipliers;
+    return avalanche((m[KEY_WORDS] + Math.imul(a, m[0]) + Math.imul(b, m[4]) + Math.imul(ports, m[KEY_PORTS]) + Math.imul(proto, m[KEY_PROTO])) | 0) | 0;
+  }
+
+  /**
+   * The fast path's lookup: the live entry of the IPv4 flow of `rec` with these ports
+   * (ICMP: the echo id twice), or -1; sets `srcIsA` and the key, as setKey4 + find do,
+   * but the probe compares the record's key words with locals, not the scratch key. The addresses are read from the record, never passed as arguments (a
+   * uint32 >= 2^31 passed to a call that is not inlined is boxed: an allocation).
+   */
+  find4(rec: PacketRecord, srcPort: number, dstPort: number): number {
+    const src = rec.src0;
+    const dst = rec.dst0;
+    const srcFirst = src !== dst ? src >>> 0 < dst >>> 0 : srcPort <= dstPort;
+    this.srcIsA = srcFirst;
+    const a = srcFirst ? src : dst;
+    const b = srcFirst ? dst : src;
+    const ports = (srcFirst ? (srcPort << 16) | dstPort : (dstPort << 16) | srcPort) >>> 0;
+    const proto = rec.protocol | (4 << 8);
+    const h = this.hash4(a, b, ports, proto);
+    // Leave the key set as setKey4 would, so that `insert` can follow a miss.
+    const k = this.key;
+    k[0] = a;
+    k[4] = b;
+    k[KEY_PORTS] = ports;
+    k[KEY_PROTO] = proto;
+    this.keyHashCell[0] = h;
+    const slots = this.slots;
+    const w = this.words;
+    const mask = this.mask;
+    const entryMask = this.entryMask;
+    const tag = this.tagOf(h);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = slots[i];
+      if (s === 0) return -1;
+      if ((s & ~entryMask) !== tag) continue; // another flow's slot: its record stays untouched
+      const r = ((s & entryMask) - 1) * RECORD_WORDS;
+      if (w[r + K_PORTS] === ports && w[r] === a && w[r + 4] === b && w[r + K_PROTO] === proto) return (s & entryMask) - 1;
+    }
+  }
+
+  /**
+   * The index slot `find4` will probe first for the IPv4 TCP/UDP packet buf[offset,
+   * offset + length), computed from the header bytes (no decode), or -1 when the packet
+   * is anything else. judgeBatch loads these slots for a group of packets in a tight
+   * loop before judging them, so that with a table far larger than the CPU caches the
+   * misses overlap instead of coming one after another. A hint only: a wrong guess costs
+   * a load.
+   */
+  homeSlot4(buf: Uint8Array, offset: number, length: number): number {
+    if (length < 24 || buf[offset] >> 4 !== 4) return -1;
+    const protocol = buf[offset + 9];
+    const l4 = offset + (buf[offset] & 0x0f) * 4;
+    if ((protocol !== 6 && protocol !== 17) || l4 + 4 > offset + length) return -1;
+    const src = ((buf[offset + 12] << 24) | (buf[offset + 13] << 16) | (buf[offset + 14] << 8) | buf[offset + 15]) >>> 0;
+    const dst = ((buf[offset + 16] << 24) | (buf[offset + 17] << 16) | (buf[offset + 18] << 8) | buf[offset + 19]) >>> 0;
+    const srcPort = (buf[l4] << 8) | buf[l4 + 1];
+    const dstPort = (buf[l4 + 2] << 8) | buf[l4 + 3];
+    const srcFirst = src !== dst ? src < dst : srcPort <= dstPort;
+    const ports = (srcFirst ? (srcPort << 16) | dstPort : (dstPort << 16) | srcPort) >>> 0;
+    return this.hash4(srcFirst ? src : dst, srcFirst ? dst : src, ports, protocol | (4 << 8)) & this.mask;
+  }
+
+  /**
+   * Load the index slots homes[0..n) (-1: skip) in a loop of independent loads, so the
+   * CPU has all their cache misses in flight at once (see homeSlot4). Returns a value
+   * the caller must keep, or the compiler could drop the loads.
+   */
+  prefetchSlots(homes: Int32Array, n: number): number {
+    const slots = this.slots;
+    let sink = 0;
+    for (let j = 0; j < n; j++) if (homes[j] >= 0) sink ^= slots[homes[j]];
+    return sink & 0xff; // a small integer whatever the slots hold: returning it never boxes
+  }
+
+  /** The tag bits of a slot holding an entry of hash `h`: hash bits the index does not use (see `slots`). */
+  private tagOf(h: number): number {
+    return ((h >>> (this.entryBits + 1)) << this.entryBits) | 0;
+  }
+
+  private hashKey(): number {
+    const k = this.key;
+    const m = this.multipliers;
+    let h = m[KEY_WORDS];
+    for (let i = 0; i < KEY_WORDS; i++) h = (h + Math.imul(k[i], m[i])) | 0;
+    return avalanche(h);
+  }
+
+  /** The live entry with `key`, or -1. */
+  find(): number {
+    const h = this.keyHashCell[0];
+    const k = this.key;
+    const slots = this.slots;
+    const keys = this.words;
+    const mask = this.mask;
+    const ports = k[KEY_PORTS];
+    const proto = k[KEY_PROTO];
+    const a0 = k[0];
+    const b0 = k[4];
+    const v6 = proto >>> 8 === 6;
+    const entryMask = this.entryMask;
+    const tag = this.tagOf(h);
+    let i = h & mask;
+    for (;;) {
+      const s = slots[i];
+      if (s === 0) return -1;
+      const r = ((s & entryMask) - 1) * RECORD_WORDS;
+      if (
+        (s & ~entryMask) === tag &&
+        keys[r + K_HASH] === h && keys[r + K_PORTS] === ports && keys[r + K_PROTO] === proto &&
+        keys[r] === a0 && keys[r + 4] === b0 &&
+        (!v6 ||
+          (keys[r + 1] === k[1] && keys[r + 2] === k[2] && keys[r + 3] === k[3] &&
+            keys[r + 5] === k[5] && keys[r + 6] === k[6] && keys[r + 7] === k[7]))
+      ) return (s & entryMask) - 1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /**
+   * Add an entry for `key` (which must not be present) and return its id, or -1 when
+   * the table holds `capacity` entries. Counters and TCP fields start at zero.
+   */
+  insert(flags: number, state: number, rule: number, now: number): number {
+    if (this.freeHead === NO_FREE) return -1;
+    const e = this.freeHead;
+    const w = this.words;
+    const r = e * RECORD_WORDS;
+    this.freeHead = w[r + K_NEXT_FREE] | 0;
+    w.fill(0, r, r + RECORD_WORDS);
+    const k = this.key;
+    const v6 = k[KEY_PROTO] >>> 8 === 6;
+    for (let i = 0; i < 8; i++) if (v6 || i === 0 || i === 4) w[r + i] = k[i];
+    w[r + K_PORTS] = k[KEY_PORTS];
+    w[r + K_PROTO] = k[KEY_PROTO];
+    w[r + K_HASH] = this.keyHashCell[0];
+    w[r + K_RULE] = rule;
+    this.setState(e, state);
+    this.addFlags(e, flags | F_LIVE);
+    this.doubles[e * RECORD_DOUBLES + D_CREATED] = now;
+    this.doubles[e * RECORD_DOUBLES + D_LAST_SEEN] = now;
+    let i = this.keyHashCell[0] & this.mask;
+    while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+    this.slots[i] = this.tagOf(this.keyHashCell[0]) | (e + 1);
+    this.count++;
+    return e;
+  }
+
+  /** Remove live entry `e`: backward-shift its index cluster and return the id to the pool. */
+  remove(e: number): void {
+    const slots = this.slots;
+    const words = this.words;
+    const mask = this.mask;
+    // Hashes are read in place and masked at once: a uint32 returned from a helper that
+    // V8 does not inline would be boxed, one allocation per call.
+    let i = words[e * RECORD_WORDS + K_HASH] & mask;
+    const entryMask = this.entryMask;
+    while ((slots[i] & entryMask) !== e + 1) i = (i + 1) & mask;
+    // Walk the rest of the cluster; a member may move into the hole when the hole lies
+    // between its home slot and where it sits now (cyclically).
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const s = slots[j];
+      if (s === 0) break;
+      const home = words[((s & entryMask) - 1) * RECORD_WORDS + K_HASH] & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        slots[i] = s;
+        i = j;
+      }
+    }
+    slots[i] = 0;
+    words[e * RECORD_WORDS + K_META] = 0;
+    words[e * RECORD_WORDS + K_NEXT_FREE] = this.freeHead;
+    this.freeHead = e;
+    this.count--;
+  }
+
+  /** True when the originator of entry `e` is the source of the packet whose key was set last. */
+  isOriginalDirection(e: number): boolean {
+    return ((this.flags(e) & F_ORIG_IS_A) !== 0) === this.srcIsA;
+  }
+
+  /** Protocol number of entry `e`. */
+  protocolOf(e: number): number {
+    return this.words[e * RECORD_WORDS + K_PROTO] & 0xff;
+  }
+
+  /** IP version (4 or 6) of entry `e`. */
+  versionOf(e: number): number {
+    return this.words[e * RECORD_WORDS + K_PROTO] >>> 8;
+  }
+
+  /** Address word `w` (0..3) of the originator (`side` 0) or responder (`side` 1) of `e`. */
+  addressWord(e: number, side: number, w: number): number {
+    const origIsA = (this.flags(e) & F_ORIG_IS_A) !== 0;
+    const isA = side === 0 ? origIsA : !origIsA;
+    return this.words[e * RECORD_WORDS + (isA ? 0 : 4) + w];
+  }
+
+  /** Port of the originator (`side` 0) or responder (`side` 1) of `e`. */
+  portOf(e: number, side: number): number {
+    const origIsA = (this.flags(e) & F_ORIG_IS_A) !== 0;
+    const isA = side === 0 ? origIsA : !origIsA;
+    const ports = this.words[e * RECORD_WORDS + K_PORTS];
+    return isA ? ports >>> 16 : ports & 0xffff;
+  }
+}
+
+/** murmur3's finalizer: spreads every bit of h over the low bits the index uses. */
+function avalanche(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
