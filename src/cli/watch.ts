@@ -1,0 +1,135 @@
+// `meshfilter watch --iface IF --policy FILE --peer P`: shadow mode. Captures live
+// traffic on an interface with libpcap (the `cap` package), judges it as peer P's filter
+// would, and enforces nothing: it prints a line per new connection the policy would
+// drop, and totals every --interval seconds. Stops cleanly on SIGINT/SIGTERM.
+
+import { createRequire } from "node:module";
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW } from "../io/link-layer.ts";
+import { NEW_CONNECTION_DROP_REASONS } from "../replay/new-connection-drops.ts";
+import { formatDropReport, ShadowJudge, type DropReport } from "../replay/shadow.ts";
+import type { ReplayCounters } from "../replay/counters.ts";
+import { EXIT_USAGE, fail, HELP_OPTION, loadPeerFilter, parseCommandLine, PEER_FILTER_OPTIONS } from "./common.ts";
+
+const HELP = `usage: meshfilter watch --iface IF --policy FILE --peer PEER [--interval SECONDS] [--json]
+
+Shadow mode: capture live traffic on IF (libpcap, needs root or CAP_NET_RAW) and judge
+it as PEER's filter would, WITHOUT enforcing anything. Prints one line per new
+connection the policy would drop, and the totals every --interval seconds and at exit.
+
+options:
+  --iface IF               interface to capture on (Ethernet, raw IP or Linux cooked)
+  --policy FILE            account policy (JSON or YAML, meshfilter or NetBird export)
+  --peer PEER              the peer whose filter judges: id, name or overlay IP
+  --interval SECONDS       seconds between totals lines (default 10; 0 = only at exit)
+  --json                   print drops and totals as JSON lines
+  --egress                 also enforce outbound rules (off by default, as in NetBird)
+  --honour-bidirectional   honour the bidirectional flag for every protocol
+  --loose-tcp              accept TCP connections already open when watching started
+  -h, --help               this text
+
+exit codes: 0 stopped by SIGINT/SIGTERM; 1 capture failed (no libpcap, no such
+interface, no permission); 2 bad usage or bad policy (problems listed with JSON paths)`;
+
+/** The subset of the `cap` package used here (it ships no types). */
+interface CapHandle {
+  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
+  on(event: "packet", listener: (bytes: number, truncated: boolean) => void): void;
+  close(): void;
+}
+type CapModule = { Cap: (new () => CapHandle) & { deviceList(): { name: string }[] } };
+
+/** cap's link type names to LINKTYPE_* numbers. */
+const CAP_LINK_TYPES: Record<string, number> = {
+  ETHERNET: LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL: LINKTYPE_LINUX_SLL,
+  RAW: LINKTYPE_RAW,
+  NULL: LINKTYPE_NULL,
+};
+
+const CAPTURE_BUFFER_BYTES = 16 * 1024 * 1024;
+const SNAPLEN_BYTES = 65_536;
+
+function loadCap(): CapModule {
+  // cap is a CommonJS native addon and an optional dependency: load it only here.
+  const require = createRequire(import.meta.url);
+  return require("cap") as CapModule;
+}
+
+function totalsLine(c: ReplayCounters, json: boolean): string {
+  const totals = { packets: c.read, judged: c.judged, accepted: c.accepted, dropped: c.dropped, notForPeer: c.notForPeer };
+  if (json) return JSON.stringify({ type: "totals", time: new Date().toISOString(), ...totals });
+  return `${new Date().toISOString()} totals: ${totals.packets} packets, ${totals.judged} judged, ${totals.accepted} accepted, ${totals.dropped} dropped, ${totals.notForPeer} not for this peer`;
+}
+
+const COMMAND = "watch";
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(COMMAND, HELP, {
+    args: argv,
+    options: {
+      ...PEER_FILTER_OPTIONS,
+      iface: { type: "string" },
+      interval: { type: "string", default: "10" },
+      json: { type: "boolean", default: false },
+      help: HELP_OPTION,
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
+  if (!values.iface || !values.policy || !values.peer) return fail(COMMAND, `--iface, --policy and --peer are required\n\n${HELP}`, EXIT_USAGE);
+  const intervalSeconds = Number(values.interval);
+  if (!(intervalSeconds >= 0)) return fail(COMMAND, `--interval must be a number of seconds >= 0, not "${values.interval}"`, EXIT_USAGE);
+
+  const filter = loadPeerFilter(COMMAND, values.policy, values.peer, values);
+  if (typeof filter === "number") return filter;
+
+  let cap: CapModule;
+  try {
+    cap = loadCap();
+  } catch (err) {
+    return fail(COMMAND, `the libpcap binding (npm package "cap") is not available: ${(err as Error).message}`, 1);
+  }
+  // Checked before a capture handle exists: cap's handle crashes the process at exit
+  // when its open() failed.
+  const devices = cap.Cap.deviceList().map((d) => d.name);
+  if (!devices.includes(values.iface)) {
+    return fail(COMMAND, `no interface ${values.iface} to capture on (libpcap sees: ${devices.join(", ") || "none; are you root?"})`, 1);
+  }
+  const handle = new cap.Cap();
+  const buffer = Buffer.alloc(SNAPLEN_BYTES);
+  let capLinkType: string;
+  try {
+    capLinkType = handle.open(values.iface, "", CAPTURE_BUFFER_BYTES, buffer);
+  } catch (err) {
+    return fail(COMMAND, `cannot capture on ${values.iface}: ${(err as Error).message}`, 1);
+  }
+  const linkType = CAP_LINK_TYPES[capLinkType];
+  if (linkType === undefined) {
+    handle.close();
+    return fail(COMMAND, `${values.iface} has link type ${capLinkType}, which watch cannot read (Ethernet, raw IP, Linux cooked or BSD loopback)`, 1);
+  }
+
+  const json = values.json;
+  const print = (report: DropReport): void => {
+    console.log(json ? JSON.stringify({ type: "drop", ...report }) : formatDropReport(report));
+  };
+  const judge = new ShadowJudge(filter, linkType, NEW_CONNECTION_DROP_REASONS, print);
+  handle.on("packet", (bytes) => judge.frame(buffer, bytes, Date.now()));
+  const peer = filter.policy.peer;
+  console.error(`meshfilter watch: listening on ${values.iface} (${capLinkType}) as peer ${peer.name} (${peer.addresses.join(", ")}), not enforcing`);
+
+  const timer = intervalSeconds > 0 ? setInterval(() => console.log(totalsLine(judge.counters, json)), intervalSeconds * 1000) : undefined;
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  if (timer) clearInterval(timer);
+  handle.close();
+  console.log(totalsLine(judge.counters, json));
+  return 0;
+}

@@ -1,0 +1,33 @@
+// What `replay` and `watch` both do before the first packet: read the policy file,
+// compile it for the chosen peer, and build the engine. Problems come back as a
+// PolicyError (every problem with its JSON path) for the commands to print.
+
+import { Engine } from "../engine/engine.ts";
+import { compilePeer } from "../policy/compile.ts";
+import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import { loadPolicyFile } from "../policy/load.ts";
+
+export interface FilterOptions {
+  policyPath: string;
+  /** Peer id, name or overlay IP. */
+  peer: string;
+  /** Enforce outbound rules too (P13); off by default, as in NetBird. */
+  egress?: boolean;
+  /** Honour the bidirectional flag for every protocol instead of P5. */
+  honourBidirectional?: boolean;
+  /** Accept TCP connections picked up mid-stream (no SYN seen), as when a capture starts late. */
+  looseTcp?: boolean;
+}
+
+export interface PeerFilter {
+  policy: CompiledPeerPolicy;
+  engine: Engine;
+}
+
+/** Throws PolicyError for a bad policy or an unknown peer, or the fs error for an unreadable file. */
+export function buildPeerFilter(options: FilterOptions): PeerFilter {
+  const account = loadPolicyFile(options.policyPath);
+  const policy = compilePeer(account, options.peer, { honourBidirectionalFlag: options.honourBidirectional ?? false });
+  const engine = new Engine(policy, { egress: options.egress ?? false, looseTcp: options.looseTcp ?? false });
+  return { policy, engine };
+}

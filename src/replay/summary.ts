@@ -1,0 +1,141 @@
+// The end of a replay: the counters and the engine's own tallies turned into one plain
+// object (printed as JSON by --json) and into text in the manner of tcpdump's closing
+// lines followed by small tables. Cold path: built once per replay.
+
+import type { CaptureError } from "../io/capture-error.ts";
+import type { ReplayCounters } from "./counters.ts";
+
+/** What the summary reads from the engine (the Engine satisfies it). */
+export interface SummarySource {
+  reasonName(code: number): string;
+  readonly rules: {
+    readonly ruleCount: number;
+    readonly hits: Float64Array;
+    readonly bytes: Float64Array;
+    ruleId(index: number): string;
+    ruleAction(index: number): number;
+  };
+  flows(): Iterable<{ state: string }>;
+}
+
+export interface ReplayContext {
+  capture: string;
+  policy: string;
+  peer: { name: string; addresses: string[] };
+}
+
+export interface RuleHits {
+  rule: string;
+  action: "accept" | "drop";
+  /** New connections this rule decided (packets that opened a flow or were dropped by it). */
+  hits: number;
+  bytes: number;
+}
+
+export interface ReplaySummary extends ReplayContext {
+  /** False when the capture ended in an error: the figures cover the packets before it. */
+  complete: boolean;
+  error: { message: string; byteOffset: number } | null;
+  packets: { read: number; judged: number; accepted: number; dropped: number; notForPeer: number; nonIp: number };
+  bytes: { accepted: number; dropped: number };
+  inbound: { accepted: number; dropped: number };
+  outbound: { accepted: number; dropped: number };
+  acceptsByReason: Record<string, number>;
+  dropsByReason: Record<string, number>;
+  topRules: RuleHits[];
+  flowsByState: Record<string, number>;
+  /** Capture time of the first and last packet (ISO 8601), null for an empty capture. */
+  firstPacket: string | null;
+  lastPacket: string | null;
+}
+
+const TOP_RULES = 10;
+
+function byReason(counts: Float64Array, source: SummarySource): Record<string, number> {
+  const entries: [string, number][] = [];
+  counts.forEach((count, code) => {
+    if (count > 0) entries.push([source.reasonName(code), count]);
+  });
+  return Object.fromEntries(entries.sort((a, b) => b[1] - a[1]));
+}
+
+function topRules(source: SummarySource): RuleHits[] {
+  const { rules } = source;
+  const list: RuleHits[] = [];
+  for (let i = 0; i < rules.ruleCount; i++) {
+    if (rules.hits[i] === 0) continue;
+    list.push({ rule: rules.ruleId(i), action: rules.ruleAction(i) === 1 ? "accept" : "drop", hits: rules.hits[i], bytes: rules.bytes[i] });
+  }
+  return list.sort((a, b) => b.hits - a.hits).slice(0, TOP_RULES);
+}
+
+function flowsByState(source: SummarySource): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const flow of source.flows()) counts.set(flow.state, (counts.get(flow.state) ?? 0) + 1);
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
+}
+
+function isoTime(ms: number): string | null {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+export function buildSummary(context: ReplayContext, counters: ReplayCounters, source: SummarySource, error: CaptureError | null): ReplaySummary {
+  return {
+    ...context,
+    complete: error === null,
+    error: error ? { message: error.message, byteOffset: error.byteOffset } : null,
+    packets: {
+      read: counters.read,
+      judged: counters.judged,
+      accepted: counters.accepted,
+      dropped: counters.dropped,
+      notForPeer: counters.notForPeer,
+      nonIp: counters.nonIp,
+    },
+    bytes: { accepted: counters.acceptedBytes, dropped: counters.droppedBytes },
+    inbound: { accepted: counters.inboundAccepted, dropped: counters.inboundDropped },
+    outbound: { accepted: counters.outboundAccepted, dropped: counters.outboundDropped },
+    acceptsByReason: byReason(counters.acceptedByReason, source),
+    dropsByReason: byReason(counters.droppedByReason, source),
+    topRules: topRules(source),
+    flowsByState: flowsByState(source),
+    firstPacket: isoTime(counters.firstTimeMs),
+    lastPacket: isoTime(counters.lastTimeMs),
+  };
+}
+
+/** Rows of label/value pairs as an indented two-column table. */
+function table(title: string, rows: [string, string | number][]): string[] {
+  if (rows.length === 0) return [];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => String(value).length));
+  return ["", `${title}:`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${String(value).padStart(valueWidth)}`)];
+}
+
+/** The human-readable summary: tcpdump-style closing lines, then the tables. */
+export function formatSummary(s: ReplaySummary): string {
+  const p = s.packets;
+  const lines = [
+    `${p.read} packets read from ${s.capture}${s.complete ? "" : " (capture stopped early, see the error below)"}`,
+    `${p.judged} packets judged for peer ${s.peer.name} (${s.peer.addresses.join(", ")}) with ${s.policy}`,
+    `${p.accepted} packets accepted`,
+    `${p.dropped} packets dropped`,
+    `${p.notForPeer} packets not for this peer${p.nonIp > 0 ? ` (${p.nonIp} not IP)` : ""}`,
+  ];
+  lines.push(
+    ...table("Traffic", [
+      ["accepted packets", p.accepted],
+      ["accepted bytes", s.bytes.accepted],
+      ["dropped packets", p.dropped],
+      ["dropped bytes", s.bytes.dropped],
+      ["inbound accepted / dropped", `${s.inbound.accepted} / ${s.inbound.dropped}`],
+      ["outbound accepted / dropped", `${s.outbound.accepted} / ${s.outbound.dropped}`],
+    ]),
+  );
+  lines.push(...table("Drops by reason", Object.entries(s.dropsByReason)));
+  lines.push(...table("Accepts by reason", Object.entries(s.acceptsByReason)));
+  lines.push(...table("Top rules by hits (new connections)", s.topRules.map((r) => [`${r.rule} (${r.action})`, r.hits])));
+  lines.push(...table("Flows by final state", Object.entries(s.flowsByState)));
+  if (s.firstPacket) lines.push("", `Capture time: ${s.firstPacket} .. ${s.lastPacket}`);
+  return lines.join("\n");
+}
