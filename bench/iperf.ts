@@ -1,0 +1,204 @@
+// Throughput through two meshfilter agents, measured with iperf3 between network
+// namespaces: TCP and UDP with filtering on, with filtering off (--no-filter), with
+// filtering on but kernel offloads off (--no-offload), and directly over the underlay for scale. Prints a table, the agents' CPU use and batch
+// sizes (where the time goes), and writes bench/out/iperf.json.
+//
+//   npx tsx bench/iperf.ts [--seconds 5] [--mtu 1420] [--underlay-mtu 1500] [--batch 64] [--rounds 2] [--udp-rate 1G]
+//
+// Needs root, iproute2 and iperf3. About 6 x rounds x (seconds + 1) s plus agent start-ups.
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Lab, labUnavailableReason, REPO, type LabPeer } from "../test/e2e/lab.ts";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    mtu: { type: "string", default: "1420" },
+    "underlay-mtu": { type: "string", default: "1500" },
+    batch: { type: "string", default: "64" },
+    rounds: { type: "string", default: "2" },
+    "udp-rate": { type: "string", default: "1G" },
+  },
+});
+const seconds = Number(values.seconds);
+const mtu = Number(values.mtu);
+const batch = Number(values.batch);
+const underlayMtu = Number(values["underlay-mtu"]);
+// Filtering on and off alternate, `rounds` times, and the figures are averaged: on a small
+// shared machine one run of each is at the mercy of whatever else ran at that moment.
+const rounds = Number(values.rounds);
+// UDP is offered at a fixed rate: an unlimited sender (-b 0) mostly measures how much CPU the
+// iperf3 client steals from the agents on a small machine, and varies wildly from run to run.
+const udpRate = values["udp-rate"];
+
+const a: LabPeer = { role: "a", peer: "client", overlay: "100.64.0.10", underlay: "198.18.0.10" };
+const b: LabPeer = { role: "b", peer: "server", overlay: "100.64.0.20", underlay: "198.18.0.20" };
+const POLICY = `format: meshfilter/v1
+groups: [clients, servers]
+peers:
+  - { name: client, ip: 100.64.0.10, groups: [clients] }
+  - { name: server, ip: 100.64.0.20, groups: [servers] }
+policies:
+  - name: iperf
+    protocol: tcp
+    ports: [5201]
+    sources: [clients]
+    destinations: [servers]
+  - name: iperf-udp
+    protocol: udp
+    ports: [5201]
+    sources: [clients]
+    destinations: [servers]
+`;
+
+// The agent configurations compared; filtering on and off differ only in --no-filter.
+const MODES = [
+  { path: "filter on", args: [] },
+  { path: "filter off", args: ["--no-filter"] },
+  { path: "filter on, no offload", args: ["--no-offload"] },
+] as const;
+
+interface Row {
+  path: (typeof MODES)[number]["path"] | "underlay";
+  protocol: "tcp" | "udp";
+  mbitPerSec: number;
+  /** Slowest and fastest round, for the spread on a shared machine. */
+  range?: [number, number];
+  lossPercent?: number;
+  retransmits?: number;
+  /** CPU seconds per wall second of the agents (1.0 = one core busy), client side and server side. */
+  agentCpu?: [number, number];
+  packetsPerRead?: [number, number];
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+function iperf(lab: Lab, host: string, protocol: "tcp" | "udp"): Pick<Row, "mbitPerSec" | "lossPercent" | "retransmits"> {
+  const args = ["iperf3", "-c", host, "-t", String(seconds), "-J"];
+  // UDP: a fixed offered rate, datagrams that fit the tunnel MTU (IPv4 20 + UDP 8 headers).
+  if (protocol === "udp") args.push("-u", "-b", udpRate, "-l", String(mtu - 28));
+  const r = lab.exec("a", args, { timeoutMs: (seconds + 20) * 1000 });
+  const out = JSON.parse(r.stdout || "{}");
+  if (out.error || !out.end) throw new Error(`iperf3 ${protocol} to ${host} failed: ${out.error ?? r.stderr}`);
+  if (protocol === "tcp") {
+    return { mbitPerSec: out.end.sum_received.bits_per_second / 1e6, retransmits: out.end.sum_sent.retransmits };
+  }
+  // The receiver's view: what actually arrived.
+  const recv = out.end.sum_received ?? out.end.sum;
+  return { mbitPerSec: recv.bits_per_second / 1e6, lossPercent: recv.lost_percent ?? out.end.sum.lost_percent };
+}
+
+async function metric(lab: Lab, role: string, name: string): Promise<number> {
+  const r = lab.exec(role, ["curl", "-s", "http://127.0.0.1:9464/metrics"]);
+  const line = r.stdout.split("\n").find((l) => l.startsWith(name + " ") || l.startsWith(name + "{"));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+async function main(): Promise<void> {
+  const unavailable = labUnavailableReason();
+  if (unavailable) {
+    console.error(`bench/iperf: cannot run: ${unavailable}`);
+    process.exitCode = 1;
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "mf-iperf-"));
+  const policyFile = join(dir, "policy.yaml");
+  writeFileSync(policyFile, POLICY);
+  const lab = new Lab();
+  const rows: Row[] = [];
+  try {
+    lab.buildUnderlay([a, b], underlayMtu);
+    const server = lab.spawn("b", ["iperf3", "-s"]);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const mode of Array.from({ length: rounds }, () => MODES).flat()) {
+      const args = (self: LabPeer, other: LabPeer) => [
+        "--policy", policyFile, "--peer", self.peer, "--tun", "mf0", "--mtu", String(mtu), "--batch", String(batch),
+        "--listen", `${self.underlay}:51820`, "--peer-endpoint", `${other.overlay}=${other.underlay}:51820`,
+        "--metrics", "127.0.0.1:9464", ...mode.args,
+      ];
+      const agents = await Promise.all([lab.startAgent(a, args(a, b)), lab.startAgent(b, args(b, a))]);
+      for (const protocol of ["tcp", "udp"] as const) {
+        const pids = agents.map((h) => h.process.pid!);
+        const readsBefore = await Promise.all(["a", "b"].map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
+        const pktsBefore = await Promise.all(["a", "b"].map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
+        const cpuBefore = pids.map(cpuSeconds);
+        const start = performance.now();
+        const result = iperf(lab, b.overlay, protocol);
+        const wall = (performance.now() - start) / 1000;
+        const cpu = pids.map((pid, i) => (cpuSeconds(pid) - cpuBefore[i]) / wall) as [number, number];
+        const reads = await Promise.all(["a", "b"].map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
+        const pkts = await Promise.all(["a", "b"].map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
+        const perRead = [0, 1].map((i) => (pkts[i] - pktsBefore[i]) / Math.max(1, reads[i] - readsBefore[i])) as [number, number];
+        rows.push({ path: mode.path, protocol, ...result, agentCpu: cpu, packetsPerRead: perRead });
+        console.error(`${mode.path} ${protocol}: ${result.mbitPerSec.toFixed(0)} Mbit/s`);
+      }
+      await Promise.all([lab.stopAgent("a"), lab.stopAgent("b")]);
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const protocol of ["tcp", "udp"] as const) rows.push({ path: "underlay", protocol, ...iperf(lab, b.underlay, protocol) });
+    }
+    server.kill();
+  } finally {
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report(average(rows));
+}
+
+/** One row per (path, protocol): the mean of the rounds. */
+function average(rows: Row[]): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) groups.set(`${r.path}/${r.protocol}`, [...(groups.get(`${r.path}/${r.protocol}`) ?? []), r]);
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const opt = (rs: Row[], f: (r: Row) => number | undefined) => (f(rs[0]) === undefined ? undefined : mean(rs.map((r) => f(r)!)));
+  const pair = (rs: Row[], f: (r: Row) => [number, number] | undefined): [number, number] | undefined =>
+    f(rs[0]) === undefined ? undefined : [mean(rs.map((r) => f(r)![0])), mean(rs.map((r) => f(r)![1]))];
+  return [...groups.values()].map((rs) => ({
+    path: rs[0].path,
+    protocol: rs[0].protocol,
+    mbitPerSec: mean(rs.map((r) => r.mbitPerSec)),
+    range: [Math.min(...rs.map((r) => r.mbitPerSec)), Math.max(...rs.map((r) => r.mbitPerSec))] as [number, number],
+    lossPercent: opt(rs, (r) => r.lossPercent),
+    retransmits: opt(rs, (r) => r.retransmits),
+    agentCpu: pair(rs, (r) => r.agentCpu),
+    packetsPerRead: pair(rs, (r) => r.packetsPerRead),
+  }));
+}
+
+function report(rows: Row[]): void {
+  const command = `npx tsx bench/iperf.ts --seconds ${seconds} --mtu ${mtu} --underlay-mtu ${underlayMtu} --batch ${batch} --rounds ${rounds} --udp-rate ${udpRate}`;
+  const lines = [
+    `iperf3 through two meshfilter agents (UDP transport, TUN MTU ${mtu}, underlay MTU ${underlayMtu}, batch ${batch}), ` +
+      `${seconds} s per run, mean of ${rounds} rounds, UDP offered at ${udpRate}bit/s`,
+    `command: ${command}`,
+    "",
+    "| path | protocol | Mbit/s (mean) | rounds min–max | loss % | TCP retransmits | agent CPU (client, server) | packets per TUN read (client, server) |",
+    "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.path} | ${r.protocol} | ${r.mbitPerSec.toFixed(0)} | ${r.range ? r.range.map((x) => x.toFixed(0)).join("–") : ""} | ${r.lossPercent?.toFixed(1) ?? ""} | ${r.retransmits?.toFixed(0) ?? ""} | ` +
+        `${r.agentCpu ? r.agentCpu.map((c) => `${(c * 100).toFixed(0)}%`).join(", ") : ""} | ` +
+        `${r.packetsPerRead ? r.packetsPerRead.map((p) => p.toFixed(1)).join(", ") : ""} |`,
+    );
+  }
+  const on = rows.find((r) => r.path === "filter on" && r.protocol === "tcp");
+  const off = rows.find((r) => r.path === "filter off" && r.protocol === "tcp");
+  if (on && off) {
+    const change = 100 * (on.mbitPerSec / off.mbitPerSec - 1);
+    lines.push("", `TCP throughput with filtering on, relative to off: ${change >= 0 ? "+" : ""}${change.toFixed(1)}% (the cost of filtering is the negative of this)`);
+  }
+  const text = lines.join("\n");
+  console.log(text);
+  mkdirSync(join(REPO, "bench/out"), { recursive: true });
+  writeFileSync(join(REPO, "bench/out/iperf.json"), JSON.stringify({ command, seconds, mtu, underlayMtu, batch, rounds, rows }, null, 2) + "\n");
+  writeFileSync(join(REPO, "bench/out/iperf.md"), text + "\n");
+}
+
+await main();

@@ -1,0 +1,182 @@
+// One mesh peer, assembled: the policy (loaded, compiled for this peer, watched), the
+// engine, the TUN device (configured with the peer's overlay address), the UDP
+// transport, the data path between them, metrics and the flow log. `meshfilter run`
+// is a thin command line over this; an agent author embeds the same pieces.
+
+import type { Server } from "node:http";
+import type { Logger } from "pino";
+import { Engine } from "../engine/engine.ts";
+import { openTun, type TunDevice } from "../io/tun.ts";
+import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import { compilePeer } from "../policy/compile.ts";
+import { loadPolicyFile } from "../policy/load.ts";
+import { FlowLog } from "./flow-log.ts";
+import { configureLink } from "./link.ts";
+import { createAgentMetrics, serveMetrics, type PolicyCounters } from "./metrics.ts";
+import { PacketLoop } from "./packet-loop.ts";
+import { PolicyWatcher } from "./policy-watcher.ts";
+import { UdpTransport, type UdpPeer, type UdpRoute } from "./udp-transport.ts";
+
+export interface PeerAgentConfig {
+  /** The account's policy file (meshfilter YAML/JSON or a NetBird export). Watched for changes. */
+  policyFile: string;
+  /** This peer's id, name or overlay IP in the account. */
+  peer: string;
+  /** TUN device name. Default "mf0". */
+  tun?: string;
+  /** TUN MTU. Default 1420 (a 1500-byte underlay minus IPv4, UDP and headroom). */
+  mtu?: number;
+  /** TUN transmit queue length (packets waiting for the agent). Default 5000; see link.ts. */
+  txQueueLength?: number;
+  /** Prefix length of the overlay network for the TUN address. Default 16 (100.64.0.0/16). */
+  prefixLength?: number;
+  /** Set the TUN address, MTU, up state and routes with `ip`. Default true. */
+  configureLink?: boolean;
+  /** UDP "address:port" the transport listens on. */
+  listen: string;
+  /** Underlay endpoints of the other peers. */
+  peers: UdpPeer[];
+  /** Prefixes behind routing peers. */
+  routes?: UdpRoute[];
+  /** "127.0.0.1:9464" to serve Prometheus metrics; omitted = no metrics endpoint. */
+  metrics?: string;
+  /** Append flow events as NDJSON to this file. */
+  flowLog?: string;
+  /** Filter packets (default true); false is the baseline for benchmarks (--no-filter). */
+  filter?: boolean;
+  /** Enforce the peer's outbound rules too (P13). Default false. */
+  egress?: boolean;
+  /** Packets per batch. Default 64. */
+  batchSize?: number;
+  /** Kernel offloads: UDP GSO/GRO on the transport, merged TCP writes into the TUN. Default true. */
+  offload?: boolean;
+}
+
+export class PeerAgent {
+  readonly policyCounters: PolicyCounters = { applied: 0, rejected: 0, flowsRevoked: 0 };
+  private watcher: PolicyWatcher | null = null;
+  private metricsServer: Server | null = null;
+  private flowLog: FlowLog | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly config: PeerAgentConfig,
+    readonly log: Logger,
+    readonly policy: CompiledPeerPolicy,
+    readonly engine: Engine | null,
+    readonly tun: TunDevice,
+    readonly transport: UdpTransport,
+    readonly loop: PacketLoop,
+  ) {}
+
+  /** Loads and compiles the policy, opens and configures the TUN device, and starts moving packets. */
+  static async start(config: PeerAgentConfig, log: Logger): Promise<PeerAgent> {
+    const policy = compilePeer(loadPolicyFile(config.policyFile), config.peer);
+    const address = policy.peer.addresses.find((a) => !a.includes(":"));
+    if (!address) throw new Error(`peer '${config.peer}' has no IPv4 overlay address in ${config.policyFile}`);
+    const mtu = config.mtu ?? 1420;
+    const filter = config.filter ?? true;
+    const engine = filter ? new Engine(policy, { egress: config.egress ?? false }) : null;
+    const offload = config.offload ?? true;
+    const tun = openTun(config.tun ?? "mf0", { packetRoom: mtu, offload });
+    let transport: UdpTransport | null = null;
+    try {
+      if (config.configureLink ?? true) {
+        configureLink({
+          name: tun.name,
+          address: `${address}/${config.prefixLength ?? 16}`,
+          mtu,
+          txQueueLength: config.txQueueLength ?? 5000,
+          routes: (config.routes ?? []).map((r) => r.prefix),
+        });
+      }
+      transport = new UdpTransport({ listen: config.listen, peers: config.peers, routes: config.routes, mtu, batchSize: config.batchSize, offload });
+    } catch (err) {
+      tun.close();
+      throw err;
+    }
+    const loop = new PacketLoop({ tun, transport, judge: engine, mtu, batchSize: config.batchSize });
+    const agent = new PeerAgent(config, log, policy, engine, tun, transport, loop);
+    try {
+      await agent.startSideServices();
+    } catch (err) {
+      await agent.close();
+      throw err;
+    }
+    loop.start();
+    log.info(
+      { peer: policy.peer.name, address, tun: tun.name, mtu, listen: config.listen, filter, offload: transport.offload, rules: ruleCount(policy) },
+      "agent running",
+    );
+    return agent;
+  }
+
+  private async startSideServices(): Promise<void> {
+    const { config, engine } = this;
+    if (config.flowLog && engine) {
+      const flowLog = new FlowLog(config.flowLog);
+      this.flowLog = flowLog;
+      engine.onFlowEvent = (event) => flowLog.write(event);
+    }
+    if (config.metrics) {
+      const registry = createAgentMetrics({
+        engine: () => this.engine,
+        loop: this.loop.counters,
+        tun: this.tun,
+        transport: this.transport.counters,
+        policy: this.policyCounters,
+      });
+      this.metricsServer = await serveMetrics(registry, config.metrics);
+    }
+    if (engine) {
+      this.watcher = new PolicyWatcher(config.policyFile, () => this.reloadPolicy());
+      this.watcher.start();
+    }
+  }
+
+  /**
+   * Reads the policy file again. A valid policy is applied atomically and connections it no
+   * longer allows are cut (P14); an invalid one is logged with its errors and the running one stays.
+   * Returns whether the new policy was applied.
+   */
+  reloadPolicy(): boolean {
+    if (!this.engine || this.closed) return false;
+    let policy: CompiledPeerPolicy;
+    try {
+      policy = compilePeer(loadPolicyFile(this.config.policyFile), this.config.peer);
+    } catch (err) {
+      this.policyCounters.rejected++;
+      const problems = (err as { problems?: unknown }).problems;
+      this.log.error({ file: this.config.policyFile, problems, error: (err as Error).message }, "policy rejected; the previous policy stays in force");
+      return false;
+    }
+    const cut = this.engine.applyPolicy(policy);
+    this.policyCounters.applied++;
+    this.policyCounters.flowsRevoked += cut;
+    this.log.info({ file: this.config.policyFile, rules: ruleCount(policy), flowsCut: cut }, "policy applied");
+    return true;
+  }
+
+  /** Stops everything: watcher, data path, transport, TUN, metrics, flow log. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher?.close();
+    this.loop.stop();
+    this.transport.close();
+    this.tun.close();
+    if (this.metricsServer) {
+      const server = this.metricsServer;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    await this.flowLog?.close();
+    this.log.info("agent stopped");
+  }
+}
+
+function ruleCount(policy: CompiledPeerPolicy): number {
+  return policy.inbound.length + policy.outbound.length + policy.routes.length;
+}

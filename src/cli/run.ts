@@ -1,0 +1,163 @@
+// meshfilter run: one peer agent (TUN device, filter, UDP transport) until SIGINT/SIGTERM.
+
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
+
+const USAGE = `usage: meshfilter run --policy FILE --peer NAME --listen ADDR:PORT [options]
+
+Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport.
+The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for tests and benchmarks only.
+
+options:
+  --policy FILE             account policy (meshfilter YAML/JSON or NetBird export); watched and
+                            re-applied on change (SIGHUP reloads too); an invalid file is rejected
+  --peer NAME               this peer's name, id or overlay IP in the policy
+  --listen ADDR:PORT        UDP underlay address to receive on, e.g. 198.18.0.1:51820
+  --peer-endpoint IP=ADDR:PORT
+                            overlay IP of another peer = its underlay endpoint (repeat)
+  --route PREFIX=IP         a prefix behind the routing peer with overlay IP (repeat)
+  --tun NAME                TUN device (default mf0); the agent sets its address, MTU, routes, up
+  --mtu N                   TUN MTU (default 1420)
+  --txqueuelen N            packets the kernel queues on the TUN for the agent (default 5000)
+  --prefix-length N         overlay prefix length for the TUN address (default 16)
+  --no-configure-link       leave address, MTU, routes and link state to the operator
+  --metrics ADDR:PORT       serve Prometheus metrics at http://ADDR:PORT/metrics
+  --flow-log FILE           append flow events as NDJSON
+  --egress                  also enforce this peer's outbound rules (P13)
+  --no-filter               pass every packet (throughput baseline)
+  --batch N                 packets per batch (default 64)
+  --no-offload              no UDP GSO/GRO and no merged TCP writes into the TUN
+  --config FILE             YAML/JSON file with the same settings (camelCase keys, see docs/agent.md);
+                            command-line options override it
+  --log-level LEVEL         pino level (default info)
+`;
+
+const configFileSchema = z
+  .object({
+    policyFile: z.string(),
+    peer: z.string(),
+    tun: z.string(),
+    mtu: z.number().int().min(576).max(65535),
+    prefixLength: z.number().int().min(1).max(32),
+    txQueueLength: z.number().int().min(1),
+    configureLink: z.boolean(),
+    listen: z.string(),
+    peers: z.array(z.object({ overlay: z.string(), endpoint: z.string() }).strict()),
+    routes: z.array(z.object({ prefix: z.string(), via: z.string() }).strict()),
+    metrics: z.string(),
+    flowLog: z.string(),
+    filter: z.boolean(),
+    egress: z.boolean(),
+    batchSize: z.number().int().min(1).max(256),
+    offload: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+function splitPair(text: string, option: string, example: string): [string, string] {
+  const eq = text.indexOf("=");
+  if (eq <= 0 || eq === text.length - 1) throw new Error(`${option} "${text}": expected ${example}`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+function positiveInt(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${option} "${text}": expected a positive integer`);
+  return n;
+}
+
+function readConfigFile(path: string): Partial<PeerAgentConfig> {
+  const parsed = configFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(top)"}: ${i.message}`).join("\n");
+    throw new Error(`invalid config file ${path}:\n${problems}`);
+  }
+  return parsed.data;
+}
+
+export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      policy: { type: "string" },
+      peer: { type: "string" },
+      listen: { type: "string" },
+      "peer-endpoint": { type: "string", multiple: true },
+      route: { type: "string", multiple: true },
+      tun: { type: "string" },
+      mtu: { type: "string" },
+      "prefix-length": { type: "string" },
+      txqueuelen: { type: "string" },
+      "no-configure-link": { type: "boolean" },
+      metrics: { type: "string" },
+      "flow-log": { type: "string" },
+      egress: { type: "boolean" },
+      "no-filter": { type: "boolean" },
+      batch: { type: "string" },
+      "no-offload": { type: "boolean" },
+      config: { type: "string" },
+      "log-level": { type: "string" },
+    },
+    strict: true,
+  });
+  const file = values.config ? readConfigFile(values.config) : {};
+  const peers = (values["peer-endpoint"] ?? []).map((text) => {
+    const [overlay, endpoint] = splitPair(text, "--peer-endpoint", "OVERLAY_IP=ADDR:PORT, e.g. 100.64.0.20=198.18.0.2:51820");
+    return { overlay, endpoint };
+  });
+  const routes = (values.route ?? []).map((text) => {
+    const [prefix, via] = splitPair(text, "--route", "PREFIX=OVERLAY_IP, e.g. 198.18.1.0/24=100.64.0.40");
+    return { prefix, via };
+  });
+  const config = {
+    ...file,
+    policyFile: values.policy ?? file.policyFile,
+    peer: values.peer ?? file.peer,
+    listen: values.listen ?? file.listen,
+    peers: [...(file.peers ?? []), ...peers],
+    routes: [...(file.routes ?? []), ...routes],
+    tun: values.tun ?? file.tun,
+    mtu: positiveInt(values.mtu, "--mtu") ?? file.mtu,
+    prefixLength: positiveInt(values["prefix-length"], "--prefix-length") ?? file.prefixLength,
+    txQueueLength: positiveInt(values.txqueuelen, "--txqueuelen") ?? file.txQueueLength,
+    configureLink: values["no-configure-link"] ? false : file.configureLink,
+    metrics: values.metrics ?? file.metrics,
+    flowLog: values["flow-log"] ?? file.flowLog,
+    egress: values.egress ?? file.egress,
+    filter: values["no-filter"] ? false : file.filter,
+    batchSize: positiveInt(values.batch, "--batch") ?? file.batchSize,
+    offload: values["no-offload"] ? false : file.offload,
+  };
+  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
+  if (missing.length > 0) {
+    const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
+    throw new Error(`missing ${missing.map((k) => names[k]).join(", ")}\n\n${USAGE}`);
+  }
+  return { ...(config as PeerAgentConfig), logLevel: values["log-level"] ?? "info" };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { logLevel, ...config } = parseRunArgs(argv);
+  // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
+  const log = pino({ name: "meshfilter", level: logLevel }, pino.destination({ fd: 2, sync: true }));
+  const agent = await PeerAgent.start(config, log);
+  const reload = () => agent.reloadPolicy();
+  process.on("SIGHUP", reload);
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  log.info({ signal }, "shutting down");
+  process.off("SIGHUP", reload);
+  await agent.close();
+  return 0;
+}

@@ -1,0 +1,84 @@
+// meshfilter stats: read a running agent's counters from its metrics endpoint and print
+// them for a person (or as JSON with --json).
+
+import { parseArgs } from "node:util";
+import { parsePrometheusText, type Sample } from "../agent/prometheus-text.ts";
+
+const USAGE = `usage: meshfilter stats [--metrics ADDR:PORT] [--json]
+
+Prints the counters of an agent started with 'meshfilter run --metrics ADDR:PORT'.
+  --metrics ADDR:PORT   the agent's metrics endpoint (default 127.0.0.1:9464)
+  --json                print the samples as JSON
+`;
+
+function pick(samples: Sample[], name: string, label?: string, value?: string): number {
+  let total = 0;
+  for (const s of samples) if (s.name === name && (label === undefined || s.labels[label] === value)) total += s.value;
+  return total;
+}
+
+function byLabel(samples: Sample[], name: string, label: string): [string, number][] {
+  return samples.filter((s) => s.name === name).map((s) => [s.labels[label] ?? "", s.value] as [string, number]);
+}
+
+export function formatStats(samples: Sample[], where: string): string {
+  const lines = [`meshfilter agent at ${where}`, `flows tracked: ${pick(samples, "meshfilter_flows")}`, "", "packets by reason:"];
+  const reasons = byLabel(samples, "meshfilter_packets_total", "reason").sort((a, b) => b[1] - a[1]);
+  if (reasons.length === 0) lines.push("  (none yet, or filtering is off)");
+  const width = Math.max(10, ...reasons.map(([r]) => r.length));
+  for (const [reason, n] of reasons) lines.push(`  ${reason.padEnd(width)} ${n}`);
+  lines.push("", "rules:");
+  const bytes = new Map(byLabel(samples, "meshfilter_rule_bytes_total", "rule"));
+  const rules = byLabel(samples, "meshfilter_rule_hits_total", "rule");
+  if (rules.length === 0) lines.push("  (no rules)");
+  const ruleWidth = Math.max(10, ...rules.map(([r]) => r.length));
+  for (const [rule, hits] of rules) lines.push(`  ${rule.padEnd(ruleWidth)} hits ${String(hits).padStart(8)}  bytes ${bytes.get(rule) ?? 0}`);
+  const read = pick(samples, "meshfilter_tun_packets_total", "direction", "read");
+  const batches = pick(samples, "meshfilter_tun_read_batches_total");
+  lines.push(
+    "",
+    "data path:",
+    `  tun       read ${read}, written ${pick(samples, "meshfilter_tun_packets_total", "direction", "written")}, ` +
+      `${batches > 0 ? (read / batches).toFixed(1) : "0"} packets per read, ` +
+      `${pick(samples, "meshfilter_tun_split_reads_total")} large TCP reads split, ` +
+      `${pick(samples, "meshfilter_tun_merged_writes_total")} merged TCP writes`,
+    `  transport sent ${pick(samples, "meshfilter_transport_packets_total", "direction", "sent")}, ` +
+      `received ${pick(samples, "meshfilter_transport_packets_total", "direction", "received")}, ` +
+      `no route ${pick(samples, "meshfilter_transport_errors_total", "kind", "no-route")}, ` +
+      `send errors ${pick(samples, "meshfilter_transport_errors_total", "kind", "send")}`,
+    `  dropped   inbound ${pick(samples, "meshfilter_dropped_total", "direction", "inbound")}, ` +
+      `outbound ${pick(samples, "meshfilter_dropped_total", "direction", "outbound")}; ` +
+      `MSS clamped ${pick(samples, "meshfilter_mss_clamped_total")}`,
+    "",
+    `policy reloads: applied ${pick(samples, "meshfilter_policy_reloads_total", "result", "applied")}, ` +
+      `rejected ${pick(samples, "meshfilter_policy_reloads_total", "result", "rejected")}, ` +
+      `flows revoked ${pick(samples, "meshfilter_policy_revoked_flows_total")}`,
+  );
+  return lines.join("\n");
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { metrics: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const where = values.metrics ?? "127.0.0.1:9464";
+  let text: string;
+  try {
+    const res = await fetch(`http://${where}/metrics`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    text = await res.text();
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+    console.error(`meshfilter stats: cannot read metrics from http://${where}/metrics (${cause}); is 'meshfilter run --metrics ${where}' running?`);
+    return 1;
+  }
+  const samples = parsePrometheusText(text);
+  console.log(values.json ? JSON.stringify(samples, null, 2) : formatStats(samples, where));
+  return 0;
+}

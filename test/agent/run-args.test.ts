@@ -1,0 +1,51 @@
+// `meshfilter run` options and config file into a PeerAgentConfig.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseRunArgs } from "../../src/cli/run.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "mf-run-args-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("meshfilter run options", () => {
+  it("reads peers, routes and switches from the command line", () => {
+    const config = parseRunArgs([
+      "--policy", "p.yaml", "--peer", "laptop-alice", "--listen", "198.18.0.10:51820",
+      "--peer-endpoint", "100.64.0.20=198.18.0.20:51820", "--route", "198.18.1.0/24=100.64.0.40",
+      "--mtu", "1380", "--no-filter", "--no-offload", "--metrics", "127.0.0.1:9464",
+    ]);
+    expect(config).toMatchObject({
+      policyFile: "p.yaml",
+      peer: "laptop-alice",
+      listen: "198.18.0.10:51820",
+      peers: [{ overlay: "100.64.0.20", endpoint: "198.18.0.20:51820" }],
+      routes: [{ prefix: "198.18.1.0/24", via: "100.64.0.40" }],
+      mtu: 1380,
+      filter: false,
+      offload: false,
+      metrics: "127.0.0.1:9464",
+      logLevel: "info",
+    });
+  });
+
+  it("takes a config file, with command-line options winning and lists adding up", () => {
+    const file = join(dir, "agent.yaml");
+    writeFileSync(file, "policyFile: a.yaml\npeer: db-1\nlisten: 198.18.0.20:51820\nmtu: 1400\npeers:\n  - { overlay: 100.64.0.10, endpoint: 198.18.0.10:51820 }\n");
+    const config = parseRunArgs(["--config", file, "--mtu", "1300", "--peer-endpoint", "100.64.0.30=198.18.0.30:51820"]);
+    expect(config.mtu).toBe(1300);
+    expect(config.peer).toBe("db-1");
+    expect(config.peers.map((p) => p.overlay)).toEqual(["100.64.0.10", "100.64.0.30"]);
+  });
+
+  it("names what is wrong: a missing option, a bad pair, a bad config key", () => {
+    expect(() => parseRunArgs(["--peer", "x"])).toThrow(/missing --policy, --listen/);
+    expect(() => parseRunArgs(["--policy", "p", "--peer", "x", "--listen", "1.2.3.4:5", "--peer-endpoint", "100.64.0.20"])).toThrow(
+      /--peer-endpoint "100.64.0.20": expected OVERLAY_IP=ADDR:PORT/,
+    );
+    expect(() => parseRunArgs(["--policy", "p", "--peer", "x", "--listen", "1.2.3.4:5", "--mtu", "big"])).toThrow(/--mtu "big"/);
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "policyFile: a.yaml\nmtu: 10\nlisen: x\n");
+    expect(() => parseRunArgs(["--config", file])).toThrow(/invalid config file .*bad\.yaml[\s\S]*mtu[\s\S]*lisen/);
+  });
+});
