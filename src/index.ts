@@ -1,0 +1,94 @@
+// The public API of meshfilter. Everything an agent author, an operator's tooling or a
+// benchmark needs is exported from here; the layers below (packet, io, policy, filter,
+// conntrack, engine, agent) can also be imported directly.
+
+import { Engine, type EngineOptions } from "./engine/engine.ts";
+import { compilePeer } from "./policy/compile.ts";
+import type { CompiledPeerPolicy, CompileOptions } from "./policy/compiled.ts";
+import { lintAccount, type Finding } from "./policy/lint.ts";
+import { loadPolicyFile } from "./policy/load.ts";
+import type { Account } from "./policy/model.ts";
+
+// ---- Packets ----
+export * from "./packet/record.ts";
+export { decodePacket } from "./packet/decode.ts";
+export { buildPacket, type PacketSpec, type TcpSpec, type IcmpSpec } from "./packet/builder.ts";
+export { tcpFlags, formatTcpFlags } from "./packet/tcp-flags.ts";
+export { parseIp, parseCidr, formatIp, AddressError } from "./packet/address.ts";
+export { internetChecksum, transportChecksum, updateChecksum16, updateChecksum32 } from "./packet/checksum.ts";
+
+// ---- Captures and devices ----
+export { openCapture, readCapture, type CaptureOptions, type CapturedPacket } from "./io/capture.ts";
+export { CaptureError } from "./io/capture-error.ts";
+export { PcapWriter } from "./io/pcap-writer.ts";
+export { PcapngWriter } from "./io/pcapng-writer.ts";
+export * from "./io/link-layer.ts";
+export { openTun, TunError, type TunDevice, type TunOptions } from "./io/tun.ts";
+
+// ---- Policy (cold path) ----
+export type * from "./policy/model.ts";
+export { PolicyError } from "./policy/model.ts";
+export type { CompiledPeerPolicy, CompiledRule, CompiledRouteRule, CompiledPeer, CompileOptions } from "./policy/compiled.ts";
+export { loadPolicyFile, parsePolicyText } from "./policy/load.ts";
+export { validateAccount } from "./policy/validate.ts";
+export { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "./policy/peer-meta.ts";
+export { compilePeer } from "./policy/compile.ts";
+export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint.ts";
+export { explain, type Explanation, type ExplainOptions } from "./policy/explain.ts";
+export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain-query.ts";
+
+// ---- Filter, connection tracking, engine (hot path) ----
+export { RuleTable, ACTION_ACCEPT, ACTION_DROP, type RuleKind } from "./filter/rule-table.ts";
+export { FragmentTable, FRAG_OVERLAP, FRAG_UNKNOWN } from "./filter/fragments.ts";
+export * from "./engine/reasons.ts";
+export { Engine, VERDICT_ACCEPT, VERDICT_DROP, DIR_IN, DIR_OUT, DIR_NONE, type EngineOptions } from "./engine/engine.ts";
+export type { FlowEvent, FlowInfo } from "./conntrack/flow-event.ts";
+export { DEFAULT_TIMEOUTS, type Timeouts } from "./conntrack/timeouts.ts";
+
+// ---- The reference agent's parts, for agent authors ----
+export { PeerAgent, type PeerAgentConfig } from "./agent/peer-agent.ts";
+export { PacketLoop, type PacketLoopOptions, type BatchJudge } from "./agent/packet-loop.ts";
+export type { Transport, DeliverBatch } from "./agent/transport.ts";
+export { UdpTransport, type UdpTransportOptions } from "./agent/udp-transport.ts";
+export { clampMss, mssForMtu } from "./agent/mss-clamp.ts";
+
+/** A policy given as a file path (JSON or YAML, NetBird export or meshfilter format) or as an Account. */
+export type PolicySource = string | Account;
+
+function toAccount(source: PolicySource): Account {
+  return typeof source === "string" ? loadPolicyFile(source) : source;
+}
+
+/** Load (if a path) and compile a policy for one peer (by id, name or overlay IP). Throws PolicyError. */
+export function compilePolicy(source: PolicySource, peer: string, options?: CompileOptions): CompiledPeerPolicy {
+  return compilePeer(toAccount(source), peer, options);
+}
+
+/** Load (if a path) and lint a policy: the zero-trust findings of POLICY.md. Throws PolicyError. */
+export function lintPolicy(source: PolicySource, options?: CompileOptions): Finding[] {
+  return lintAccount(toAccount(source), options);
+}
+
+export interface FirewallOptions extends EngineOptions {
+  /** The peer this firewall protects: id, name or overlay IP. */
+  peer: string;
+  /** The policy: a file path, an Account, or tables already compiled for the peer. */
+  policy: PolicySource | CompiledPeerPolicy;
+  /** Compile options (for example honourBidirectionalFlag). */
+  compile?: CompileOptions;
+}
+
+function isCompiled(policy: FirewallOptions["policy"]): policy is CompiledPeerPolicy {
+  return typeof policy === "object" && "inbound" in policy && "peer" in policy;
+}
+
+/**
+ * A ready stateful filter for one peer: the Engine with the peer's compiled policy.
+ * Judge packets with `inbound`/`outbound`/`judgeBatch`, advance `setTime`, and swap
+ * policies atomically with `applyPolicy(compilePolicy(...))`.
+ */
+export function createFirewall(options: FirewallOptions): Engine {
+  const { peer, policy, compile, ...engineOptions } = options;
+  const compiled = isCompiled(policy) ? policy : compilePolicy(policy, peer, compile);
+  return new Engine(compiled, engineOptions);
+}
