@@ -3,9 +3,9 @@
 // filtering on but kernel offloads off (--no-offload), and directly over the underlay for scale. Prints a table, the agents' CPU use and batch
 // sizes (where the time goes), and writes bench/out/iperf.json.
 //
-//   npx tsx bench/iperf.ts [--seconds 5] [--mtu 1420] [--underlay-mtu 1500] [--batch 64] [--rounds 2] [--udp-rate 1G]
+//   npx tsx bench/iperf.ts [--seconds 5] [--omit 2] [--mtu 1420] [--underlay-mtu 1500] [--batch 64] [--rounds 2] [--udp-rate 1G]
 //
-// Needs root, iproute2 and iperf3. About 6 x rounds x (seconds + 1) s plus agent start-ups.
+// Needs root, iproute2 and iperf3. About 6 x rounds x (seconds + omit + 1) s plus agent start-ups.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +16,7 @@ import { Lab, labUnavailableReason, REPO, type LabPeer } from "../test/e2e/lab.t
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
+    omit: { type: "string", default: "2" },
     mtu: { type: "string", default: "1420" },
     "underlay-mtu": { type: "string", default: "1500" },
     batch: { type: "string", default: "64" },
@@ -24,6 +25,10 @@ const { values } = parseArgs({
   },
 });
 const seconds = Number(values.seconds);
+// iperf3 --omit: seconds left out of the figures at the start of each run, for TCP slow
+// start and for the freshly started agents' JIT compilation (which runs on the same two
+// cores as everything else).
+const omit = Number(values.omit);
 const mtu = Number(values.mtu);
 const batch = Number(values.batch);
 const underlayMtu = Number(values["underlay-mtu"]);
@@ -72,6 +77,8 @@ interface Row {
   /** CPU seconds per wall second of the agents (1.0 = one core busy), client side and server side. */
   agentCpu?: [number, number];
   packetsPerRead?: [number, number];
+  /** Share of the judged packets that were judged as part of a segment run, after its first. */
+  inRuns?: [number, number];
 }
 
 function cpuSeconds(pid: number): number {
@@ -80,10 +87,10 @@ function cpuSeconds(pid: number): number {
 }
 
 function iperf(lab: Lab, host: string, protocol: "tcp" | "udp"): Pick<Row, "mbitPerSec" | "lossPercent" | "retransmits"> {
-  const args = ["iperf3", "-c", host, "-t", String(seconds), "-J"];
+  const args = ["iperf3", "-c", host, "-t", String(seconds), "-O", String(omit), "-J"];
   // UDP: a fixed offered rate, datagrams that fit the tunnel MTU (IPv4 20 + UDP 8 headers).
   if (protocol === "udp") args.push("-u", "-b", udpRate, "-l", String(mtu - 28));
-  const r = lab.exec("a", args, { timeoutMs: (seconds + 20) * 1000 });
+  const r = lab.exec("a", args, { timeoutMs: (seconds + omit + 20) * 1000 });
   const out = JSON.parse(r.stdout || "{}");
   if (out.error || !out.end) throw new Error(`iperf3 ${protocol} to ${host} failed: ${out.error ?? r.stderr}`);
   if (protocol === "tcp") {
@@ -98,6 +105,13 @@ async function metric(lab: Lab, role: string, name: string): Promise<number> {
   const r = lab.exec(role, ["curl", "-s", "http://127.0.0.1:9464/metrics"]);
   const line = r.stdout.split("\n").find((l) => l.startsWith(name + " ") || l.startsWith(name + "{"));
   return line ? Number(line.split(" ").pop()) : 0;
+}
+
+/** Packets the agent's filter judged (TUN reads + transport receipts) and those judged within segment runs. */
+async function judgedPackets(lab: Lab, role: string): Promise<{ all: number; inRuns: number }> {
+  const read = await metric(lab, role, 'meshfilter_tun_packets_total{direction="read"}');
+  const received = await metric(lab, role, 'meshfilter_transport_packets_total{direction="received"}');
+  return { all: read + received, inRuns: await metric(lab, role, "meshfilter_segment_run_packets_total") };
 }
 
 async function main(): Promise<void> {
@@ -116,7 +130,10 @@ async function main(): Promise<void> {
     lab.buildUnderlay([a, b], underlayMtu);
     const server = lab.spawn("b", ["iperf3", "-s"]);
     await new Promise((r) => setTimeout(r, 300));
-    for (const mode of Array.from({ length: rounds }, () => MODES).flat()) {
+    // Odd rounds run the modes in reverse order (A B C, C B A, ...): whatever drifts during
+    // a run (the machine's other load, memory, caches) then weighs on every mode alike.
+    const order = Array.from({ length: rounds }, (_, round) => (round % 2 === 0 ? [...MODES] : [...MODES].reverse())).flat();
+    for (const mode of order) {
       const args = (self: LabPeer, other: LabPeer) => [
         "--policy", policyFile, "--peer", self.peer, "--tun", "mf0", "--mtu", String(mtu), "--batch", String(batch),
         "--listen", `${self.underlay}:51820`, "--peer-endpoint", `${other.overlay}=${other.underlay}:51820`,
@@ -127,6 +144,7 @@ async function main(): Promise<void> {
         const pids = agents.map((h) => h.process.pid!);
         const readsBefore = await Promise.all(["a", "b"].map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
         const pktsBefore = await Promise.all(["a", "b"].map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
+        const judgedBefore = await Promise.all(["a", "b"].map((r) => judgedPackets(lab, r)));
         const cpuBefore = pids.map(cpuSeconds);
         const start = performance.now();
         const result = iperf(lab, b.overlay, protocol);
@@ -135,7 +153,10 @@ async function main(): Promise<void> {
         const reads = await Promise.all(["a", "b"].map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
         const pkts = await Promise.all(["a", "b"].map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
         const perRead = [0, 1].map((i) => (pkts[i] - pktsBefore[i]) / Math.max(1, reads[i] - readsBefore[i])) as [number, number];
-        rows.push({ path: mode.path, protocol, ...result, agentCpu: cpu, packetsPerRead: perRead });
+        const judged = await Promise.all(["a", "b"].map((r) => judgedPackets(lab, r)));
+        // Share of the judged packets that rode on a segment run's first (no lookup of their own).
+        const inRuns = [0, 1].map((i) => (judged[i].inRuns - judgedBefore[i].inRuns) / Math.max(1, judged[i].all - judgedBefore[i].all)) as [number, number];
+        rows.push({ path: mode.path, protocol, ...result, agentCpu: cpu, packetsPerRead: perRead, ...(mode.path === "filter off" ? {} : { inRuns }) });
         console.error(`${mode.path} ${protocol}: ${result.mbitPerSec.toFixed(0)} Mbit/s`);
       }
       await Promise.all([lab.stopAgent("a"), lab.stopAgent("b")]);
@@ -148,7 +169,7 @@ async function main(): Promise<void> {
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
-  report(average(rows));
+  report(average(rows), rows);
 }
 
 /** One row per (path, protocol): the mean of the rounds. */
@@ -168,24 +189,26 @@ function average(rows: Row[]): Row[] {
     retransmits: opt(rs, (r) => r.retransmits),
     agentCpu: pair(rs, (r) => r.agentCpu),
     packetsPerRead: pair(rs, (r) => r.packetsPerRead),
+    inRuns: pair(rs, (r) => r.inRuns),
   }));
 }
 
-function report(rows: Row[]): void {
-  const command = `npx tsx bench/iperf.ts --seconds ${seconds} --mtu ${mtu} --underlay-mtu ${underlayMtu} --batch ${batch} --rounds ${rounds} --udp-rate ${udpRate}`;
+function report(rows: Row[], runs: Row[]): void {
+  const command = `npx tsx bench/iperf.ts --seconds ${seconds} --omit ${omit} --mtu ${mtu} --underlay-mtu ${underlayMtu} --batch ${batch} --rounds ${rounds} --udp-rate ${udpRate}`;
   const lines = [
     `iperf3 through two meshfilter agents (UDP transport, TUN MTU ${mtu}, underlay MTU ${underlayMtu}, batch ${batch}), ` +
-      `${seconds} s per run, mean of ${rounds} rounds, UDP offered at ${udpRate}bit/s`,
+      `${seconds} s per run after ${omit} s left out, mean of ${rounds} rounds, UDP offered at ${udpRate}bit/s`,
     `command: ${command}`,
     "",
-    "| path | protocol | Mbit/s (mean) | rounds min–max | loss % | TCP retransmits | agent CPU (client, server) | packets per TUN read (client, server) |",
-    "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    "| path | protocol | Mbit/s (mean) | rounds min–max | loss % | TCP retransmits | agent CPU (client, server) | packets per TUN read (client, server) | judged in segment runs (client, server) |",
+    "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |",
   ];
   for (const r of rows) {
     lines.push(
       `| ${r.path} | ${r.protocol} | ${r.mbitPerSec.toFixed(0)} | ${r.range ? r.range.map((x) => x.toFixed(0)).join("–") : ""} | ${r.lossPercent?.toFixed(1) ?? ""} | ${r.retransmits?.toFixed(0) ?? ""} | ` +
         `${r.agentCpu ? r.agentCpu.map((c) => `${(c * 100).toFixed(0)}%`).join(", ") : ""} | ` +
-        `${r.packetsPerRead ? r.packetsPerRead.map((p) => p.toFixed(1)).join(", ") : ""} |`,
+        `${r.packetsPerRead ? r.packetsPerRead.map((p) => p.toFixed(1)).join(", ") : ""} | ` +
+        `${r.inRuns ? r.inRuns.map((p) => `${(p * 100).toFixed(0)}%`).join(", ") : ""} |`,
     );
   }
   const on = rows.find((r) => r.path === "filter on" && r.protocol === "tcp");
@@ -197,7 +220,7 @@ function report(rows: Row[]): void {
   const text = lines.join("\n");
   console.log(text);
   mkdirSync(join(REPO, "bench/out"), { recursive: true });
-  writeFileSync(join(REPO, "bench/out/iperf.json"), JSON.stringify({ command, seconds, mtu, underlayMtu, batch, rounds, rows }, null, 2) + "\n");
+  writeFileSync(join(REPO, "bench/out/iperf.json"), JSON.stringify({ command, seconds, omit, mtu, underlayMtu, batch, rounds, rows, runs }, null, 2) + "\n");
   writeFileSync(join(REPO, "bench/out/iperf.md"), text + "\n");
 }
 

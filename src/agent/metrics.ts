@@ -11,6 +11,8 @@ import type { TransportCounters } from "./transport.ts";
 /** The engine surface read by the metrics (src/engine/engine.ts Engine satisfies it). */
 export interface EngineMetricsView {
   readonly reasonCounts: Float64Array;
+  /** [0] segment runs judged whole, [1] packets judged within them after the first. */
+  readonly segmentRunCounts: Float64Array;
   reasonName(code: number): string;
   readonly rules: { readonly ruleCount: number; ruleId(index: number): string; readonly hits: Float64Array; readonly bytes: Float64Array };
   flows(): Iterable<unknown>;
@@ -67,6 +69,16 @@ export function createAgentMetrics(sources: MetricsSources): Registry {
     if (!rules) return;
     for (let i = 0; i < rules.ruleCount; i++) c.inc({ rule: rules.ruleId(i) }, rules.bytes[i]);
   });
+  pulledCounter(
+    registry,
+    "meshfilter_segment_run_packets_total",
+    "Packets judged as part of a run of TCP segments, after its first (one flow lookup per run, as Linux conntrack judges a GSO packet)",
+    [],
+    (c) => {
+      const engine = sources.engine();
+      if (engine) c.inc(engine.segmentRunCounts[1]);
+    },
+  );
   new Gauge({
     name: "meshfilter_flows",
     help: "Connections currently tracked",

@@ -49,6 +49,7 @@ export function formatStats(samples: Sample[], where: string): string {
     `  dropped   inbound ${pick(samples, "meshfilter_dropped_total", "direction", "inbound")}, ` +
       `outbound ${pick(samples, "meshfilter_dropped_total", "direction", "outbound")}; ` +
       `MSS clamped ${pick(samples, "meshfilter_mss_clamped_total")}`,
+    `  filter    ${pick(samples, "meshfilter_segment_run_packets_total")} packets judged within TCP segment runs (no lookup of their own)`,
     "",
     `policy reloads: applied ${pick(samples, "meshfilter_policy_reloads_total", "result", "applied")}, ` +
       `rejected ${pick(samples, "meshfilter_policy_reloads_total", "result", "rejected")}, ` +

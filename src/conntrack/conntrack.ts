@@ -283,6 +283,36 @@ export class Conntrack {
   }
 
   /**
+   * The rest of a segment run (packet/segment-run.ts) whose first packet trackFast just
+   * took for flow `e`: `packets` more in-order segments of the same direction, ACK
+   * number and window, the last starting at `lastSeq` and ending before `end`, `bytes`
+   * IP bytes in all. Checks and updates exactly what trackFast would segment by segment:
+   * of its four window checks only I (seq <= sender's td_maxend) can fail for a later
+   * segment of such a run (II holds once the first passed, III and IV test the same ACK),
+   * and only the last can straddle td_maxend. Returns false, changing nothing, when the
+   * last segment fails check I: the caller then judges the segments one by one.
+   */
+  trackRunRest(e: number, lastSeq: number, end: number, packets: number, bytes: number): boolean {
+    const t = this.table;
+    const w = t.words;
+    const r = e * RECORD_WORDS;
+    const d = this.direction;
+    const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
+    const o = r + K_TCP + 3 * (1 - d); // receiver's
+    const senderEnd = w[s];
+    const senderMaxEnd = w[s + 1];
+    if (((senderMaxEnd - lastSeq) | 0) < 0) return false; // I for the last segment
+    if (((senderEnd - end) | 0) < 0) {
+      const receiverMaxWin = w[o + 2];
+      if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) >>> 0);
+      w[s] = end;
+    }
+    w[r + K_PACKETS + d] += packets;
+    t.doubles[e * RECORD_DOUBLES + D_BYTES + d] += bytes;
+    return true;
+  }
+
+  /**
    * For an ICMP error: the tracked flow of the packet it quotes, or -1. The error must
    * travel back towards the quoted packet's sender (outer destination == inner source),
    * as it does when the flow's other end or a router on the path reports a problem (P11).

@@ -15,6 +15,7 @@ import { FRAG_OVERLAP, FRAG_UNKNOWN, FragmentTable } from "../filter/fragments.t
 import { ACTION_DROP, RuleTable } from "../filter/rule-table.ts";
 import { parseIp } from "../packet/address.ts";
 import { decodePacket } from "../packet/decode.ts";
+import { RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../packet/segment-run.ts";
 import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import * as R from "./reasons.ts";
@@ -36,6 +37,12 @@ export interface EngineOptions {
   fragments?: { capacity?: number; timeoutMs?: number };
   /** Verify IP/TCP/UDP/ICMP checksums while decoding. Default false (the kernel or the tunnel did). */
   verifyChecksum?: boolean;
+  /**
+   * judgeBatch judges a run of in-order segments of one established TCP connection as
+   * one segment (packet/segment-run.ts), as Linux conntrack judges a GSO/GRO packet.
+   * Default true; off, every segment is judged alone (the verdicts are the same).
+   */
+  segmentRuns?: boolean;
 }
 
 /** A packet whose verdict the tracked-connection step did not settle. */
@@ -67,6 +74,8 @@ export class Engine {
   lastDirection = DIR_NONE;
   /** Verdicts counted per reason code (plus revoked flows under REASON_REVOKED). */
   readonly reasonCounts = new Float64Array(R.REASON_COUNT);
+  /** [0]: segment runs judgeBatch took whole, [1]: the packets after the first in them (counted as established too). */
+  readonly segmentRunCounts = new Float64Array(2);
   readonly egress: boolean;
 
   private ruleTable: RuleTable;
@@ -75,6 +84,9 @@ export class Engine {
   private readonly ct: Conntrack;
   private readonly fragments: FragmentTable;
   private readonly verifyChecksum: boolean;
+  private readonly segmentRuns: boolean;
+  /** judgeBatch's segment run (tcpSegmentRun's RUN_* fields). */
+  private readonly run = new Uint32Array(3);
   private readonly sweepSlice: number;
   private now = 0;
   private lastSweep = 0;
@@ -99,6 +111,7 @@ export class Engine {
     this.ct.ruleIds = (index) => this.eventRules.ruleId(index);
     this.fragments = new FragmentTable(options.fragments?.capacity, options.fragments?.timeoutMs);
     this.verifyChecksum = options.verifyChecksum ?? false;
+    this.segmentRuns = (options.segmentRuns ?? true) && !this.verifyChecksum;
     this.sweepSlice = Math.max(256, Math.ceil((this.ct.table.capacity * SWEEP_INTERVAL_MS) / SWEEP_TABLE_MS));
   }
 
@@ -167,26 +180,79 @@ export class Engine {
     return dir === DIR_IN ? this.judgeInbound() : this.judgeOutbound();
   }
 
-  /** Judge `count` packets buf[offsets[i], +lengths[i]) in direction `dir` (DIR_IN, DIR_OUT, or DIR_NONE: classify each). */
+  /**
+   * Judge `count` packets buf[offsets[i], +lengths[i]) in direction `dir` (DIR_IN,
+   * DIR_OUT, or DIR_NONE: classify each), writing verdicts[i]. A run of segments of an
+   * established connection is judged at once (judgeNext); every other packet alone.
+   */
   judgeBatch(dir: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, verdicts: Uint8Array): void {
     const table = this.ct.table;
     const prefetch = table.slots.byteLength >= PREFETCH_MIN_INDEX_BYTES;
     const homes = this.prefetchHomes;
     let sink = 0;
-    for (let group = 0; group < count; group += PREFETCH_GROUP) {
-      const end = group + PREFETCH_GROUP < count ? group + PREFETCH_GROUP : count;
-      if (prefetch) {
-        // Hash the group first, then load its index slots with the cache misses overlapping.
-        for (let i = group; i < end; i++) homes[i - group] = table.homeSlot4(buf, offsets[i], lengths[i]);
-        sink ^= table.prefetchSlots(homes, end - group);
+    let prefetched = 0;
+    for (let i = 0; i < count; ) {
+      if (prefetch && i >= prefetched) {
+        // Hash the next group first, then load its index slots with the cache misses overlapping.
+        const end = i + PREFETCH_GROUP < count ? i + PREFETCH_GROUP : count;
+        for (let j = i; j < end; j++) homes[j - i] = table.homeSlot4(buf, offsets[j], lengths[j]);
+        sink ^= table.prefetchSlots(homes, end - i);
+        prefetched = end;
       }
-      for (let i = group; i < end; i++) {
-        if (dir === DIR_IN) verdicts[i] = this.inbound(buf, offsets[i], lengths[i]);
-        else if (dir === DIR_OUT) verdicts[i] = this.outbound(buf, offsets[i], lengths[i]);
-        else verdicts[i] = this.judgeEither(buf, offsets[i], lengths[i]);
+      if (dir === DIR_NONE) {
+        verdicts[i] = this.judgeEither(buf, offsets[i], lengths[i]);
+        i++;
+      } else {
+        i += this.judgeNext(dir, buf, offsets, lengths, i, count, verdicts);
       }
     }
     this.prefetchSink[0] = sink;
+  }
+
+  /**
+   * judgeBatch's step for packet `i` in direction `dir`: judges it, and with it the
+   * segments after it when it starts a segment run the flow's fast path takes whole
+   * (acceptSegmentRun). Writes the verdicts and returns how many packets it judged.
+   */
+  private judgeNext(dir: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, i: number, count: number, verdicts: Uint8Array): number {
+    this.lastDirection = dir;
+    if (!this.decode(buf, offsets[i], lengths[i])) {
+      verdicts[i] = this.drop(malformedReason(this.record.malformed));
+      return 1;
+    }
+    const rec = this.record;
+    // Only a TCP data segment can start a run; this cheap test keeps the run code off
+    // the path of every other packet (and out of V8's inlining budget for it).
+    if (this.segmentRuns && i + 1 < count && rec.payloadLength > 0 && rec.protocol === PROTO_TCP) {
+      const n = this.acceptSegmentRun(buf, offsets, lengths, i, count, verdicts);
+      if (n > 0) return n;
+    }
+    verdicts[i] = dir === DIR_IN ? this.judgeInbound() : this.judgeOutbound();
+    return 1;
+  }
+
+  /**
+   * When the decoded packet `i` starts a run of segments of an established connection
+   * (packet/segment-run.ts) and the flow's fast path takes the run, accept it whole,
+   * with the same checks and counters as segment by segment, and return how many
+   * packets that was; otherwise change nothing and return 0.
+   */
+  private acceptSegmentRun(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, i: number, count: number, verdicts: Uint8Array): number {
+    const run = this.run;
+    const n = tcpSegmentRun(buf, offsets, lengths, i, count, this.record, run);
+    if (n === 1) return 0;
+    // A run is never a fragment, so trackFast is step 3 of judgeInbound/judgeOutbound;
+    // when it declines, it has changed nothing and the packet is judged alone.
+    const e = this.ct.trackFast(this.record);
+    if (e < 0) return 0;
+    const rest = this.ct.trackRunRest(e, run[RUN_LAST_SEQ], run[RUN_END], n - 1, run[RUN_REST_BYTES]) ? n - 1 : 0;
+    this.reasonCounts[R.REASON_ESTABLISHED] += rest;
+    if (rest > 0) {
+      this.segmentRunCounts[0]++;
+      this.segmentRunCounts[1] += rest;
+    }
+    verdicts.fill(this.established(e), i, i + 1 + rest);
+    return 1 + rest;
   }
 
   /**

@@ -8,6 +8,7 @@ import { formatStats, run as stats } from "../../src/cli/stats.ts";
 
 const fakeEngine: EngineMetricsView = {
   reasonCounts: Float64Array.of(0, 12, 3),
+  segmentRunCounts: Float64Array.of(2, 9),
   reasonName: (code) => ["unused", "established", "no-rule"][code],
   rules: { ruleCount: 1, ruleId: () => 'pol-db/rule-1 "quoted"', hits: Float64Array.of(4), bytes: Float64Array.of(240) },
   flows: () => [1, 2],
@@ -44,6 +45,7 @@ describe("agent metrics", () => {
     expect(value("meshfilter_rule_hits_total", { rule: 'pol-db/rule-1 "quoted"' })).toBe(4);
     expect(value("meshfilter_flows")).toBe(2);
     expect(value("meshfilter_tun_merged_writes_total")).toBe(7);
+    expect(value("meshfilter_segment_run_packets_total")).toBe(9);
     expect(value("meshfilter_transport_errors_total", { kind: "no-route" })).toBe(2);
     expect(value("meshfilter_policy_reloads_total", { result: "rejected" })).toBe(2);
   });
@@ -55,6 +57,7 @@ describe("agent metrics", () => {
     expect(out).toMatch(/established\s+12/);
     expect(out).toMatch(/pol-db\/rule-1 "quoted"\s+hits\s+4\s+bytes 240/);
     expect(out).toMatch(/4\.0 packets per read/);
+    expect(out).toMatch(/9 packets judged within TCP segment runs/);
     expect(out).toMatch(/rejected 2, flows revoked 1/);
   });
 

@@ -180,6 +180,17 @@ describe("viewOf", () => {
     expect(viewOf(b), "the view stays with its array").not.toBeNull();
   });
 
+  it("keeps the views of four arrays used in turn, as an agent's read buffers are", () => {
+    const arrays = Array.from({ length: 5 }, () => new Uint8Array(64));
+    const views = arrays.slice(0, 4).map((a) => (viewOf(a), viewOf(a)));
+    for (let round = 0; round < 3; round++) arrays.slice(0, 4).forEach((a, i) => expect(viewOf(a), `array ${i}`).toBe(views[i]));
+    // A fifth array takes the place of the one whose view is oldest.
+    viewOf(arrays[4]);
+    expect(viewOf(arrays[4])).not.toBeNull();
+    expect(viewOf(arrays[0])).toBeNull();
+    expect(viewOf(arrays[1])).toBe(views[1]);
+  });
+
   it("views exactly the array's bytes, also for a subarray", () => {
     const whole = Uint8Array.from({ length: 16 }, (_, i) => i);
     const part = whole.subarray(3, 11);

@@ -1,0 +1,95 @@
+// tcpSegmentRun: which packets after a decoded one continue it as one larger segment
+// would. A TSO-like burst forms one run; each thing that makes a packet more than "the
+// next bytes of the same segment" ends the run before it.
+
+import { describe, expect, it } from "vitest";
+import { buildPacket } from "../../src/packet/builder.ts";
+import type { PacketSpec } from "../../src/packet/builder.ts";
+import { decodePacket } from "../../src/packet/decode.ts";
+import { PacketRecord } from "../../src/packet/record.ts";
+import { MAX_RUN_PAYLOAD, RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../../src/packet/segment-run.ts";
+import { packBatch } from "../support/batch.ts";
+
+const SEQ = 0xfffff000; // the run wraps past 2^32
+const MSS = 1368;
+
+function segment(k: number, changes: Partial<PacketSpec> = {}): Uint8Array {
+  const { tcp, ...rest } = changes;
+  return buildPacket({
+    src: "100.64.0.10",
+    dst: "198.18.1.7",
+    protocol: "tcp",
+    srcPort: 40000,
+    dstPort: 5432,
+    payload: MSS,
+    ...rest,
+    tcp: { flags: "A", seq: (SEQ + k * MSS) >>> 0, ack: 77, window: 501, timestamp: [1000, 2000], ...tcp },
+  });
+}
+
+/** tcpSegmentRun over `packets` from index 0, and what it wrote. */
+function runOf(packets: Uint8Array[]): { n: number; run: Uint32Array } {
+  const batch = packBatch(packets);
+  const rec = new PacketRecord();
+  // The first decode sets the view cache aside, the second uses it, as in a batch.
+  for (let i = 0; i < 2; i++) expect(decodePacket(batch.buf, batch.offsets[0], batch.lengths[0], rec)).toBe(true);
+  const run = new Uint32Array(3);
+  return { n: tcpSegmentRun(batch.buf, batch.offsets, batch.lengths, 0, batch.count, rec, run), run };
+}
+
+describe("tcpSegmentRun", () => {
+  it("takes a TSO-like burst whole: contiguous segments, PSH on the last, sequence numbers wrapping", () => {
+    const packets = Array.from({ length: 45 }, (_, k) => segment(k, k === 44 ? { tcp: { flags: "PA" } } : {}));
+    const { n, run } = runOf(packets);
+    expect(n).toBe(45);
+    expect(run[RUN_LAST_SEQ]).toBe((SEQ + 44 * MSS) >>> 0);
+    expect(run[RUN_END]).toBe((SEQ + 45 * MSS) >>> 0);
+    expect(run[RUN_REST_BYTES]).toBe(44 * packets[1].length);
+  });
+
+  it("takes segments without TCP options, and a shorter last segment", () => {
+    const plain = (k: number, payload = MSS) => segment(k, { payload, tcp: { timestamp: undefined, window: 501 } });
+    expect(runOf([plain(0), plain(1), plain(2, 100)]).n).toBe(3);
+  });
+
+  it("is 1 when the first packet is not a data segment of the common shape", () => {
+    expect(runOf([segment(0, { payload: 0 }), segment(0)]).n).toBe(1);
+    expect(runOf([segment(0, { tcp: { flags: "FA" } }), segment(1)]).n).toBe(1);
+    expect(runOf([segment(0, { tcp: { flags: "SA" } }), segment(1)]).n).toBe(1);
+    expect(runOf([segment(0, { tcp: { mss: 1400 } }), segment(1)]).n).toBe(1);
+    expect(runOf([segment(0)]).n).toBe(1);
+  });
+
+  it.each<[string, Uint8Array]>([
+    ["a gap in the sequence", segment(3)],
+    ["a retransmission", segment(1)],
+    ["another source port", segment(2, { srcPort: 40001 })],
+    ["another destination", segment(2, { dst: "198.18.1.8" })],
+    ["another source", segment(2, { src: "100.64.0.11" })],
+    ["another ACK number", segment(2, { tcp: { ack: 78 } })],
+    ["another window", segment(2, { tcp: { window: 502 } })],
+    ["a FIN", segment(2, { tcp: { flags: "FA" } })],
+    ["an RST", segment(2, { tcp: { flags: "RA" } })],
+    ["URG", segment(2, { tcp: { flags: "UA" } })],
+    ["ECE", segment(2, { tcp: { flags: "EA" } })],
+    ["other TCP options", segment(2, { tcp: { timestamp: undefined, sack: [[1, 2]] } })],
+    ["no timestamp where the run has one", segment(2, { tcp: { timestamp: undefined } })],
+    ["a pure ACK", segment(2, { payload: 0 })],
+    ["UDP", buildPacket({ src: "100.64.0.10", dst: "198.18.1.7", protocol: "udp", srcPort: 40000, dstPort: 5432, payload: 100 })],
+    ["IPv4 options", segment(2, { ipOptions: new Uint8Array([1, 1, 1, 0]) })],
+    ["a fragment", segment(2, { moreFragments: true })],
+  ])("ends before %s", (_, breaker) => {
+    expect(runOf([segment(0), segment(1), breaker, segment(3)]).n).toBe(2);
+  });
+
+  it("ends before a packet whose IP total length is not its length (trailing bytes)", () => {
+    const padded = new Uint8Array(segment(2).length + 4);
+    padded.set(segment(2));
+    expect(runOf([segment(0), segment(1), padded]).n).toBe(2);
+  });
+
+  it("stops before the run's payload would pass 64 KiB, as a GSO packet would", () => {
+    const packets = Array.from({ length: 60 }, (_, k) => segment(k));
+    expect(runOf(packets).n).toBe(Math.floor(MAX_RUN_PAYLOAD / MSS));
+  });
+});
