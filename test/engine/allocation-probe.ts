@@ -21,6 +21,20 @@ const gc = runInNewContext("gc") as () => void;
 /** Young-generation collection types as GCProfiler names them. */
 const YOUNG_GC = new Set(["Scavenge", "MinorMarkCompact", "MinorMarkSweep"]);
 
+/** Blocks this thread (not the process) for a moment without allocating. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * V8 optimises on a background thread. When test files run in parallel on a small
+ * machine, that thread can wait a long time for a core while this one spins in the
+ * loop, which then runs as unoptimised code, and unoptimised code boxes every uint32
+ * above 2^31 it computes (seen once in CI: 1.2 MB over a million packets, in every
+ * attempt). Blocking for a moment before an attempt lets a pending compilation finish.
+ */
+function letCompilerFinish(): void {
+  Atomics.wait(pause, 0, 0, 50);
+}
+
 function newSpaceUsed(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_used_size ?? 0;
 }
@@ -37,10 +51,11 @@ export interface AllocationProbe {
  * the best attempt counts. `prepare`, when given, runs before each attempt, outside the
  * measurement (fresh objects the loop needs).
  */
-export function probeAllocation(loop: () => void, newSpaceBudget: number, prepare?: () => void, attempts = 3): AllocationProbe {
+export function probeAllocation(loop: () => void, newSpaceBudget: number, prepare?: () => void, attempts = 4): AllocationProbe {
   let best: AllocationProbe = { youngCollections: Infinity, newSpaceGrowth: Infinity };
   for (let attempt = 0; attempt < attempts; attempt++) {
     prepare?.();
+    letCompilerFinish();
     gc();
     const profiler = new v8.GCProfiler();
     profiler.start();
