@@ -487,6 +487,7 @@ export class Engine {
     next.inheritResourceAddresses(previous);
     this.ruleTable = next;
     this.setSelfAddresses(policy);
+    this.fragments.clear();
     const ct = this.ct;
     const t = ct.table;
     const probe = this.scratch;

@@ -138,6 +138,16 @@ export class FragmentTable {
     this.clock[0] = now;
   }
 
+  /**
+   * Forget every datagram. The engine does this when a new policy comes into force
+   * (P14): a remembered first-fragment verdict was the old policy's, and the first
+   * fragment's ports, which the new rules would need, are not kept. Fragments of
+   * datagrams in flight at that moment are then dropped (no first fragment).
+   */
+  clear(): void {
+    this.expiresAt.fill(0);
+  }
+
   /** Free every entry expired at `now`; returns how many. (Lookups also ignore expired entries.) */
   expire(now: number): number {
     let freed = 0;

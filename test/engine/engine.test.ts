@@ -190,6 +190,16 @@ describe("fragments (through the engine)", () => {
     expect(h.inWhy(rest(10, 72, true))).toBe("drop:fragment-no-first");
   });
 
+  it("a new policy forgets the verdicts of first fragments judged under the old one (P14)", () => {
+    const h = new Harness();
+    expect(h.inWhy(first(12))).toBe("accept:rule");
+    // dns/udp revoked: the rest of a datagram the old policy let in must not pass.
+    h.engine.applyPolicy(policyFor(DB, { inbound: [{ id: "pg/alice", protocol: "tcp", sources: [`${ALICE}/32`], ports: [5432] }] }));
+    expect(h.inWhy(rest(12, 72, false))).toBe("drop:fragment-no-first");
+    expect(h.inWhy(first(13))).toBe("drop:no-rule");
+    expect(h.inWhy(rest(13, 72, false))).toBe("drop:fragment-first-dropped");
+  });
+
   it("overlapping fragments are dropped", () => {
     const h = new Harness();
     h.in(first(11));
