@@ -1,8 +1,8 @@
 // Runs of TCP segments in a batch: a packet followed by the in-order data segments that
-// continue it on the same connection, as a TUN read splits one TSO packet of the sender
-// into (up to ~45 segments) and as a UDP GRO read delivers a peer's burst. Linux
-// conntrack sees such a run as one GSO/GRO packet and judges it once; the engine does
-// likewise with what this finds (Engine.judgeBatch): one flow lookup for the first
+// continue it on the same connection. A TUN read splits one TSO packet of the sender
+// into up to ~45 such segments; a UDP GRO read delivers a peer's burst back to back.
+// Linux conntrack sees such a run as one GSO/GRO packet and judges it once; the engine
+// does likewise with what this finds (Engine.judgeBatch): one flow lookup for the first
 // packet, then the rest of the run checked and counted in one step
 // (Conntrack.trackRunRest), so a bulk transfer costs one lookup per run, not per segment.
 //
@@ -19,7 +19,7 @@ import type { PacketRecord } from "./record.ts";
 /** Payload bytes a run may carry, as a GSO packet may (64 KiB less the headers). */
 export const MAX_RUN_PAYLOAD = 65535 - 40;
 
-/** The IPv4 total-length word's upper half for version 4, IHL 5 (byte 0 = 0x45). */
+/** Byte 0 of an IPv4 header without options: version 4, IHL 5. */
 const IPV4_NO_OPTIONS = 0x45;
 /** TCP options word of NOP, NOP, timestamp (kind 8, length 10). */
 const NOP_NOP_TIMESTAMP = 0x0101080a;
