@@ -2,6 +2,7 @@
 // would. A TSO-like burst forms one run; each thing that makes a packet more than "the
 // next bytes of the same segment" ends the run before it.
 
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildPacket } from "../../src/packet/builder.ts";
 import type { PacketSpec } from "../../src/packet/builder.ts";
@@ -91,5 +92,36 @@ describe("tcpSegmentRun", () => {
   it("stops before the run's payload would pass 64 KiB, as a GSO packet would", () => {
     const packets = Array.from({ length: 60 }, (_, k) => segment(k));
     expect(runOf(packets).n).toBe(Math.floor(MAX_RUN_PAYLOAD / MSS));
+  });
+
+  it("never throws, on any bytes, and never reaches past the batch or into a packet it did not check", () => {
+    const burst = Array.from({ length: 6 }, (_, k) => segment(0, { payload: 100, tcp: { seq: (SEQ + k * 100) >>> 0 } }));
+    let longRuns = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ packet: fc.integer({ min: 0, max: 5 }), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), { maxLength: 8 }),
+        fc.array(fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 200 }) }), { minLength: 6, maxLength: 6 }),
+        (flips, cuts) => {
+          // A burst with bytes flipped and packets cut short (lengths below their IP total length).
+          const packets = burst.map((p, i) => p.slice(0, Math.max(1, p.length - cuts[i])));
+          for (const { packet, at, byte } of flips) packets[packet][at % packets[packet].length] = byte;
+          const batch = packBatch(packets);
+          const rec = new PacketRecord();
+          for (let i = 0; i < 2; i++) decodePacket(batch.buf, batch.offsets[0], batch.lengths[0], rec);
+          const n = tcpSegmentRun(batch.buf, batch.offsets, batch.lengths, 0, batch.count, rec, new Uint32Array(3));
+          expect(n).toBeGreaterThanOrEqual(1);
+          expect(n).toBeLessThanOrEqual(batch.count);
+          if (n > 1) longRuns++;
+          // Every packet taken in is one the decoder finds well formed, of the same flow.
+          for (let k = 1; k < n; k++) {
+            const next = new PacketRecord();
+            expect(decodePacket(batch.buf, batch.offsets[k], batch.lengths[k], next)).toBe(true);
+            expect([next.srcPort, next.dstPort, next.src0, next.dst0, next.protocol]).toEqual([rec.srcPort, rec.dstPort, rec.src0, rec.dst0, 6]);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(longRuns, "some batches still hold runs").toBeGreaterThan(50);
   });
 });
