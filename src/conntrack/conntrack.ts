@@ -81,6 +81,7 @@ import {
   quotedSeqInWindow,
   restartFromIgnoredSyn,
   tcpInWindow,
+  tcpRunRestInWindow,
 } from "./tcp-window.ts";
 import { timeoutsByState } from "./timeouts.ts";
 import type { Timeouts } from "./timeouts.ts";
@@ -286,28 +287,16 @@ export class Conntrack {
    * The rest of a segment run (packet/segment-run.ts) whose first packet trackFast just
    * took for flow `e`: `packets` more in-order segments of the same direction, ACK
    * number and window, the last starting at `lastSeq` and ending before `end`, `bytes`
-   * IP bytes in all. Checks and updates exactly what trackFast would segment by segment:
-   * of its four window checks only I (seq <= sender's td_maxend) can fail for a later
-   * segment of such a run (II holds once the first passed, III and IV test the same ACK),
-   * and only the last can straddle td_maxend. Returns false, changing nothing, when the
-   * last segment fails check I: the caller then judges the segments one by one.
+   * IP bytes in all. The window check and update are tcpRunRestInWindow's, equal to
+   * trackFast's segment by segment; every packet and byte is counted. Returns false,
+   * changing nothing, when the run does not fit the window: the caller then judges the
+   * segments one by one.
    */
   trackRunRest(e: number, lastSeq: number, end: number, packets: number, bytes: number): boolean {
     const t = this.table;
-    const w = t.words;
-    const r = e * RECORD_WORDS;
     const d = this.direction;
-    const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
-    const o = r + K_TCP + 3 * (1 - d); // receiver's
-    const senderEnd = w[s];
-    const senderMaxEnd = w[s + 1];
-    if (((senderMaxEnd - lastSeq) | 0) < 0) return false; // I for the last segment
-    if (((senderEnd - end) | 0) < 0) {
-      const receiverMaxWin = w[o + 2];
-      if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) >>> 0);
-      w[s] = end;
-    }
-    w[r + K_PACKETS + d] += packets;
+    if (!tcpRunRestInWindow(t, e, d, lastSeq, end)) return false;
+    t.words[e * RECORD_WORDS + K_PACKETS + d] += packets;
     t.doubles[e * RECORD_DOUBLES + D_BYTES + d] += bytes;
     return true;
   }

@@ -115,15 +115,40 @@ export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecor
   if (!inWindow || checkOnly) return inWindow;
 
   if (senderMaxWin < win) tcp[s + TD_MAXWIN] = win;
-  if (seqAfter(end, senderEnd)) {
-    // The receiver's window effectively grew by what the sender pushed past its maxend.
-    if (receiverMaxWin !== 0 && seqAfter(end, senderMaxEnd)) tcp[r + TD_MAXWIN] = receiverMaxWin + ((end - senderMaxEnd) >>> 0);
-    tcp[s + TD_END] = end;
-  }
+  advanceEnd(tcp, s, r, end);
   const allowed = (ack + win + (win === 0 ? 1 : 0)) >>> 0;
   if (seqAfter(allowed, tcp[r + TD_MAXEND])) tcp[r + TD_MAXEND] = allowed;
   if (flags & TCP_FIN) t.setTd(e, d, t.tdScale(e, d), t.tdFlags(e, d) | TD_FIN_SEEN);
   return true;
+}
+
+/**
+ * The rest of a segment run (packet/segment-run.ts) from direction `d` whose first
+ * segment just passed: in-order segments of the same ACK number and window, the last
+ * starting at `lastSeq` and ending before `end`. Checks and updates exactly what
+ * tcpInWindow would segment by segment: of the four inequalities only I can fail for a
+ * later segment of such a run (II holds once the first passed, III and IV test the same
+ * ACK), and only the last segment can straddle td_maxend. Returns false, changing
+ * nothing, when the last segment fails I.
+ */
+export function tcpRunRestInWindow(t: FlowTable, e: number, d: number, lastSeq: number, end: number): boolean {
+  const s = t.tcpBase(e, d);
+  const tcp = t.tcp;
+  if (seqAfter(lastSeq, tcp[s + TD_MAXEND])) return false; // I
+  advanceEnd(tcp, s, t.tcpBase(e, 1 - d), end);
+  return true;
+}
+
+/**
+ * Direction `s`'s td_end moves to `end` when that is further on; what the sender pushed
+ * past its td_maxend widens the receiver's (`r`) max window, as in Linux.
+ */
+function advanceEnd(tcp: Uint32Array, s: number, r: number, end: number): void {
+  if (!seqAfter(end, tcp[s + TD_END])) return;
+  const senderMaxEnd = tcp[s + TD_MAXEND];
+  const receiverMaxWin = tcp[r + TD_MAXWIN];
+  if (receiverMaxWin !== 0 && seqAfter(end, senderMaxEnd)) tcp[r + TD_MAXWIN] = receiverMaxWin + ((end - senderMaxEnd) >>> 0);
+  tcp[s + TD_END] = end;
 }
 
 /** True when this packet acknowledges the FIN the other direction sent. */
