@@ -85,6 +85,18 @@ export const TD_MAXEND = 1;
 /** td_maxwin: largest (scaled) window this direction advertised. */
 export const TD_MAXWIN = 2;
 
+/** Address words in the record's layout (PacketRecord, FlowEvent): IPv4 uses word 0. */
+export interface AddressWords {
+  src0: number;
+  src1: number;
+  src2: number;
+  src3: number;
+  dst0: number;
+  dst1: number;
+  dst2: number;
+  dst3: number;
+}
+
 export class FlowTable {
   /** Hard maximum of live entries. */
   readonly capacity: number;
@@ -529,6 +541,18 @@ export class FlowTable {
     const origIsA = (this.flags(e) & F_ORIG_IS_A) !== 0;
     const isA = side === 0 ? origIsA : !origIsA;
     return this.words[e * RECORD_WORDS + (isA ? 0 : 4) + w];
+  }
+
+  /** Write the originator's (src*) and responder's (dst*) address words of `e` into `out` (a flow event, a record). */
+  copyAddresses(e: number, out: AddressWords): void {
+    out.src0 = this.addressWord(e, 0, 0);
+    out.src1 = this.addressWord(e, 0, 1);
+    out.src2 = this.addressWord(e, 0, 2);
+    out.src3 = this.addressWord(e, 0, 3);
+    out.dst0 = this.addressWord(e, 1, 0);
+    out.dst1 = this.addressWord(e, 1, 1);
+    out.dst2 = this.addressWord(e, 1, 2);
+    out.dst3 = this.addressWord(e, 1, 3);
   }
 
   /** Port of the originator (`side` 0) or responder (`side` 1) of `e`. */
