@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCapture } from "../../src/io/capture.ts";
+import { concatBytes } from "../support/batch.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/", import.meta.url));
 export const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -26,16 +27,6 @@ export function realIpPackets(): RealPacket[] {
   return [...readCapture(join(FIXTURES, "raw-ip.pcap"))].map((p) => ({ ip: p.ip, timeMs: p.timeMs }));
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 function etherTypeOf(ip: Uint8Array): number {
   return ip[0] >> 4 === 6 ? 0x86dd : 0x0800;
 }
@@ -46,30 +37,30 @@ const MACS = Uint8Array.of(0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01);
 export function ethernetFrame(ip: Uint8Array, tags: [number, number][] = [], withFcs = false): Uint8Array {
   const tagBytes = tags.map(([tpid, id]) => Uint8Array.of(tpid >> 8, tpid & 0xff, id >> 8, id & 0xff));
   const type = etherTypeOf(ip);
-  const frame = concat(MACS, ...tagBytes, Uint8Array.of(type >> 8, type & 0xff), ip);
-  const padded = frame.length < 60 ? concat(frame, new Uint8Array(60 - frame.length)) : frame;
-  return withFcs ? concat(padded, Uint8Array.of(0xde, 0xad, 0xbe, 0xef)) : padded;
+  const frame = concatBytes(MACS, ...tagBytes, Uint8Array.of(type >> 8, type & 0xff), ip);
+  const padded = frame.length < 60 ? concatBytes(frame, new Uint8Array(60 - frame.length)) : frame;
+  return withFcs ? concatBytes(padded, Uint8Array.of(0xde, 0xad, 0xbe, 0xef)) : padded;
 }
 
 /** Linux cooked v1: packet type, ARPHRD, address length, 8 address bytes, protocol. */
 export function sllFrame(ip: Uint8Array): Uint8Array {
   const type = etherTypeOf(ip);
   const header = Uint8Array.of(0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, type >> 8, type & 0xff);
-  return concat(header, ip);
+  return concatBytes(header, ip);
 }
 
 /** Linux cooked v2: protocol, reserved, interface index, ARPHRD, packet type, address length, 8 address bytes. */
 export function sll2Frame(ip: Uint8Array): Uint8Array {
   const type = etherTypeOf(ip);
   const header = Uint8Array.of(type >> 8, type & 0xff, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0);
-  return concat(header, ip);
+  return concatBytes(header, ip);
 }
 
 /** BSD loopback: the address family as a 32-bit word, little-endian host (NULL) or network order (LOOP). */
 export function loopbackFrame(ip: Uint8Array, family6: number, order: "little" | "big"): Uint8Array {
   const family = ip[0] >> 4 === 6 ? family6 : 2;
   const word = order === "little" ? Uint8Array.of(family, 0, 0, 0) : Uint8Array.of(0, 0, 0, family);
-  return concat(word, ip);
+  return concatBytes(word, ip);
 }
 
 export const ARP_FRAME = Uint8Array.from([

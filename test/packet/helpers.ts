@@ -5,6 +5,8 @@ import type { PacketSpec } from "../../src/packet/builder.ts";
 import { decodePacket } from "../../src/packet/decode.ts";
 import { MALFORMED_REASONS, PacketRecord } from "../../src/packet/record.ts";
 
+export { concatBytes } from "../support/batch.ts";
+
 export function decode(packet: Uint8Array, verify = false, rec = new PacketRecord()): PacketRecord {
   decodePacket(packet, 0, packet.length, rec, verify);
   return rec;
@@ -23,16 +25,6 @@ export function setU16(packet: Uint8Array, at: number, value: number): Uint8Arra
   packet[at] = value >>> 8;
   packet[at + 1] = value & 0xff;
   return packet;
-}
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Every field of the record as a plain object; SACK edges only as far as tcpSackCount says they are valid. */

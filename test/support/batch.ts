@@ -35,3 +35,14 @@ export function packBatch(packets: readonly Uint8Array[], bufferBytes = packets.
   fillBatch(packets, batch.buf, batch.offsets, batch.lengths);
   return batch;
 }
+
+/** `parts` back to back in one new array (hand-made packets and frames in tests). */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
