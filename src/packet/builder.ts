@@ -156,16 +156,6 @@ function payloadBytes(payload: Uint8Array | number | undefined): Uint8Array {
   return typeof payload === "number" ? new Uint8Array(payload) : payload;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function buildL4(spec: PacketSpec, protocol: number, isV6: boolean): Uint8Array {
   const payload = payloadBytes(spec.payload);
   switch (protocol) {
