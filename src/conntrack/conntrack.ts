@@ -6,27 +6,13 @@
 // The clock is `now` (ms), set by the caller; nothing here reads the system clock.
 
 import { formatIp } from "../packet/address.ts";
+import { viewOf } from "../packet/buffer-view.ts";
+import { commonTcpIpv4HeaderLength } from "../packet/decode-common-tcp-ipv4.ts";
+import * as wire from "../packet/layout.ts";
 import type { PacketRecord } from "../packet/record.ts";
-import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_ACK } from "../packet/record.ts";
-import {
-  F_INBOUND,
-  F_LIBERAL,
-  F_ORIG_IS_A,
-  F_OUTBOUND,
-  F_REPLIED,
-  F_ROUTED,
-  FlowTable,
-  D_BYTES,
-  D_LAST_SEEN,
-  K_META,
-  K_PACKETS,
-  K_TCP,
-  META_FLAGS_SHIFT,
-  META_TD_SHIFT,
-  RECORD_DOUBLES,
-  RECORD_WORDS,
-  TD_FIN_SEEN,
-} from "./flow-table.ts";
+import * as packet from "../packet/record.ts";
+import * as flow from "./flow-record.ts";
+import { FlowTable } from "./flow-table.ts";
 import {
   END_CLOSED,
   END_REASON_NAMES,
@@ -38,36 +24,11 @@ import {
   FlowEvent,
 } from "./flow-event.ts";
 import type { FlowInfo } from "./flow-event.ts";
-import {
-  ICMP_REPLIED,
-  ICMP_UNREPLIED,
-  isClosingDown,
-  isUnconfirmed,
-  OTHER_REPLIED,
-  OTHER_UNREPLIED,
-  STATE_NAMES,
-  TCP_CLOSED,
-  TCP_ESTABLISHED,
-  TCP_SYN_SENT,
-  TCP_TIME_WAIT,
-  UDP_REPLIED,
-  UDP_UNREPLIED,
-} from "./states.ts";
-import {
-  CLASS_ACK,
-  CLASS_FIN,
-  CLASS_INVALID,
-  CLASS_RST,
-  CLASS_SYN,
-  CLASS_SYNACK,
-  DIR_ORIGINAL,
-  DIR_REPLY,
-  T_IGNORE,
-  T_INVALID,
-  T_RESTART,
-  tcpFlagClass,
-  tcpTransition,
-} from "./tcp-states.ts";
+import * as states from "./states.ts";
+import { isClosingDown, isUnconfirmed, STATE_NAMES } from "./states.ts";
+import * as tcp from "./tcp-states.ts";
+import { tcpFlagClass, tcpTransition } from "./tcp-states.ts";
+import * as tcpWindow from "./tcp-window.ts";
 import {
   acksIgnoredSyn,
   acksPeerFin,
@@ -76,7 +37,6 @@ import {
   expectedRstSeq,
   initFromSyn,
   initMidStream,
-  MIN_ACK_WINDOW,
   noteIgnoredSyn,
   quotedSeqInWindow,
   restartFromIgnoredSyn,
@@ -85,6 +45,58 @@ import {
 } from "./tcp-window.ts";
 import { timeoutsByState } from "./timeouts.ts";
 import type { Timeouts } from "./timeouts.ts";
+
+// Module-local copies of imported constants (flow-record.ts says why).
+const IPV4_DST = wire.IPV4_DST;
+const IPV4_MIN_HEADER = wire.IPV4_MIN_HEADER;
+const IPV4_SRC = wire.IPV4_SRC;
+const IPV4_TOTAL_LENGTH = wire.IPV4_TOTAL_LENGTH;
+const TCP_ACK_NUMBER = wire.TCP_ACK_NUMBER;
+const TCP_DATA_OFFSET = wire.TCP_DATA_OFFSET;
+const TCP_SEQ = wire.TCP_SEQ;
+const PROTO_ICMP = packet.PROTO_ICMP;
+const PROTO_ICMPV6 = packet.PROTO_ICMPV6;
+const PROTO_TCP = packet.PROTO_TCP;
+const PROTO_UDP = packet.PROTO_UDP;
+const TCP_ACK = packet.TCP_ACK;
+const F_INBOUND = flow.F_INBOUND;
+const F_LIBERAL = flow.F_LIBERAL;
+const F_ORIG_IS_A = flow.F_ORIG_IS_A;
+const F_OUTBOUND = flow.F_OUTBOUND;
+const F_REPLIED = flow.F_REPLIED;
+const F_ROUTED = flow.F_ROUTED;
+const D_BYTES = flow.D_BYTES;
+const D_LAST_SEEN = flow.D_LAST_SEEN;
+const K_META = flow.K_META;
+const K_PACKETS = flow.K_PACKETS;
+const K_TCP = flow.K_TCP;
+const META_FLAGS_SHIFT = flow.META_FLAGS_SHIFT;
+const META_TD_SHIFT = flow.META_TD_SHIFT;
+const RECORD_DOUBLES = flow.RECORD_DOUBLES;
+const RECORD_WORDS = flow.RECORD_WORDS;
+const TD_FIN_SEEN = flow.TD_FIN_SEEN;
+const ICMP_REPLIED = states.ICMP_REPLIED;
+const ICMP_UNREPLIED = states.ICMP_UNREPLIED;
+const OTHER_REPLIED = states.OTHER_REPLIED;
+const OTHER_UNREPLIED = states.OTHER_UNREPLIED;
+const TCP_CLOSED = states.TCP_CLOSED;
+const TCP_ESTABLISHED = states.TCP_ESTABLISHED;
+const TCP_SYN_SENT = states.TCP_SYN_SENT;
+const TCP_TIME_WAIT = states.TCP_TIME_WAIT;
+const UDP_REPLIED = states.UDP_REPLIED;
+const UDP_UNREPLIED = states.UDP_UNREPLIED;
+const CLASS_ACK = tcp.CLASS_ACK;
+const CLASS_FIN = tcp.CLASS_FIN;
+const CLASS_INVALID = tcp.CLASS_INVALID;
+const CLASS_RST = tcp.CLASS_RST;
+const CLASS_SYN = tcp.CLASS_SYN;
+const CLASS_SYNACK = tcp.CLASS_SYNACK;
+const DIR_ORIGINAL = tcp.DIR_ORIGINAL;
+const DIR_REPLY = tcp.DIR_REPLY;
+const T_IGNORE = tcp.T_IGNORE;
+const T_INVALID = tcp.T_INVALID;
+const T_RESTART = tcp.T_RESTART;
+const MIN_ACK_WINDOW = tcpWindow.MIN_ACK_WINDOW;
 
 export interface ConntrackOptions {
   /** Hard maximum of tracked flows. Default 65536 (128 bytes each: 8 MiB). */
@@ -144,6 +156,8 @@ export class Conntrack {
   now = 0;
   /** Direction (DIR_ORIGINAL / DIR_REPLY) of the packet in the last successful lookup. */
   direction = DIR_ORIGINAL;
+  /** Payload bytes of the last segment trackTcp4Segment took (a run can only start at a data segment). */
+  segmentPayload = 0;
   /** Receives flow start/end events; the event object is reused (copy what you keep). */
   listener: ((e: FlowEvent) => void) | null = null;
   /** Resolves a rule index to its id for events and listings (set by the engine). */
@@ -221,66 +235,126 @@ export class Conntrack {
    *
    * Why it is written out rather than composed from the general helpers: per packet it
    * is one hash, one probe, one read of the meta word and the window words in place, and
-   * one call. The general path is ~10 calls (V8 stops inlining once a function's budget
-   * is spent) and that, not the arithmetic, was most of the cost. The window check is
-   * tcpInWindow's (tcp-window.ts) for a segment without SYN/FIN/RST; the test
-   * "fast path = general path" (test/conntrack/fast-path.test.ts) holds them equal.
+   * a call or two. The general path is ~10 calls (V8 stops inlining once a function's
+   * budget is spent) and that, not the arithmetic, was most of the cost. The test "fast
+   * path = general path" (test/conntrack/fast-path.test.ts) holds the two equal.
    */
   trackFast(rec: PacketRecord): number {
     const p = rec.protocol;
     if (rec.ipVersion !== 4 || rec.isFragment || (p !== PROTO_TCP && p !== PROTO_UDP)) return FAST_GENERAL;
-    const t = this.table;
-    const e = t.find4(rec, rec.srcPort, rec.dstPort);
-    if (e < 0) return FAST_UNTRACKED;
-    const w = t.words;
-    const r = e * RECORD_WORDS;
-    let meta = w[r + K_META];
-    const state = meta & 0xff;
-    const seenAt = e * RECORD_DOUBLES + D_LAST_SEEN;
-    const now = this.now;
-    if (now - t.doubles[seenAt] > this.timeouts[state] * this.scale[0]) return FAST_GENERAL;
-    const d = ((meta & (F_ORIG_IS_A << META_FLAGS_SHIFT)) !== 0) === t.srcIsA ? DIR_ORIGINAL : DIR_REPLY;
     if (p === PROTO_TCP) {
-      if (state !== TCP_ESTABLISHED || (meta & (F_LIBERAL << META_FLAGS_SHIFT)) !== 0 || tcpFlagClass(rec.tcpFlags) !== CLASS_ACK) return FAST_GENERAL;
-      const peerTd = meta >>> (META_TD_SHIFT + 8 * (1 - d));
-      if ((peerTd & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
-      const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
-      const o = r + K_TCP + 3 * (1 - d); // receiver's
-      const senderEnd = w[s];
-      const senderMaxEnd = w[s + 1];
-      const senderMaxWin = w[s + 2];
-      const receiverEnd = w[o];
-      const receiverMaxWin = w[o + 2];
-      if (senderMaxWin === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
-      let seq = rec.tcpSeq >>> 0;
-      let end = (seq + rec.payloadLength) >>> 0;
-      const ack = rec.tcpAck >>> 0;
-      const win = rec.tcpWindow * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f));
-      if (seq === end) seq = end = senderEnd;
-      const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
-      if (
-        ((senderMaxEnd - seq) | 0) < 0 || // I   seq <= sender.td_maxend
-        ((end - ((senderEnd - receiverMaxWin) >>> 0)) | 0) < 0 || // II  end >= sender.td_end - receiver.td_maxwin
-        ((receiverEnd - ack) | 0) < 0 || // III ack <= receiver.td_end
-        ((ack - ((receiverEnd - maxAckWindow) >>> 0)) | 0) < 0 // IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)
-      ) return FAST_GENERAL;
-      if (senderMaxWin < win) w[s + 2] = win;
-      if (((senderEnd - end) | 0) < 0) {
-        if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) >>> 0);
-        w[s] = end;
-      }
-      const allowed = (ack + win + (win === 0 ? 1 : 0)) >>> 0;
-      if (((w[o + 1] - allowed) | 0) < 0) w[o + 1] = allowed;
-    } else if (d === DIR_REPLY) {
-      meta = (meta & ~0xff) | UDP_REPLIED;
+      const e = this.trackTcp4(rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort, rec.tcpFlags, rec.tcpSeq | 0, rec.payloadLength, rec.tcpAck | 0, rec.tcpWindow, rec.ipTotalLength);
+      if (e === FAST_UNTRACKED) this.table.setKey4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort); // for `create`
+      return e;
     }
-    if (d === DIR_REPLY) w[r + K_META] = meta | (F_REPLIED << META_FLAGS_SHIFT);
-    w[r + K_PACKETS + d]++;
-    const doubles = t.doubles;
-    doubles[seenAt + D_BYTES - D_LAST_SEEN + d] += rec.ipTotalLength;
-    doubles[seenAt] = now;
-    this.direction = d;
+    const t = this.table;
+    const e = t.find4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort);
+    if (e < 0) {
+      t.setKey4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort); // for `create`
+      return FAST_UNTRACKED;
+    }
+    const w = t.words;
+    const metaAt = e * RECORD_WORDS + K_META;
+    const meta = w[metaAt];
+    const d = this.liveDirection(e, meta);
+    if (d < 0) return FAST_GENERAL;
+    if (d === DIR_REPLY) w[metaAt] = (meta & ~0xff) | UDP_REPLIED | (F_REPLIED << META_FLAGS_SHIFT);
+    this.countFast(e, d, rec.ipTotalLength);
     return e;
+  }
+
+  /**
+   * trackFast for TCP/IPv4 read straight from the packet's bytes, without a decode: the
+   * entry when buf[base, base + length) is a segment trackFast takes (and of the shape
+   * the decoder's fast path takes whole, so it is well formed: see
+   * commonTcpIpv4HeaderLength), updated and counted as trackFast would do it; otherwise
+   * FAST_GENERAL or FAST_UNTRACKED, having changed nothing. Engine.judgeBatch tries it
+   * first: for the established segments that are most of the traffic, filling the
+   * 60-field PacketRecord and reading it back cost more than the tracking itself.
+   */
+  trackTcp4Segment(buf: Uint8Array, base: number, length: number): number {
+    const view = viewOf(buf);
+    if (view === null) return FAST_GENERAL;
+    const tcpHeaderLength = commonTcpIpv4HeaderLength(buf, view, base, length);
+    if (tcpHeaderLength === 0) return FAST_GENERAL;
+    const l4 = base + IPV4_MIN_HEADER;
+    const offsetFlagsWindow = view.getUint32(l4 + TCP_DATA_OFFSET); // data offset, flags, window
+    const flags = (offsetFlagsWindow >>> 16) & 0xff;
+    if (tcpFlagClass(flags) !== CLASS_ACK) return FAST_GENERAL; // before the lookup: a SYN needs the decoder anyway
+    const ports = view.getUint32(l4);
+    const totalLength = view.getUint16(base + IPV4_TOTAL_LENGTH);
+    const payloadLength = totalLength - IPV4_MIN_HEADER - tcpHeaderLength;
+    this.segmentPayload = payloadLength;
+    const src = view.getInt32(base + IPV4_SRC);
+    const dst = view.getInt32(base + IPV4_DST);
+    const seq = view.getInt32(l4 + TCP_SEQ);
+    const ack = view.getInt32(l4 + TCP_ACK_NUMBER);
+    return this.trackTcp4(src, ports >>> 16, dst, ports & 0xffff, flags, seq, payloadLength, ack, offsetFlagsWindow & 0xffff, totalLength);
+  }
+
+  /**
+   * The TCP part of both fast paths: the segment (src, srcPort) -> (dst, dstPort) with
+   * these flags, seq and ack (int32, `| 0`), payload, raw (unscaled) window and IP
+   * length. Returns the entry, updated and counted; FAST_UNTRACKED when no flow has it
+   * (the key is not set); or FAST_GENERAL, having changed nothing. The window check is
+   * tcpInWindow's (tcp-window.ts) for a segment without SYN/FIN/RST.
+   */
+  private trackTcp4(src: number, srcPort: number, dst: number, dstPort: number, flags: number, seq: number, payloadLength: number, ack: number, window: number, bytes: number): number {
+    const e = this.table.find4(PROTO_TCP, src, srcPort, dst, dstPort);
+    if (e < 0) return FAST_UNTRACKED;
+    if (tcpFlagClass(flags) !== CLASS_ACK) return FAST_GENERAL;
+    const w = this.table.words;
+    const r = e * RECORD_WORDS;
+    const meta = w[r + K_META];
+    if ((meta & 0xff) !== TCP_ESTABLISHED || (meta & (F_LIBERAL << META_FLAGS_SHIFT)) !== 0) return FAST_GENERAL;
+    const d = this.liveDirection(e, meta);
+    if (d < 0) return FAST_GENERAL;
+    const peerTd = meta >>> (META_TD_SHIFT + 8 * (1 - d));
+    if ((peerTd & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
+    const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
+    const o = r + K_TCP + 3 * (1 - d); // receiver's
+    const senderEnd = w[s] | 0;
+    const senderMaxEnd = w[s + 1];
+    const senderMaxWin = w[s + 2];
+    const receiverEnd = w[o];
+    const receiverMaxWin = w[o + 2];
+    if (senderMaxWin === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
+    let end = (seq + payloadLength) | 0;
+    if (seq === end) seq = end = senderEnd;
+    const win = window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f));
+    const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
+    if (
+      ((senderMaxEnd - seq) | 0) < 0 || // I   seq <= sender.td_maxend
+      ((end - ((senderEnd - receiverMaxWin) | 0)) | 0) < 0 || // II  end >= sender.td_end - receiver.td_maxwin
+      ((receiverEnd - ack) | 0) < 0 || // III ack <= receiver.td_end
+      ((ack - ((receiverEnd - maxAckWindow) | 0)) | 0) < 0 // IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)
+    ) return FAST_GENERAL;
+    if (senderMaxWin < win) w[s + 2] = win;
+    if (((senderEnd - end) | 0) < 0) {
+      if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) | 0);
+      w[s] = end;
+    }
+    const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
+    if (((w[o + 1] - allowed) | 0) < 0) w[o + 1] = allowed;
+    if (d === DIR_REPLY) w[r + K_META] = meta | (F_REPLIED << META_FLAGS_SHIFT);
+    this.countFast(e, d, bytes);
+    return e;
+  }
+
+  /** The fast paths' direction (DIR_ORIGINAL / DIR_REPLY) of the packet just looked up in live entry `e`, or -1 when `e` has expired (left to the general path, which removes it). */
+  private liveDirection(e: number, meta: number): number {
+    if (this.now - this.table.doubles[e * RECORD_DOUBLES + D_LAST_SEEN] > this.timeouts[meta & 0xff] * this.scale[0]) return -1;
+    return ((meta & (F_ORIG_IS_A << META_FLAGS_SHIFT)) !== 0) === this.table.srcIsA ? DIR_ORIGINAL : DIR_REPLY;
+  }
+
+  /** The fast paths' counting: one packet of `bytes` in direction `d` of entry `e`, seen now. */
+  private countFast(e: number, d: number, bytes: number): void {
+    const t = this.table;
+    t.words[e * RECORD_WORDS + K_PACKETS + d]++;
+    const seenAt = e * RECORD_DOUBLES + D_LAST_SEEN;
+    t.doubles[seenAt + D_BYTES - D_LAST_SEEN + d] += bytes;
+    t.doubles[seenAt] = this.now;
+    this.direction = d;
   }
 
   /**
@@ -328,7 +402,7 @@ export class Conntrack {
     if (e < 0 || this.isExpired(e)) return -1;
     if (p === PROTO_TCP && (t.flags(e) & F_LIBERAL) === 0) {
       const quoted = t.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY;
-      if (!quotedSeqInWindow(t, e, quoted, rec.innerTcpSeq)) return -1;
+      if (!quotedSeqInWindow(t, e, quoted, rec.innerTcpSeq | 0)) return -1;
     }
     return e;
   }
@@ -384,7 +458,7 @@ export class Conntrack {
         if (directionUnseen(t, e, d) || (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT)) {
           // First packet from this side, or a retransmitted SYN (maybe with a new ISN).
           // A SYN-ACK must acknowledge exactly the SYN, checked before it may initialise anything.
-          if (cls === CLASS_SYNACK && rec.tcpAck >>> 0 !== directionEnd(t, e, 1 - d)) return CT_OUT_OF_WINDOW;
+          if (cls === CLASS_SYNACK && (rec.tcpAck | 0) !== directionEnd(t, e, 1 - d)) return CT_OUT_OF_WINDOW;
           if (cls === CLASS_SYN || cls === CLASS_SYNACK) initFromSyn(t, e, d, rec);
           else initMidStream(t, e, d, rec);
         }
@@ -425,9 +499,9 @@ export class Conntrack {
     const t = this.table;
     if (directionUnseen(t, e, d)) {
       // The sender never spoke (refusing a SYN): valid only when it acks the SYN exactly.
-      return (rec.tcpFlags & TCP_ACK) !== 0 && rec.tcpAck >>> 0 === directionEnd(t, e, 1 - d) ? CT_OK : CT_OUT_OF_WINDOW;
+      return (rec.tcpFlags & TCP_ACK) !== 0 && (rec.tcpAck | 0) === directionEnd(t, e, 1 - d) ? CT_OK : CT_OUT_OF_WINDOW;
     }
-    if (rec.tcpSeq >>> 0 === expectedRstSeq(t, e, d)) return CT_OK;
+    if ((rec.tcpSeq | 0) === expectedRstSeq(t, e, d)) return CT_OK;
     return tcpInWindow(t, e, d, rec, true) ? CT_RST_CHALLENGE : CT_OUT_OF_WINDOW;
   }
 

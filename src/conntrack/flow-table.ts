@@ -24,66 +24,38 @@
 
 import type { PacketRecord } from "../packet/record.ts";
 
-/** Key words: A address (4), B address (4), ports (A port << 16 | B port), protocol | version << 8. */
-export const KEY_WORDS = 10;
-const KEY_PORTS = 8;
-const KEY_PROTO = 9;
+import * as layout from "./flow-record.ts";
 
-// Entry flag bits.
-export const F_LIVE = 0x01;
-/** The originator is endpoint A of the canonical key. */
-export const F_ORIG_IS_A = 0x02;
-/** The responder has sent at least one packet. */
-export const F_REPLIED = 0x04;
-/** How the flow was opened: by a remote peer to this peer, by this peer, or through this peer to a routed resource. */
-export const F_INBOUND = 0x08;
-export const F_OUTBOUND = 0x10;
-export const F_ROUTED = 0x20;
-/** Picked up mid-stream (loose TCP): windows unknown, so sequence checks are skipped. */
-export const F_LIBERAL = 0x40;
-/** A SYN from the originator was passed on this live connection (T_IGNORE); its note is in `ignoredSyn`. */
-export const F_SYN_IGNORED = 0x80;
+// Module-local copies of the record layout (flow-record.ts says why).
+const KEY_WORDS = layout.KEY_WORDS;
+const KEY_PORTS = layout.KEY_PORTS;
+const KEY_PROTO = layout.KEY_PROTO;
+const F_LIVE = layout.F_LIVE;
+const F_ORIG_IS_A = layout.F_ORIG_IS_A;
+const F_SYN_IGNORED = layout.F_SYN_IGNORED;
+const RECORD_WORDS = layout.RECORD_WORDS;
+const RECORD_DOUBLES = layout.RECORD_DOUBLES;
+const K_PORTS = layout.K_PORTS;
+const K_PROTO = layout.K_PROTO;
+const K_HASH = layout.K_HASH;
+const K_META = layout.K_META;
+const META_FLAGS_SHIFT = layout.META_FLAGS_SHIFT;
+const META_TD_SHIFT = layout.META_TD_SHIFT;
+const K_TCP = layout.K_TCP;
+const K_RULE = layout.K_RULE;
+const K_PACKETS = layout.K_PACKETS;
+const K_NEXT_FREE = layout.K_NEXT_FREE;
+const K_IGNORED_SYN = layout.K_IGNORED_SYN;
+const D_CREATED = layout.D_CREATED;
+const D_LAST_SEEN = layout.D_LAST_SEEN;
+const D_BYTES = layout.D_BYTES;
+const TD_END = layout.TD_END;
+const TD_MAXEND = layout.TD_MAXEND;
+const TD_MAXWIN = layout.TD_MAXWIN;
 
-// Per-direction TCP flag bits (tdFlags).
-/** The SYN in this direction carried a window-scale option. */
-export const TD_WSCALE = 0x01;
-/** This direction has sent its FIN (its td_end then includes the FIN). */
-export const TD_FIN_SEEN = 0x02;
-
-// Layout of one entry's record, in 32-bit words (doubles at even word offsets).
-export const RECORD_WORDS = 30;
-export const RECORD_DOUBLES = RECORD_WORDS / 2;
-// words 0-7: address A (4 words), address B (4 words)
-const K_PORTS = 8;
-const K_PROTO = 9;
-const K_HASH = 10;
-/** Meta word: bits 0-7 state, 8-15 flags (F_*), then a byte per direction (window scale | TD_* flags << 4). */
-export const K_META = 11;
-export const META_FLAGS_SHIFT = 8;
-export const META_TD_SHIFT = 16;
-/** Words 12-17: TCP window tracking, three words per direction (TD_*). */
-export const K_TCP = 12;
-const K_RULE = 18;
-export const K_PACKETS = 19; // and 20 for the reply direction
-/** Next free record, while the record is free (NO_FREE ends the chain). */
-const K_NEXT_FREE = 21;
-/** The same word while the record is live and F_SYN_IGNORED is set: the ignored SYN's note
- *  (see `ignoredSyn`). The two uses never overlap, so no record word is added for it. */
-const K_IGNORED_SYN = K_NEXT_FREE;
 /** -1, stored as 0xffffffff and read back with | 0: freeHead stays a small integer, since
  *  a field that sometimes holds a larger number may box a fresh number on a store. */
 const NO_FREE = -1;
-// doubles (index within the record's RECORD_DOUBLES): words 22-29
-const D_CREATED = 11;
-export const D_LAST_SEEN = 12;
-export const D_BYTES = 13; // and 14 for the reply direction
-
-/** Linux tcp_in_window's td_end: highest sequence number sent + 1. */
-export const TD_END = 0;
-/** td_maxend: highest sequence number this direction may send (peer's ack + peer's window). */
-export const TD_MAXEND = 1;
-/** td_maxwin: largest (scaled) window this direction advertised. */
-export const TD_MAXWIN = 2;
 
 /** Address words in the record's layout (PacketRecord, FlowEvent): IPv4 uses word 0. */
 export interface AddressWords {
@@ -116,8 +88,10 @@ export class FlowTable {
   /** Bits of a slot holding entry + 1 (the rest is the tag). */
   readonly entryBits: number;
   readonly entryMask: number;
-  /** The records, as 32-bit words (RECORD_WORDS per entry); the window-tracking words are at tcpBase(). */
-  readonly tcp: Uint32Array;
+  /** The records' words as int32, for the window tracking (tcp-window.ts) at tcpBase():
+   *  sequence arithmetic is modulo 2^32 either way, and an int32 is never boxed when it
+   *  is passed to or returned from a call V8 did not inline (a uint32 >= 2^31 is). */
+  readonly tcp: Int32Array;
   /** The records as 32-bit words and as doubles (read in place by the conntrack fast path). */
   readonly words: Uint32Array;
   readonly doubles: Float64Array;
@@ -152,7 +126,7 @@ export class FlowTable {
     this.entryMask = slotCount - 1;
     const records = new ArrayBuffer(capacity * RECORD_WORDS * 4);
     this.words = new Uint32Array(records);
-    this.tcp = this.words;
+    this.tcp = new Int32Array(records);
     this.doubles = new Float64Array(records);
     // Chain the free records, low ids first, so a lightly used table keeps its entries together.
     for (let e = 0; e < capacity; e++) this.words[e * RECORD_WORDS + K_NEXT_FREE] = e + 1 < capacity ? e + 1 : NO_FREE;
@@ -193,7 +167,7 @@ export class FlowTable {
 
   /** The note of the last ignored SYN (valid while F_SYN_IGNORED is set; its format is conntrack's). */
   ignoredSyn(e: number): number {
-    return this.words[e * RECORD_WORDS + K_IGNORED_SYN];
+    return this.words[e * RECORD_WORDS + K_IGNORED_SYN] | 0;
   }
 
   setIgnoredSyn(e: number, note: number): void {
@@ -348,28 +322,20 @@ export class FlowTable {
   }
 
   /**
-   * The fast path's lookup: the live entry of the IPv4 flow of `rec` with these ports
-   * (ICMP: the echo id twice), or -1; sets `srcIsA` and the key, as setKey4 + find do,
-   * but the probe compares the record's key words with locals, not the scratch key. The addresses are read from the record, never passed as arguments (a
-   * uint32 >= 2^31 passed to a call that is not inlined is boxed: an allocation).
+   * The fast paths' lookup: the live entry of the IPv4 flow (src, srcPort) -> (dst,
+   * dstPort) of `protocol`, or -1; sets `srcIsA` as setKey4 does. Unlike setKey4 + find
+   * it leaves the scratch key alone (call setKey4 before `insert`) and compares the
+   * record's key words with locals. The addresses come as int32 (`word | 0`): a uint32
+   * >= 2^31 passed to a call V8 does not inline would be boxed, an allocation per packet.
    */
-  find4(rec: PacketRecord, srcPort: number, dstPort: number): number {
-    const src = rec.src0;
-    const dst = rec.dst0;
+  find4(protocol: number, src: number, srcPort: number, dst: number, dstPort: number): number {
     const srcFirst = src !== dst ? src >>> 0 < dst >>> 0 : srcPort <= dstPort;
     this.srcIsA = srcFirst;
     const a = srcFirst ? src : dst;
     const b = srcFirst ? dst : src;
-    const ports = (srcFirst ? (srcPort << 16) | dstPort : (dstPort << 16) | srcPort) >>> 0;
-    const proto = rec.protocol | (4 << 8);
+    const ports = (srcFirst ? (srcPort << 16) | dstPort : (dstPort << 16) | srcPort) | 0;
+    const proto = protocol | (4 << 8);
     const h = this.hash4(a, b, ports, proto);
-    // Leave the key set as setKey4 would, so that `insert` can follow a miss.
-    const k = this.key;
-    k[0] = a;
-    k[4] = b;
-    k[KEY_PORTS] = ports;
-    k[KEY_PROTO] = proto;
-    this.keyHashCell[0] = h;
     const slots = this.slots;
     const w = this.words;
     const mask = this.mask;
@@ -380,7 +346,8 @@ export class FlowTable {
       if (s === 0) return -1;
       if ((s & ~entryMask) !== tag) continue; // another flow's slot: its record stays untouched
       const r = ((s & entryMask) - 1) * RECORD_WORDS;
-      if (w[r + K_PORTS] === ports && w[r] === a && w[r + 4] === b && w[r + K_PROTO] === proto) return (s & entryMask) - 1;
+      // Key words read as int32 (| 0), like a, b and ports.
+      if ((w[r + K_PORTS] | 0) === ports && (w[r] | 0) === a && (w[r + 4] | 0) === b && w[r + K_PROTO] === proto) return (s & entryMask) - 1;
     }
   }
 
@@ -571,5 +538,5 @@ function avalanche(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0; // int32: never boxed, even when this call is not inlined
 }

@@ -14,9 +14,21 @@
 // Sequence numbers wrap: comparisons are on the signed 32-bit difference.
 
 import type { PacketRecord } from "../packet/record.ts";
-import { TCP_ACK, TCP_FIN, TCP_SYN } from "../packet/record.ts";
+import * as packet from "../packet/record.ts";
+import * as flow from "./flow-record.ts";
 import type { FlowTable } from "./flow-table.ts";
-import { F_LIBERAL, F_SYN_IGNORED, TD_END, TD_FIN_SEEN, TD_MAXEND, TD_MAXWIN, TD_WSCALE } from "./flow-table.ts";
+
+// Module-local copies of imported constants (flow-record.ts says why).
+const TCP_ACK = packet.TCP_ACK;
+const TCP_FIN = packet.TCP_FIN;
+const TCP_SYN = packet.TCP_SYN;
+const F_LIBERAL = flow.F_LIBERAL;
+const F_SYN_IGNORED = flow.F_SYN_IGNORED;
+const TD_END = flow.TD_END;
+const TD_FIN_SEEN = flow.TD_FIN_SEEN;
+const TD_MAXEND = flow.TD_MAXEND;
+const TD_MAXWIN = flow.TD_MAXWIN;
+const TD_WSCALE = flow.TD_WSCALE;
 
 /** RFC 7323: a shift above 14 is treated as 14. */
 const MAX_WINDOW_SCALE = 14;
@@ -38,7 +50,7 @@ export function segmentEnd(rec: PacketRecord): number {
   let end = rec.tcpSeq + rec.payloadLength;
   if (rec.tcpFlags & TCP_SYN) end++;
   if (rec.tcpFlags & TCP_FIN) end++;
-  return end >>> 0;
+  return end | 0;
 }
 
 /**
@@ -74,7 +86,7 @@ export function initMidStream(t: FlowTable, e: number, d: number, rec: PacketRec
   const win = rec.tcpWindow === 0 ? 1 : rec.tcpWindow;
   tcp[s + TD_END] = end;
   tcp[s + TD_MAXWIN] = win;
-  tcp[s + TD_MAXEND] = (end + win) >>> 0;
+  tcp[s + TD_MAXEND] = (end + win) | 0;
   if (tcp[r + TD_MAXWIN] === 0 && rec.tcpFlags & TCP_ACK) {
     // Nothing seen from the other side yet: let its ack point stand for its end.
     tcp[r + TD_END] = rec.tcpAck;
@@ -97,10 +109,10 @@ export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecor
   const senderMaxWin = tcp[s + TD_MAXWIN];
   const receiverEnd = tcp[r + TD_END];
   const receiverMaxWin = tcp[r + TD_MAXWIN];
-  let seq = rec.tcpSeq >>> 0;
+  let seq = rec.tcpSeq | 0;
   let end = segmentEnd(rec);
   // A segment without ACK is judged as if it acked everything the receiver sent.
-  const ack = flags & TCP_ACK ? rec.tcpAck >>> 0 : receiverEnd;
+  const ack = flags & TCP_ACK ? rec.tcpAck | 0 : receiverEnd;
   // The window in a SYN is never scaled (RFC 7323 section 2.2).
   const win = flags & TCP_SYN ? rec.tcpWindow : rec.tcpWindow * (1 << t.tdScale(e, d));
   // An empty segment (pure ACK) sits at the sender's current end.
@@ -109,14 +121,14 @@ export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecor
   const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
   const inWindow =
     !seqAfter(seq, senderMaxEnd) && // I
-    !seqBefore(end, (senderEnd - receiverMaxWin) >>> 0) && // II
+    !seqBefore(end, (senderEnd - receiverMaxWin) | 0) && // II
     !seqAfter(ack, receiverEnd) && // III
-    !seqBefore(ack, (receiverEnd - maxAckWindow) >>> 0); // IV
+    !seqBefore(ack, (receiverEnd - maxAckWindow) | 0); // IV
   if (!inWindow || checkOnly) return inWindow;
 
   if (senderMaxWin < win) tcp[s + TD_MAXWIN] = win;
   advanceEnd(tcp, s, r, end);
-  const allowed = (ack + win + (win === 0 ? 1 : 0)) >>> 0;
+  const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
   if (seqAfter(allowed, tcp[r + TD_MAXEND])) tcp[r + TD_MAXEND] = allowed;
   if (flags & TCP_FIN) t.setTd(e, d, t.tdScale(e, d), t.tdFlags(e, d) | TD_FIN_SEEN);
   return true;
@@ -143,11 +155,11 @@ export function tcpRunRestInWindow(t: FlowTable, e: number, d: number, lastSeq: 
  * Direction `s`'s td_end moves to `end` when that is further on; what the sender pushed
  * past its td_maxend widens the receiver's (`r`) max window, as in Linux.
  */
-function advanceEnd(tcp: Uint32Array, s: number, r: number, end: number): void {
+function advanceEnd(tcp: Int32Array, s: number, r: number, end: number): void {
   if (!seqAfter(end, tcp[s + TD_END])) return;
   const senderMaxEnd = tcp[s + TD_MAXEND];
   const receiverMaxWin = tcp[r + TD_MAXWIN];
-  if (receiverMaxWin !== 0 && seqAfter(end, senderMaxEnd)) tcp[r + TD_MAXWIN] = receiverMaxWin + ((end - senderMaxEnd) >>> 0);
+  if (receiverMaxWin !== 0 && seqAfter(end, senderMaxEnd)) tcp[r + TD_MAXWIN] = receiverMaxWin + ((end - senderMaxEnd) | 0);
   tcp[s + TD_END] = end;
 }
 
@@ -156,7 +168,7 @@ export function acksPeerFin(t: FlowTable, e: number, d: number, rec: PacketRecor
   return (
     (t.tdFlags(e, 1 - d) & TD_FIN_SEEN) !== 0 &&
     (rec.tcpFlags & TCP_ACK) !== 0 &&
-    !seqBefore(rec.tcpAck, t.tcp[t.tcpBase(e, 1 - d) + TD_END])
+    !seqBefore(rec.tcpAck | 0, t.tcp[t.tcpBase(e, 1 - d) + TD_END])
   );
 }
 
@@ -188,7 +200,7 @@ export function quotedSeqInWindow(t: FlowTable, e: number, d: number, seq: numbe
   const s = t.tcpBase(e, d);
   const receiverMaxWin = tcp[t.tcpBase(e, 1 - d) + TD_MAXWIN];
   const back = receiverMaxWin > MIN_ACK_WINDOW ? receiverMaxWin : MIN_ACK_WINDOW;
-  return !seqAfter(seq >>> 0, tcp[s + TD_MAXEND]) && !seqBefore(seq >>> 0, (tcp[s + TD_END] - back) >>> 0);
+  return !seqAfter(seq, tcp[s + TD_MAXEND]) && !seqBefore(seq, (tcp[s + TD_END] - back) | 0);
 }
 
 // An ignored SYN (a SYN from the originator on a live connection, T_IGNORE) is noted in
@@ -203,7 +215,7 @@ const NOTE_OFFERED = 0x10;
 export function noteIgnoredSyn(t: FlowTable, e: number, rec: PacketRecord): void {
   const offered = rec.tcpWindowScale >= 0;
   const scale = offered ? Math.min(rec.tcpWindowScale, MAX_WINDOW_SCALE) : 0;
-  t.setIgnoredSyn(e, ((segmentEnd(rec) << NOTE_SCALE_BITS) | (offered ? NOTE_OFFERED : 0) | scale) >>> 0);
+  t.setIgnoredSyn(e, (segmentEnd(rec) << NOTE_SCALE_BITS) | (offered ? NOTE_OFFERED : 0) | scale);
   t.addFlags(e, F_SYN_IGNORED);
 }
 
@@ -223,8 +235,8 @@ export function restartFromIgnoredSyn(t: FlowTable, e: number, synAck: PacketRec
   const o = t.tcpBase(e, 0);
   const r = t.tcpBase(e, 1);
   const note = t.ignoredSyn(e);
-  tcp[o + TD_END] = synAck.tcpAck >>> 0;
-  tcp[o + TD_MAXEND] = synAck.tcpAck >>> 0;
+  tcp[o + TD_END] = synAck.tcpAck;
+  tcp[o + TD_MAXEND] = synAck.tcpAck;
   tcp[o + TD_MAXWIN] = 1; // unknown (not kept): non-zero marks the side as seen
   tcp[r + TD_END] = 0;
   tcp[r + TD_MAXEND] = 0;

@@ -4,16 +4,17 @@
 // allocation-free; the policy in force is one reference (`ruleTable`), swapped whole by
 // applyPolicy (P14).
 
-import { Conntrack, FAST_UNTRACKED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
+import { Conntrack, FAST_GENERAL, FAST_UNTRACKED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
 import type { ConntrackOptions } from "../conntrack/conntrack.ts";
 import { END_FLUSHED, END_REUSED, END_REVOKED, FLOW_DROP, FlowEvent } from "../conntrack/flow-event.ts";
 import type { FlowInfo } from "../conntrack/flow-event.ts";
-import { F_OUTBOUND, F_ROUTED } from "../conntrack/flow-table.ts";
+import { F_OUTBOUND, F_ROUTED } from "../conntrack/flow-record.ts";
 import { stateName } from "../conntrack/states.ts";
 import { CLASS_INVALID, tcpFlagClass } from "../conntrack/tcp-states.ts";
 import { FRAG_OVERLAP, FRAG_UNKNOWN, FragmentTable } from "../filter/fragments.ts";
 import { ACTION_DROP, RuleTable } from "../filter/rule-table.ts";
 import { parseIp } from "../packet/address.ts";
+import { viewOf } from "../packet/buffer-view.ts";
 import { decodePacket } from "../packet/decode.ts";
 import { RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../packet/segment-run.ts";
 import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
@@ -85,8 +86,12 @@ export class Engine {
   private readonly fragments: FragmentTable;
   private readonly verifyChecksum: boolean;
   private readonly segmentRuns: boolean;
-  /** judgeBatch's segment run (tcpSegmentRun's RUN_* fields). */
-  private readonly run = new Uint32Array(3);
+  /** judgeBatch tries Conntrack.trackTcp4Segment before decoding (not when checksums must be verified: it reads no payload). */
+  private readonly fromBytes: boolean;
+  /** judgeBatch's segment run (tcpSegmentRun's RUN_* fields), as int32: sequence numbers
+   *  read from it are passed on to trackRunRest, and a uint32 >= 2^31 passed to a call V8
+   *  did not inline is boxed (an allocation). */
+  private readonly run = new Int32Array(3);
   private readonly sweepSlice: number;
   private now = 0;
   private lastSweep = 0;
@@ -111,7 +116,8 @@ export class Engine {
     this.ct.ruleIds = (index) => this.eventRules.ruleId(index);
     this.fragments = new FragmentTable(options.fragments?.capacity, options.fragments?.timeoutMs);
     this.verifyChecksum = options.verifyChecksum ?? false;
-    this.segmentRuns = (options.segmentRuns ?? true) && !this.verifyChecksum;
+    this.fromBytes = !this.verifyChecksum;
+    this.segmentRuns = (options.segmentRuns ?? true) && this.fromBytes;
     this.sweepSlice = Math.max(256, Math.ceil((this.ct.table.capacity * SWEEP_INTERVAL_MS) / SWEEP_TABLE_MS));
   }
 
@@ -183,14 +189,24 @@ export class Engine {
   /**
    * Judge `count` packets buf[offsets[i], +lengths[i]) in direction `dir` (DIR_IN,
    * DIR_OUT, or DIR_NONE: classify each), writing verdicts[i]. A run of segments of an
-   * established connection is judged at once (judgeNext); every other packet alone.
+   * established connection is judged at once (acceptRunRest); every other packet alone.
+   * After it, `record` holds the last packet decoded: the established TCP/IPv4 segments
+   * judged from their bytes are not decoded.
    */
   judgeBatch(dir: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, verdicts: Uint8Array): void {
+    // The array holds several packets: have viewOf see it once, so that the first packet's
+    // reads already get its DataView (buffer-view.ts makes one for an array seen twice).
+    if (count > 1) viewOf(buf);
     const table = this.ct.table;
     const prefetch = table.slots.byteLength >= PREFETCH_MIN_INDEX_BYTES;
     const homes = this.prefetchHomes;
+    const fromBytes = this.fromBytes && dir !== DIR_NONE;
     let sink = 0;
     let prefetched = 0;
+    // Packets judged from their bytes (below) are counted once, after the loop, and
+    // the last* fields set for the last of them only if it is the batch's last packet.
+    let established = 0;
+    let lastEntry = -1;
     for (let i = 0; i < count; ) {
       if (prefetch && i >= prefetched) {
         // Hash the next group first, then load its index slots with the cache misses overlapping.
@@ -199,60 +215,54 @@ export class Engine {
         sink ^= table.prefetchSlots(homes, end - i);
         prefetched = end;
       }
-      if (dir === DIR_NONE) {
-        verdicts[i] = this.judgeEither(buf, offsets[i], lengths[i]);
-        i++;
+      // An established TCP/IPv4 segment is judged straight from its bytes
+      // (Conntrack.trackTcp4Segment): that is step 3 of judgeInbound/judgeOutbound, all
+      // they would do for it, without the decode. So is the run of segments after it.
+      const e = fromBytes ? this.ct.trackTcp4Segment(buf, offsets[i], lengths[i]) : FAST_GENERAL;
+      if (e >= 0) {
+        verdicts[i] = VERDICT_ACCEPT;
+        const rest = this.segmentRuns && this.ct.segmentPayload > 0 ? this.acceptRunRest(e, buf, offsets, lengths, i, count) : 0;
+        if (rest > 0) verdicts.fill(VERDICT_ACCEPT, i + 1, i + 1 + rest);
+        established += 1 + rest;
+        lastEntry = e;
+        i += 1 + rest;
       } else {
-        i += this.judgeNext(dir, buf, offsets, lengths, i, count, verdicts);
+        // Every other packet is decoded into `record` and judged by them.
+        verdicts[i] = dir === DIR_NONE ? this.judgeEither(buf, offsets[i], lengths[i]) : this.judgeDecoded(dir, buf, offsets[i], lengths[i]);
+        lastEntry = -1;
+        i++;
       }
     }
     this.prefetchSink[0] = sink;
+    if (established > 0) {
+      this.reasonCounts[R.REASON_ESTABLISHED] += established;
+      if (lastEntry >= 0) {
+        this.lastDirection = dir;
+        this.noteEstablished(lastEntry);
+      }
+    }
   }
 
-  /**
-   * judgeBatch's step for packet `i` in direction `dir`: judges it, and with it the
-   * segments after it when it starts a segment run the flow's fast path takes whole
-   * (acceptSegmentRun). Writes the verdicts and returns how many packets it judged.
-   */
-  private judgeNext(dir: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, i: number, count: number, verdicts: Uint8Array): number {
+  /** judgeBatch for a packet not judged from its bytes: decode, then judgeInbound / judgeOutbound. */
+  private judgeDecoded(dir: number, buf: Uint8Array, offset: number, length: number): number {
     this.lastDirection = dir;
-    if (!this.decode(buf, offsets[i], lengths[i])) {
-      verdicts[i] = this.drop(malformedReason(this.record.malformed));
-      return 1;
-    }
-    const rec = this.record;
-    // Only a TCP data segment can start a run; this cheap test keeps the run code off
-    // the path of every other packet (and out of V8's inlining budget for it).
-    if (this.segmentRuns && i + 1 < count && rec.payloadLength > 0 && rec.protocol === PROTO_TCP) {
-      const n = this.acceptSegmentRun(buf, offsets, lengths, i, count, verdicts);
-      if (n > 0) return n;
-    }
-    verdicts[i] = dir === DIR_IN ? this.judgeInbound() : this.judgeOutbound();
-    return 1;
+    if (!this.decode(buf, offset, length)) return this.drop(malformedReason(this.record.malformed));
+    return dir === DIR_IN ? this.judgeInbound() : this.judgeOutbound();
   }
 
   /**
-   * When the decoded packet `i` starts a run of segments of an established connection
-   * (packet/segment-run.ts) and the flow's fast path takes the run, accept it whole,
-   * with the same checks and counters as segment by segment, and return how many
-   * packets that was; otherwise change nothing and return 0.
+   * After flow `e`'s fast path took packet `i`: when the packets after it continue it as
+   * a run of segments (packet/segment-run.ts) that fits the flow's window, accept them
+   * with the same checks and counters as segment by segment, and return how many they
+   * were; otherwise change nothing and return 0 (they are then judged one by one).
    */
-  private acceptSegmentRun(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, i: number, count: number, verdicts: Uint8Array): number {
+  private acceptRunRest(e: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, i: number, count: number): number {
     const run = this.run;
-    const n = tcpSegmentRun(buf, offsets, lengths, i, count, this.record, run);
-    if (n === 1) return 0;
-    // A run is never a fragment, so trackFast is step 3 of judgeInbound/judgeOutbound;
-    // when it declines, it has changed nothing and the packet is judged alone.
-    const e = this.ct.trackFast(this.record);
-    if (e < 0) return 0;
-    const rest = this.ct.trackRunRest(e, run[RUN_LAST_SEQ], run[RUN_END], n - 1, run[RUN_REST_BYTES]) ? n - 1 : 0;
-    this.reasonCounts[R.REASON_ESTABLISHED] += rest;
-    if (rest > 0) {
-      this.segmentRunCounts[0]++;
-      this.segmentRunCounts[1] += rest;
-    }
-    verdicts.fill(this.established(e), i, i + 1 + rest);
-    return 1 + rest;
+    const n = tcpSegmentRun(buf, offsets, lengths, i, count, run);
+    if (n === 1 || !this.ct.trackRunRest(e, run[RUN_LAST_SEQ], run[RUN_END], n - 1, run[RUN_REST_BYTES])) return 0;
+    this.segmentRunCounts[0]++;
+    this.segmentRunCounts[1] += n - 1;
+    return n - 1;
   }
 
   /**
@@ -387,10 +397,16 @@ export class Engine {
 
   /** Step 3, fast path: flow `e` took the packet (Conntrack.trackFast). */
   private established(e: number): number {
+    this.noteEstablished(e);
+    return this.accept(R.REASON_ESTABLISHED);
+  }
+
+  /** The last* fields for a packet flow `e` took on the fast path (judgeBatch counts it itself). */
+  private noteEstablished(e: number): void {
     const t = this.ct.table;
+    this.lastReason = R.REASON_ESTABLISHED;
     this.lastRule = t.rule(e);
     this.lastState = t.state(e);
-    return this.accept(R.REASON_ESTABLISHED);
   }
 
   /** Steps 4-5 for a new connection matched by rule `rule` (-1 = none): allow and track, or drop. */

@@ -10,11 +10,10 @@
 // run, and only what makes the run equal to one larger segment: the same addresses,
 // ports, ACK number, window and header length, contiguous sequence numbers, flags ACK or
 // PSH|ACK, no fragments, no IP options, TCP options none or NOP NOP timestamp, and an IP
-// total length equal to the captured length. The first packet, already decoded, is held
-// to the same.
+// total length equal to the captured length. The first packet is held to the same.
 
 import { viewOf } from "./buffer-view.ts";
-import type { PacketRecord } from "./record.ts";
+import { commonTcpIpv4HeaderLength } from "./decode-common-tcp-ipv4.ts";
 
 /** Payload bytes a run may carry, as a GSO packet may (64 KiB less the headers). */
 export const MAX_RUN_PAYLOAD = 65535 - 40;
@@ -27,47 +26,40 @@ const NOP_NOP_TIMESTAMP = 0x0101080a;
 const TCP_ACK = 0x10;
 const TCP_PSH_ACK = 0x18;
 
-/** What tcpSegmentRun writes into its `run` array (for runs of more than one packet). */
+/** What tcpSegmentRun writes into its `run` array (for runs of more than one packet), as int32. */
 export const RUN_LAST_SEQ = 0; // the last packet's sequence number
 export const RUN_END = 1; // the sequence number after the last packet's data
 export const RUN_REST_BYTES = 2; // IP bytes of the packets after the first
 
 /**
- * How many packets from index `first` (decoded in `rec`) on form one run of segments of
- * the same connection: 1 when the next packet does not continue it. For a longer run,
- * `run` receives RUN_LAST_SEQ, RUN_END and RUN_REST_BYTES.
+ * How many packets from index `first` on form one run of segments of the same
+ * connection: 1 when the next packet does not continue it (or the first cannot start a
+ * run). For a longer run, `run` receives RUN_LAST_SEQ, RUN_END and RUN_REST_BYTES.
  */
-export function tcpSegmentRun(
-  buf: Uint8Array,
-  offsets: Uint32Array,
-  lengths: Uint32Array,
-  first: number,
-  count: number,
-  rec: PacketRecord,
-  run: Uint32Array,
-): number {
-  const headerLength = rec.tcpHeaderLength;
-  const flags = rec.tcpFlags;
-  if (
-    rec.ipVersion !== 4 ||
-    rec.protocol !== 6 ||
-    !rec.hasL4 ||
-    rec.isFragment ||
-    rec.hasIpOptions ||
-    rec.payloadLength === 0 ||
-    (flags !== TCP_ACK && flags !== TCP_PSH_ACK) ||
-    (headerLength !== 20 && !(headerLength === 32 && rec.tcpHasTimestamp)) ||
-    rec.ipTotalLength !== lengths[first]
-  ) return 1;
+export function tcpSegmentRun(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, first: number, count: number, run: Int32Array): number {
+  if (first + 1 >= count) return 1;
   const view = viewOf(buf);
   if (view === null) return 1;
-  const ports = ((rec.srcPort << 16) | rec.dstPort) >>> 0;
+  const base = offsets[first];
+  const firstLength = lengths[first];
+  // The ports first: in traffic of many flows, the test that fails soonest.
+  const ports = base + 24 <= buf.length ? view.getUint32(base + 20) : -1;
+  const next = offsets[first + 1];
+  if (next + 24 > buf.length || view.getUint32(next + 20) !== ports) return 1;
+  const headerLength = commonTcpIpv4HeaderLength(buf, view, base, firstLength);
+  if (headerLength === 0 || view.getUint16(base + 2) !== firstLength) return 1;
+  let payload = firstLength - 20 - headerLength;
   // Data offset, reserved bits 0, flags left out, window: what every continuation has.
-  const offsetWindow = (((headerLength / 4) << 28) | rec.tcpWindow) >>> 0;
-  let payload = rec.payloadLength;
+  const firstOffsetFlagsWindow = view.getUint32(base + 32);
+  const flags = (firstOffsetFlagsWindow >>> 16) & 0xff;
+  if (payload === 0 || (flags !== TCP_ACK && flags !== TCP_PSH_ACK)) return 1;
+  const offsetWindow = (firstOffsetFlagsWindow & 0xff00ffff) >>> 0;
+  const src = view.getUint32(base + 12);
+  const dst = view.getUint32(base + 16);
+  const ack = view.getUint32(base + 28);
   let restBytes = 0;
-  let lastSeq = rec.tcpSeq;
-  let nextSeq = (rec.tcpSeq + payload) >>> 0;
+  let lastSeq = view.getUint32(base + 24);
+  let nextSeq = (lastSeq + payload) >>> 0;
   let n = 1;
   for (let j = first + 1; j < count; j++) {
     const o = offsets[j];
@@ -84,10 +76,10 @@ export function tcpSegmentRun(
       payload + segmentPayload > MAX_RUN_PAYLOAD ||
       view.getUint8(o + 9) !== 6 || // protocol TCP
       (view.getUint16(o + 6) & 0x3fff) !== 0 || // not a fragment
-      view.getUint32(o + 12) !== rec.src0 ||
-      view.getUint32(o + 16) !== rec.dst0 ||
+      view.getUint32(o + 12) !== src ||
+      view.getUint32(o + 16) !== dst ||
       view.getUint32(o + 24) !== nextSeq ||
-      view.getUint32(o + 28) !== rec.tcpAck
+      view.getUint32(o + 28) !== ack
     ) break;
     const offsetFlagsWindow = view.getUint32(o + 32);
     const segmentFlags = (offsetFlagsWindow >>> 16) & 0xff;

@@ -38,6 +38,11 @@ const fromAlice = (tcp: TcpSpec, payload = 0, srcPort = 40000) =>
   buildPacket({ src: ALICE, dst: DB, protocol: "tcp", srcPort, dstPort: 5432, tcp: { window: 502, ...tcp }, payload });
 const fromDb = (tcp: TcpSpec) => buildPacket({ src: DB, dst: ALICE, protocol: "tcp", srcPort: 5432, dstPort: 40000, tcp });
 
+/** Judge each of `packets` alone with inbound() / outbound(): decoded, then judgeInbound / judgeOutbound. */
+function judgeEach(e: Engine, dir: number, packets: Uint8Array[]): number[] {
+  return packets.map((p) => (dir === DIR_IN ? e.inbound(p, 0, p.length) : e.outbound(p, 0, p.length)));
+}
+
 /** Judge `packets` as one batch in `dir`; the verdicts. */
 function judge(e: Engine, dir: number, packets: Uint8Array[]): number[] {
   const batch = packBatch(packets);
@@ -93,22 +98,29 @@ describe("segment runs", () => {
     | { kind: "retransmit"; back: number }
     | { kind: "flags"; flags: string }
     | { kind: "other-flow" }
-    | { kind: "ack"; window: number; behind: number };
+    | { kind: "ack"; window: number; behind: number; sack: boolean };
 
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 8, arbitrary: fc.record({ kind: fc.constant("data" as const), segments: fc.integer({ min: 1, max: 12 }), payload: fc.constantFrom(MSS, MSS, 1, 500), gapBefore: fc.constantFrom(0, 0, 0, 1, MSS, 70000) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("retransmit" as const), back: fc.integer({ min: 1, max: 20_000 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("flags" as const), flags: fc.constantFrom("FA", "RA", "R", "PA", "UA", "SA") }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("other-flow" as const) }) },
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("ack" as const), window: fc.constantFrom(0, 1000, 3500, 8000, 65535), behind: fc.constantFrom(0, 0, 2000) }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant("ack" as const), window: fc.constantFrom(0, 1000, 3500, 8000, 65535), behind: fc.constantFrom(0, 0, 2000), sack: fc.boolean() }) },
   );
 
+  // Three engines on the same traffic: judgeBatch with segment runs, judgeBatch without,
+  // and every packet alone through inbound()/outbound(), which decode it and judge the
+  // record (trackFast, then the general path). The first two take established TCP/IPv4
+  // segments from their bytes (Conntrack.trackTcp4Segment), so this also holds that path
+  // equal to the decoder's.
   it("change nothing but the speed: same verdicts, reasons and flow table as one by one", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1000, max: 65535 }), fc.array(fc.array(op, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }), (dbWindow, batches) => {
+      fc.property(fc.integer({ min: 1000, max: 65535 }), fc.boolean(), fc.array(fc.array(op, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }), (dbWindow, stamped, batches) => {
         const runs = engine(true);
         const alone = engine(false);
-        for (const e of [runs, alone]) establish(e, dbWindow);
+        const each = engine(true);
+        for (const e of [runs, alone, each]) establish(e, dbWindow);
+        const ts: TcpSpec = stamped ? { timestamp: [7, 8] } : {};
         let seq = A0; // alice's next sequence number
         let acked = A0;
         for (const batch of batches) {
@@ -118,25 +130,31 @@ describe("segment runs", () => {
             if (o.kind === "data") {
               seq = (seq + o.gapBefore) >>> 0;
               for (let k = 0; k < o.segments; k++) {
-                inbound.push(fromAlice({ flags: "A", seq, ack: D0 }, o.payload));
+                inbound.push(fromAlice({ ...ts, flags: "A", seq, ack: D0 }, o.payload));
                 seq = (seq + o.payload) >>> 0;
               }
             } else if (o.kind === "retransmit") {
-              inbound.push(fromAlice({ flags: "A", seq: (seq - o.back) >>> 0, ack: D0 }, MSS));
+              inbound.push(fromAlice({ ...ts, flags: "A", seq: (seq - o.back) >>> 0, ack: D0 }, MSS));
             } else if (o.kind === "flags") {
-              inbound.push(fromAlice({ flags: o.flags, seq, ack: D0 }, o.flags.includes("R") ? 0 : MSS));
+              inbound.push(fromAlice({ ...ts, flags: o.flags, seq, ack: D0 }, o.flags.includes("R") ? 0 : MSS));
             } else if (o.kind === "other-flow") {
-              inbound.push(fromAlice({ flags: "A", seq, ack: D0 }, MSS, 40001));
+              inbound.push(fromAlice({ ...ts, flags: "A", seq, ack: D0 }, MSS, 40001));
             } else {
               acked = (seq - o.behind) >>> 0;
-              outbound.push(fromDb({ flags: "A", seq: D0, ack: acked, window: o.window }));
+              outbound.push(fromDb({ ...ts, flags: "A", seq: D0, ack: acked, window: o.window, sack: o.sack ? [[acked, (acked + 100) >>> 0]] : undefined }));
             }
           }
-          if (inbound.length > 0) expect(judge(runs, DIR_IN, inbound)).toEqual(judge(alone, DIR_IN, inbound));
-          if (outbound.length > 0) expect(judge(runs, DIR_OUT, outbound)).toEqual(judge(alone, DIR_OUT, outbound));
-          expect(Array.from(runs.reasonCounts)).toEqual(Array.from(alone.reasonCounts));
-          expect(Array.from(tableOf(runs).words)).toEqual(Array.from(tableOf(alone).words));
-          expect(Array.from(tableOf(runs).doubles)).toEqual(Array.from(tableOf(alone).doubles));
+          for (const [dir, packets] of [[DIR_IN, inbound], [DIR_OUT, outbound]] as const) {
+            if (packets.length === 0) continue;
+            const verdicts = judge(runs, dir, packets);
+            expect(judge(alone, dir, packets)).toEqual(verdicts);
+            expect(judgeEach(each, dir, packets)).toEqual(verdicts);
+          }
+          for (const other of [alone, each]) {
+            expect(Array.from(other.reasonCounts)).toEqual(Array.from(runs.reasonCounts));
+            expect(Array.from(tableOf(other).words)).toEqual(Array.from(tableOf(runs).words));
+            expect(Array.from(tableOf(other).doubles)).toEqual(Array.from(tableOf(runs).doubles));
+          }
         }
       }),
       { numRuns: 300 },

@@ -11,7 +11,7 @@ import { formatIpv4 } from "../../src/packet/address.ts";
 import { buildPacket } from "../../src/packet/builder.ts";
 import type { PacketSpec } from "../../src/packet/builder.ts";
 import { viewOf } from "../../src/packet/buffer-view.ts";
-import { decodeCommonTcpIpv4 } from "../../src/packet/decode-common-tcp-ipv4.ts";
+import { commonTcpIpv4HeaderLength, decodeCommonTcpIpv4 } from "../../src/packet/decode-common-tcp-ipv4.ts";
 import { decodePacket } from "../../src/packet/decode.ts";
 import { PacketRecord } from "../../src/packet/record.ts";
 import { decode, setU16, snapshot } from "./helpers.ts";
@@ -164,6 +164,39 @@ describe("TCP/IPv4 fast path", () => {
       expect(decodeCommonTcpIpv4(window, at, packet.length, rec)).toBe(true);
       expect(snapshot(rec)).toEqual(snapshot(decode(packet, true)));
     }
+  });
+});
+
+describe("commonTcpIpv4HeaderLength", () => {
+  /** What it says for buf[base, base + length), checked against what decodeCommonTcpIpv4 does with the same bytes. */
+  function agrees(packet: Uint8Array, base: number, length: number): number {
+    adopt(packet);
+    const headerLength = commonTcpIpv4HeaderLength(packet, viewOf(packet)!, base, length);
+    const rec = new PacketRecord();
+    const decoded = decodeCommonTcpIpv4(packet, base, length, rec);
+    expect(headerLength !== 0, "accepts exactly what the fast decoder decodes").toBe(decoded);
+    if (decoded) expect(headerLength).toBe(rec.tcpHeaderLength);
+    return headerLength;
+  }
+
+  it("accepts exactly the packets decodeCommonTcpIpv4 decodes, with their TCP header length", () => {
+    fc.assert(
+      fc.property(commonShape, fc.array(fc.tuple(fc.nat(59), fc.nat(255)), { maxLength: 3 }), fc.nat(), (spec, mutations, cut) => {
+        const packet = buildPacket(spec);
+        expect(agrees(packet, 0, packet.length)).toBe(spec.tcp?.timestamp === undefined ? 20 : 32);
+        for (const [at, value] of mutations) packet[at % packet.length] = value;
+        agrees(packet, 0, cut % (packet.length + 1));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("refuses offsets and lengths outside the buffer", () => {
+    const packet = buildPacket({ src: "100.64.0.10", dst: "100.64.0.20", protocol: "tcp", tcp: { flags: "A" }, payload: 8 });
+    for (const [base, length] of [[-1, 48], [0.5, 48], [1, 48], [0, 48.5], [0, -48], [0, 2 ** 32 + 48]]) {
+      expect(agrees(packet, base, length), `base ${base}, length ${length}`).toBe(0);
+    }
+    expect(agrees(packet, 0, 48)).toBe(20);
   });
 });
 
