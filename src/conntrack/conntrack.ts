@@ -242,24 +242,8 @@ export class Conntrack {
   trackFast(rec: PacketRecord): number {
     const p = rec.protocol;
     if (rec.ipVersion !== 4 || rec.isFragment || (p !== PROTO_TCP && p !== PROTO_UDP)) return FAST_GENERAL;
-    if (p === PROTO_TCP) {
-      const e = this.trackTcp4(rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort, rec.tcpFlags, rec.tcpSeq | 0, rec.payloadLength, rec.tcpAck | 0, rec.tcpWindow, rec.ipTotalLength);
-      if (e === FAST_UNTRACKED) this.table.setKey4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort); // for `create`
-      return e;
-    }
-    const t = this.table;
-    const e = t.find4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort);
-    if (e < 0) {
-      t.setKey4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort); // for `create`
-      return FAST_UNTRACKED;
-    }
-    const w = t.words;
-    const metaAt = e * RECORD_WORDS + K_META;
-    const meta = w[metaAt];
-    const d = this.liveDirection(e, meta);
-    if (d < 0) return FAST_GENERAL;
-    if (d === DIR_REPLY) w[metaAt] = (meta & ~0xff) | UDP_REPLIED | (F_REPLIED << META_FLAGS_SHIFT);
-    this.countFast(e, d, rec.ipTotalLength);
+    const e = this.trackIpv4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort, rec.tcpFlags, rec.tcpSeq | 0, rec.payloadLength, rec.tcpAck | 0, rec.tcpWindow, rec.ipTotalLength);
+    if (e === FAST_UNTRACKED) this.table.setKey4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort); // for `create`
     return e;
   }
 
@@ -289,72 +273,69 @@ export class Conntrack {
     const dst = view.getInt32(base + IPV4_DST);
     const seq = view.getInt32(l4 + TCP_SEQ);
     const ack = view.getInt32(l4 + TCP_ACK_NUMBER);
-    return this.trackTcp4(src, ports >>> 16, dst, ports & 0xffff, flags, seq, payloadLength, ack, offsetFlagsWindow & 0xffff, totalLength);
+    return this.trackIpv4(PROTO_TCP, src, ports >>> 16, dst, ports & 0xffff, flags, seq, payloadLength, ack, offsetFlagsWindow & 0xffff, totalLength);
   }
 
   /**
-   * The TCP part of both fast paths: the segment (src, srcPort) -> (dst, dstPort) with
-   * these flags, seq and ack (int32, `| 0`), payload, raw (unscaled) window and IP
-   * length. Returns the entry, updated and counted; FAST_UNTRACKED when no flow has it
-   * (the key is not set); or FAST_GENERAL, having changed nothing. The window check is
-   * tcpInWindow's (tcp-window.ts) for a segment without SYN/FIN/RST.
+   * The fast path proper, shared by trackFast and trackTcp4Segment: the IPv4 `protocol`
+   * (TCP or UDP) packet (src, srcPort) -> (dst, dstPort); for TCP its flags, seq and ack
+   * (int32, `| 0`), payload and raw (unscaled) window; its IP length in `bytes`. Returns
+   * the entry, updated and counted; FAST_UNTRACKED when no flow has it (the key is not
+   * set); or FAST_GENERAL, having changed nothing. The TCP window check is tcpInWindow's
+   * (tcp-window.ts) for a segment without SYN/FIN/RST. Written out in one function,
+   * without helpers: which small calls V8 inlines depends on what ran while it compiled
+   * (after a million handshakes it had left two such helpers as calls).
    */
-  private trackTcp4(src: number, srcPort: number, dst: number, dstPort: number, flags: number, seq: number, payloadLength: number, ack: number, window: number, bytes: number): number {
-    const e = this.table.find4(PROTO_TCP, src, srcPort, dst, dstPort);
-    if (e < 0) return FAST_UNTRACKED;
-    if (tcpFlagClass(flags) !== CLASS_ACK) return FAST_GENERAL;
-    const w = this.table.words;
-    const r = e * RECORD_WORDS;
-    const meta = w[r + K_META];
-    if ((meta & 0xff) !== TCP_ESTABLISHED || (meta & (F_LIBERAL << META_FLAGS_SHIFT)) !== 0) return FAST_GENERAL;
-    const d = this.liveDirection(e, meta);
-    if (d < 0) return FAST_GENERAL;
-    const peerTd = meta >>> (META_TD_SHIFT + 8 * (1 - d));
-    if ((peerTd & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
-    const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
-    const o = r + K_TCP + 3 * (1 - d); // receiver's
-    const senderEnd = w[s] | 0;
-    const senderMaxEnd = w[s + 1];
-    const senderMaxWin = w[s + 2];
-    const receiverEnd = w[o];
-    const receiverMaxWin = w[o + 2];
-    if (senderMaxWin === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
-    let end = (seq + payloadLength) | 0;
-    if (seq === end) seq = end = senderEnd;
-    const win = window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f));
-    const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
-    if (
-      ((senderMaxEnd - seq) | 0) < 0 || // I   seq <= sender.td_maxend
-      ((end - ((senderEnd - receiverMaxWin) | 0)) | 0) < 0 || // II  end >= sender.td_end - receiver.td_maxwin
-      ((receiverEnd - ack) | 0) < 0 || // III ack <= receiver.td_end
-      ((ack - ((receiverEnd - maxAckWindow) | 0)) | 0) < 0 // IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)
-    ) return FAST_GENERAL;
-    if (senderMaxWin < win) w[s + 2] = win;
-    if (((senderEnd - end) | 0) < 0) {
-      if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) | 0);
-      w[s] = end;
-    }
-    const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
-    if (((w[o + 1] - allowed) | 0) < 0) w[o + 1] = allowed;
-    if (d === DIR_REPLY) w[r + K_META] = meta | (F_REPLIED << META_FLAGS_SHIFT);
-    this.countFast(e, d, bytes);
-    return e;
-  }
-
-  /** The fast paths' direction (DIR_ORIGINAL / DIR_REPLY) of the packet just looked up in live entry `e`, or -1 when `e` has expired (left to the general path, which removes it). */
-  private liveDirection(e: number, meta: number): number {
-    if (this.now - this.table.doubles[e * RECORD_DOUBLES + D_LAST_SEEN] > this.timeouts[meta & 0xff] * this.scale[0]) return -1;
-    return ((meta & (F_ORIG_IS_A << META_FLAGS_SHIFT)) !== 0) === this.table.srcIsA ? DIR_ORIGINAL : DIR_REPLY;
-  }
-
-  /** The fast paths' counting: one packet of `bytes` in direction `d` of entry `e`, seen now. */
-  private countFast(e: number, d: number, bytes: number): void {
+  private trackIpv4(protocol: number, src: number, srcPort: number, dst: number, dstPort: number, flags: number, seq: number, payloadLength: number, ack: number, window: number, bytes: number): number {
     const t = this.table;
-    t.words[e * RECORD_WORDS + K_PACKETS + d]++;
+    const e = t.find4(protocol, src, srcPort, dst, dstPort);
+    if (e < 0) return FAST_UNTRACKED;
+    const w = t.words;
+    const r = e * RECORD_WORDS;
+    let meta = w[r + K_META];
     const seenAt = e * RECORD_DOUBLES + D_LAST_SEEN;
-    t.doubles[seenAt + D_BYTES - D_LAST_SEEN + d] += bytes;
-    t.doubles[seenAt] = this.now;
+    const now = this.now;
+    if (now - t.doubles[seenAt] > this.timeouts[meta & 0xff] * this.scale[0]) return FAST_GENERAL; // expired: the general path removes it
+    const d = ((meta & (F_ORIG_IS_A << META_FLAGS_SHIFT)) !== 0) === t.srcIsA ? DIR_ORIGINAL : DIR_REPLY;
+    if (protocol === PROTO_TCP) {
+      if (tcpFlagClass(flags) !== CLASS_ACK || (meta & 0xff) !== TCP_ESTABLISHED || (meta & (F_LIBERAL << META_FLAGS_SHIFT)) !== 0) return FAST_GENERAL;
+      const peerTd = meta >>> (META_TD_SHIFT + 8 * (1 - d));
+      if ((peerTd & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
+      const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
+      const o = r + K_TCP + 3 * (1 - d); // receiver's
+      const senderEnd = w[s] | 0;
+      const senderMaxEnd = w[s + 1];
+      const senderMaxWin = w[s + 2];
+      const receiverEnd = w[o];
+      const receiverMaxWin = w[o + 2];
+      if (senderMaxWin === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
+      let end = (seq + payloadLength) | 0;
+      if (seq === end) seq = end = senderEnd;
+      const win = window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f));
+      const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
+      if (
+        ((senderMaxEnd - seq) | 0) < 0 || // I   seq <= sender.td_maxend
+        ((end - ((senderEnd - receiverMaxWin) | 0)) | 0) < 0 || // II  end >= sender.td_end - receiver.td_maxwin
+        ((receiverEnd - ack) | 0) < 0 || // III ack <= receiver.td_end
+        ((ack - ((receiverEnd - maxAckWindow) | 0)) | 0) < 0 // IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)
+      ) return FAST_GENERAL;
+      if (senderMaxWin < win) w[s + 2] = win;
+      if (((senderEnd - end) | 0) < 0) {
+        if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) | 0);
+        w[s] = end;
+      }
+      const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
+      if (((w[o + 1] - allowed) | 0) < 0) w[o + 1] = allowed;
+    } else if (d === DIR_REPLY) {
+      meta = (meta & ~0xff) | UDP_REPLIED;
+    }
+    if (d === DIR_REPLY) w[r + K_META] = meta | (F_REPLIED << META_FLAGS_SHIFT);
+    w[r + K_PACKETS + d]++;
+    const doubles = t.doubles;
+    doubles[seenAt + D_BYTES - D_LAST_SEEN + d] += bytes;
+    doubles[seenAt] = now;
     this.direction = d;
+    return e;
   }
 
   /**
