@@ -15,18 +15,24 @@
  * from a few buffers in turn (its TUN read buffer and its transport's receive buffer):
  * with one cached view, the first packet of every batch after a switch took the slow
  * decoder and a new DataView was made (measured in the agent: ~700 ns per one-packet ACK
- * batch). Four module variables rather than an array: each check is one compare.
+ * batch). Fields of one const object rather than module variables: a module `let` is
+ * read with a hole check at every use (measured: 0.7 ns of the decoder's 16).
  */
-let array0: Uint8Array | null = null;
-let view0: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-let array1: Uint8Array | null = null;
-let view1: DataView<ArrayBufferLike> = view0;
-let array2: Uint8Array | null = null;
-let view2: DataView<ArrayBufferLike> = view0;
-let array3: Uint8Array | null = null;
-let view3: DataView<ArrayBufferLike> = view0;
-/** The array of the previous call without a view. */
-let previousArray: Uint8Array | null = null;
+const cache: {
+  array0: Uint8Array | null;
+  view0: DataView<ArrayBufferLike>;
+  array1: Uint8Array | null;
+  view1: DataView<ArrayBufferLike>;
+  array2: Uint8Array | null;
+  view2: DataView<ArrayBufferLike>;
+  array3: Uint8Array | null;
+  view3: DataView<ArrayBufferLike>;
+  /** The array of the previous call without a view. */
+  previousArray: Uint8Array | null;
+} = (() => {
+  const empty = new DataView(new ArrayBuffer(0));
+  return { array0: null, view0: empty, array1: null, view1: empty, array2: null, view2: empty, array3: null, view3: empty, previousArray: null };
+})();
 
 /**
  * A DataView over exactly buf's bytes (index 0 is buf[0]) when buf was also the array of
@@ -34,16 +40,16 @@ let previousArray: Uint8Array | null = null;
  * arrays over resizable or growable buffers. The reads must stay below buf.length.
  */
 export function viewOf(buf: Uint8Array): DataView<ArrayBufferLike> | null {
-  return buf === array0 ? view0 : viewOfAnother(buf);
+  return buf === cache.array0 ? cache.view0 : viewOfAnother(buf);
 }
 
 /** viewOf for an array other than the latest one with a view (kept apart so that viewOf stays small enough to inline). */
 function viewOfAnother(buf: Uint8Array): DataView<ArrayBufferLike> | null {
-  if (buf === array1) return view1;
-  if (buf === array2) return view2;
-  if (buf === array3) return view3;
-  if (buf !== previousArray) {
-    previousArray = buf;
+  if (buf === cache.array1) return cache.view1;
+  if (buf === cache.array2) return cache.view2;
+  if (buf === cache.array3) return cache.view3;
+  if (buf !== cache.previousArray) {
+    cache.previousArray = buf;
     return null;
   }
   // A resizable or growable buffer can change length under a fixed-length view, whose
@@ -51,13 +57,13 @@ function viewOfAnother(buf: Uint8Array): DataView<ArrayBufferLike> | null {
   const buffer = buf.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
   if (buffer.resizable === true || buffer.growable === true) return null;
   // The oldest view gives way.
-  array3 = array2;
-  view3 = view2;
-  array2 = array1;
-  view2 = view1;
-  array1 = array0;
-  view1 = view0;
-  array0 = buf;
-  view0 = new DataView(buffer, buf.byteOffset, buf.byteLength);
-  return view0;
+  cache.array3 = cache.array2;
+  cache.view3 = cache.view2;
+  cache.array2 = cache.array1;
+  cache.view2 = cache.view1;
+  cache.array1 = cache.array0;
+  cache.view1 = cache.view0;
+  cache.array0 = buf;
+  cache.view0 = new DataView(buffer, buf.byteOffset, buf.byteLength);
+  return cache.view0;
 }

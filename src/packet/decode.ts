@@ -20,7 +20,7 @@
 //   header code, and decodeTransport, decodeTcp and the timestamp fast path are small.
 
 import { internetChecksum } from "./checksum.ts";
-import { decodeCommonTcpIpv4 } from "./decode-common-tcp-ipv4.ts";
+import * as commonTcpIpv4 from "./decode-common-tcp-ipv4.ts";
 import { clearIcmp, decodeIcmp } from "./decode-icmp.ts";
 import { clearTcp, decodeTcp } from "./decode-tcp.ts";
 import { decodeUdp } from "./decode-udp.ts";
@@ -66,6 +66,7 @@ const PROTO_ICMPV6 = record.PROTO_ICMPV6;
 const PROTO_TCP = record.PROTO_TCP;
 const PROTO_UDP = record.PROTO_UDP;
 const TCP_BYTES_THROUGH_FLAGS = layout.TCP_BYTES_THROUGH_FLAGS;
+const decodeCommonTcpIpv4 = commonTcpIpv4.decodeCommonTcpIpv4;
 
 /** The protocol group a decoder wrote: TCP, UDP, ICMP (both versions share the fields) or none. */
 const GROUP_NONE = -1;
