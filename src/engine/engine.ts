@@ -1,6 +1,8 @@
 // The order of decisions for one packet. After the decode, `judgeInbound` and
 // `judgeOutbound` each read top to bottom as the decision order: fragments -> tracked
-// connection (fast path first) -> rules -> track -> verdict. Everything they call is
+// connection (fast path first) -> rules -> track -> verdict. judgeBatch offers each
+// packet to the tracked-connection fast path straight from its bytes first, which for an
+// established TCP/IPv4 segment is all those steps would do. Everything they call is
 // allocation-free; the policy in force is one reference (`ruleTable`), swapped whole by
 // applyPolicy (P14).
 
