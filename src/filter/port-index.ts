@@ -17,12 +17,15 @@ const NONE = -1;
 export class PortIndex {
   /** Number of buckets handed out so far; bucket ids are 0..bucketCount-1. */
   bucketCount = CLASS_COUNT;
-  /** Per ported class: port -> bucket of the rules naming that single port, or -1. Null when the class has none. */
-  private readonly exact: (Int32Array | null)[] = new Array(PORTED_CLASS_COUNT).fill(null);
+  /**
+   * Per ported class, two words per port: [2 * port] the bucket of the rules naming that
+   * single port, [2 * port + 1] the port's segment (see `segment`); -1 for none. One array
+   * rather than two, so that a lookup reads one cache line for both. Null until a rule of
+   * the class names a port or a range.
+   */
+  private readonly portWords: (Int32Array | null)[] = new Array(PORTED_CLASS_COUNT).fill(null);
   /** Per ported class: "start:end" -> bucket, while building. */
   private readonly ranges: Map<string, { start: number; end: number; bucket: number }>[] = [];
-  /** Per ported class: port -> segment index, or -1. Null when the class has no ranges. */
-  private readonly segmentOfPort: (Int32Array | null)[] = new Array(PORTED_CLASS_COUNT).fill(null);
   /** Segment s lists buckets segmentBuckets[segmentStart[s] .. segmentStart[s + 1]). */
   private segmentStart = new Int32Array(1);
   private segmentBuckets = new Int32Array(0);
@@ -38,13 +41,18 @@ export class PortIndex {
 
   /** Build time: the bucket of rules naming `port` for a ported class (created on first use). */
   addPort(cls: number, port: number): number {
-    let table = this.exact[cls];
+    const table = this.portWordsOf(cls);
+    if (table[2 * port] === NONE) table[2 * port] = this.bucketCount++;
+    return table[2 * port];
+  }
+
+  private portWordsOf(cls: number): Int32Array {
+    let table = this.portWords[cls];
     if (table === null) {
-      table = new Int32Array(PORT_COUNT).fill(NONE);
-      this.exact[cls] = table;
+      table = new Int32Array(2 * PORT_COUNT).fill(NONE);
+      this.portWords[cls] = table;
     }
-    if (table[port] === NONE) table[port] = this.bucketCount++;
-    return table[port];
+    return table;
   }
 
   /** Build time: the bucket of rules naming the range [start, end] (created on first use). */
@@ -65,7 +73,7 @@ export class PortIndex {
     for (let cls = 0; cls < PORTED_CLASS_COUNT; cls++) {
       const ranges = [...this.ranges[cls].values()];
       if (ranges.length === 0) continue;
-      const segmentOfPort = new Int32Array(PORT_COUNT).fill(NONE);
+      const table = this.portWordsOf(cls);
       const boundaries = new Set<number>();
       for (const r of ranges) {
         boundaries.add(r.start);
@@ -80,9 +88,8 @@ export class PortIndex {
         const segment = starts.length - 1;
         for (const r of covering) buckets.push(r.bucket);
         starts.push(buckets.length);
-        segmentOfPort.fill(segment, from, Math.min(to, PORT_COUNT));
+        for (let port = from; port < Math.min(to, PORT_COUNT); port++) table[2 * port + 1] = segment;
       }
-      this.segmentOfPort[cls] = segmentOfPort;
     }
     this.segmentStart = Int32Array.from(starts);
     this.segmentBuckets = Int32Array.from(buckets);
@@ -90,14 +97,14 @@ export class PortIndex {
 
   /** Hot path: the single-port bucket of (class, port), or -1. `cls` must be a ported class. */
   exactBucket(cls: number, port: number): number {
-    const table = this.exact[cls];
-    return table === null ? NONE : table[port];
+    const table = this.portWords[cls];
+    return table === null ? NONE : table[2 * port];
   }
 
   /** Hot path: the segment of (class, port), or -1 when no range covers it. */
   segment(cls: number, port: number): number {
-    const table = this.segmentOfPort[cls];
-    return table === null ? NONE : table[port];
+    const table = this.portWords[cls];
+    return table === null ? NONE : table[2 * port + 1];
   }
 
   /** Hot path: first index into `segmentBucketList` for a segment. */

@@ -57,12 +57,14 @@ export class RuleIndex {
   /** Hot path: the best rank among rules matching the packet, or NO_MATCH. */
   match(rec: PacketRecord): number {
     const cls = classOfProtocolNumber(rec.protocol);
-    let best = this.tuples.probe(this.ports.generalBucket(cls), rec, NO_MATCH);
-    if (cls >= PORTED_CLASS_COUNT) return best;
+    if (cls >= PORTED_CLASS_COUNT) return this.tuples.probe(this.ports.generalBucket(cls), rec, NO_MATCH);
+    // The port's buckets are read first: in a large rule set that read is a cache miss,
+    // which then overlaps the general bucket's probes instead of following them.
     const port = rec.dstPort;
     const exact = this.ports.exactBucket(cls, port);
-    if (exact >= 0) best = this.tuples.probe(exact, rec, best);
     const segment = this.ports.segment(cls, port);
+    let best = this.tuples.probe(this.ports.generalBucket(cls), rec, NO_MATCH);
+    if (exact >= 0) best = this.tuples.probe(exact, rec, best);
     if (segment >= 0) {
       const end = this.ports.segmentEnd(segment);
       for (let i = this.ports.segmentFirst(segment); i < end; i++) {

@@ -18,20 +18,31 @@
 import type { ParsedCidr } from "../packet/address.ts";
 import type { PacketRecord } from "../packet/record.ts";
 import { MASK_V4, MASK_V6 } from "./prefix-masks.ts";
-import { WordHashTable } from "./word-hash.ts";
+import { hashWords, WordHashTable } from "./word-hash.ts";
 
 /** Rank returned when nothing matched; above every real rank. */
 export const NO_MATCH = 0x7fffffff;
 
 const TUPLE_STRIDE = 4;
+/** Presence-filter bits per pair in its list's filter: about 1 in 16 absent keys gets past. */
+const FILTER_BITS_PER_PAIR = 16;
+/** The smallest list filter: one 64-byte cache line. */
+const MIN_FILTER_BITS = 512;
+const LIST_STRIDE = 4;
+const LIST_FIRST_TUPLE = 0;
+const LIST_END_TUPLE = 1;
+const LIST_FILTER_BASE = 2;
+const LIST_FILTER_MASK = 3;
 const BEST_RANK = 0;
 const TAG = 1;
 const SOURCE_LENGTH = 2;
 const DESTINATION_LENGTH = 3;
 
 export class TupleSpace {
-  private readonly table4 = new WordHashTable(3);
-  private readonly table6 = new WordHashTable(9);
+  // No presence filter of their own: each list has one (below), so that the probes of one
+  // lookup test bits in a few small regions, not at random in a filter of megabytes.
+  private readonly table4 = new WordHashTable(3, 0, false);
+  private readonly table6 = new WordHashTable(9, 0, false);
 
   // Build time: one entry per tuple, in creation order.
   private readonly tupleIds = new Map<number, number>();
@@ -39,12 +50,20 @@ export class TupleSpace {
   private readonly tupleSourceLength: number[] = [];
   private readonly tupleDestinationLength: number[] = [];
   private readonly tupleBestRank: number[] = [];
+  /** Per pair added: its list and its key's hash (for the list filters). */
+  private readonly pairList: number[] = [];
+  private readonly pairHash: number[] = [];
 
   // Sealed: tuples grouped per list (bucket and version), each group sorted by best
   // rank. One Int32Array, TUPLE_STRIDE words per tuple (best rank, tag, source length,
   // destination length), so reading a tuple touches one cache line.
-  private listStart = new Int32Array(1);
   private order = new Int32Array(0);
+  // Sealed: per list, LIST_STRIDE words in one Int32Array (so a lookup reads one cache
+  // line per list): its tuples order[LIST_FIRST_TUPLE .. LIST_END_TUPLE) (in units of
+  // TUPLE_STRIDE), and its presence filter, a power-of-two region of `filter` from bit
+  // LIST_FILTER_BASE: bit (hash & LIST_FILTER_MASK) is set for every pair's key.
+  private lists = new Int32Array(LIST_STRIDE);
+  private filter = new Int32Array(0);
 
   /** Number of address pairs stored. */
   get pairCount(): number {
@@ -77,6 +96,7 @@ export class TupleSpace {
       probe[0] = tag;
       probe[1] = source.words[0];
       probe[2] = destination.words[0];
+      this.notePair(list, hashWords(probe, 0, 3));
       this.table4.insertMin(rank);
     } else {
       const probe = this.table6.probe;
@@ -85,6 +105,7 @@ export class TupleSpace {
         probe[1 + i] = source.words[i];
         probe[5 + i] = destination.words[i];
       }
+      this.notePair(list, hashWords(probe, 0, 9));
       this.table6.insertMin(rank);
     }
   }
@@ -96,9 +117,14 @@ export class TupleSpace {
     order.sort(
       (a, b) => this.tupleList[a] - this.tupleList[b] || this.tupleBestRank[a] - this.tupleBestRank[b],
     );
-    this.listStart = new Int32Array(listCount + 1);
-    for (const tag of order) this.listStart[this.tupleList[tag] + 1]++;
-    for (let list = 0; list < listCount; list++) this.listStart[list + 1] += this.listStart[list];
+    this.lists = new Int32Array(listCount * LIST_STRIDE);
+    let first = 0;
+    for (let list = 0, t = 0; list < listCount; list++) {
+      while (t < order.length && this.tupleList[order[t]] === list) t++;
+      this.lists[list * LIST_STRIDE + LIST_FIRST_TUPLE] = first;
+      this.lists[list * LIST_STRIDE + LIST_END_TUPLE] = t;
+      first = t;
+    }
     this.order = new Int32Array(order.length * TUPLE_STRIDE);
     order.forEach((tag, t) => {
       const at = t * TUPLE_STRIDE;
@@ -107,33 +133,70 @@ export class TupleSpace {
       this.order[at + SOURCE_LENGTH] = this.tupleSourceLength[tag];
       this.order[at + DESTINATION_LENGTH] = this.tupleDestinationLength[tag];
     });
+    this.sealFilters(listCount);
+  }
+
+  private notePair(list: number, hash: number): void {
+    this.pairList.push(list);
+    this.pairHash.push(hash);
+  }
+
+  /** Lay out each list's presence filter, sized to its pairs, and set their bits. */
+  private sealFilters(listCount: number): void {
+    const pairs = new Int32Array(listCount);
+    for (const list of this.pairList) pairs[list]++;
+    const lists = this.lists;
+    let bits = 0;
+    for (let list = 0; list < listCount; list++) {
+      let size = MIN_FILTER_BITS;
+      while (size < pairs[list] * FILTER_BITS_PER_PAIR) size *= 2;
+      if (pairs[list] === 0) size = 0;
+      lists[list * LIST_STRIDE + LIST_FILTER_BASE] = bits;
+      lists[list * LIST_STRIDE + LIST_FILTER_MASK] = size - 1;
+      bits += size;
+    }
+    this.filter = new Int32Array(bits >>> 5);
+    this.pairList.forEach((list, i) => {
+      const bit = lists[list * LIST_STRIDE + LIST_FILTER_BASE] + (this.pairHash[i] & lists[list * LIST_STRIDE + LIST_FILTER_MASK]);
+      this.filter[bit >>> 5] |= 1 << (bit & 31);
+    });
   }
 
   /** Hot path: the best rank in `bucket` matching the packet's addresses, if better than `best`; else `best`. */
   probe(bucket: number, rec: PacketRecord, best: number): number {
+    const filter = this.filter;
     if (rec.ipVersion === 4) {
-      const list = bucket * 2;
-      const end = this.listStart[list + 1];
+      const at = bucket * 2 * LIST_STRIDE;
+      const lists = this.lists;
+      const end = lists[at + LIST_END_TUPLE] * TUPLE_STRIDE;
+      const base = lists[at + LIST_FILTER_BASE];
+      const mask = lists[at + LIST_FILTER_MASK];
       const probe = this.table4.probe;
       const source = rec.src0;
       const destination = rec.dst0;
       const order = this.order;
-      for (let t = this.listStart[list] * TUPLE_STRIDE; t < end * TUPLE_STRIDE; t += TUPLE_STRIDE) {
+      for (let t = lists[at + LIST_FIRST_TUPLE] * TUPLE_STRIDE; t < end; t += TUPLE_STRIDE) {
         if (order[t + BEST_RANK] >= best) break;
         probe[0] = order[t + TAG];
         probe[1] = source & MASK_V4[order[t + SOURCE_LENGTH]];
         probe[2] = destination & MASK_V4[order[t + DESTINATION_LENGTH]];
-        const rank = this.table4.find();
+        const hash = hashWords(probe, 0, 3);
+        const bit = base + (hash & mask);
+        if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
+        const rank = this.table4.findHashed(hash);
         if (rank >= 0 && rank < best) best = rank;
       }
       return best;
     }
     if (rec.ipVersion !== 6) return best;
-    const list = bucket * 2 + 1;
-    const end = this.listStart[list + 1];
+    const at = (bucket * 2 + 1) * LIST_STRIDE;
+    const lists = this.lists;
+    const end = lists[at + LIST_END_TUPLE] * TUPLE_STRIDE;
+    const base = lists[at + LIST_FILTER_BASE];
+    const mask = lists[at + LIST_FILTER_MASK];
     const probe = this.table6.probe;
     const order = this.order;
-    for (let t = this.listStart[list] * TUPLE_STRIDE; t < end * TUPLE_STRIDE; t += TUPLE_STRIDE) {
+    for (let t = lists[at + LIST_FIRST_TUPLE] * TUPLE_STRIDE; t < end; t += TUPLE_STRIDE) {
       if (order[t + BEST_RANK] >= best) break;
       const s = order[t + SOURCE_LENGTH] * 4;
       const d = order[t + DESTINATION_LENGTH] * 4;
@@ -146,7 +209,10 @@ export class TupleSpace {
       probe[6] = rec.dst1 & MASK_V6[d + 1];
       probe[7] = rec.dst2 & MASK_V6[d + 2];
       probe[8] = rec.dst3 & MASK_V6[d + 3];
-      const rank = this.table6.find();
+      const hash = hashWords(probe, 0, 9);
+      const bit = base + (hash & mask);
+      if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
+      const rank = this.table6.findHashed(hash);
       if (rank >= 0 && rank < best) best = rank;
     }
     return best;

@@ -32,12 +32,14 @@ export class WordHashTable {
   private capacity: number;
   private mask: number;
   private slots: Uint32Array;
-  /** Bit (hash & filterMask) is set for the hash of every stored key. */
+  /** Bit (hash & filterMask) is set for the hash of every stored key; empty without a filter. */
   private filter: Int32Array;
   private filterMask: number;
+  private readonly withFilter: boolean;
   private count = 0;
 
-  constructor(keyWords: number, expectedEntries = 0) {
+  /** `presenceFilter` false: the caller keeps its own (tuple-space.ts does, one per bucket) and calls `findHashed`. */
+  constructor(keyWords: number, expectedEntries = 0, presenceFilter = true) {
     this.keyWords = keyWords;
     this.stride = keyWords + 1;
     this.probe = new Uint32Array(keyWords);
@@ -46,8 +48,9 @@ export class WordHashTable {
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.slots = new Uint32Array(capacity * this.stride);
+    this.withFilter = presenceFilter;
     this.filterMask = capacity * FILTER_BITS_PER_SLOT - 1;
-    this.filter = new Int32Array((capacity * FILTER_BITS_PER_SLOT) >>> 5);
+    this.filter = new Int32Array(presenceFilter ? (capacity * FILTER_BITS_PER_SLOT) >>> 5 : 0);
   }
 
   /** Number of distinct keys stored. */
@@ -57,13 +60,18 @@ export class WordHashTable {
 
   /** Value stored for the key in `probe`, or -1 when absent. */
   find(): number {
+    const hash = hashWords(this.probe, 0, this.keyWords);
+    const bit = hash & this.filterMask;
+    if ((this.filter[bit >>> 5] & (1 << (bit & 31))) === 0) return EMPTY;
+    return this.findHashed(hash);
+  }
+
+  /** `find` for a key whose hash (hashWords of `probe`) the caller has, without the presence filter. */
+  findHashed(hash: number): number {
     const probe = this.probe;
     const keyWords = this.keyWords;
     const stride = this.stride;
     const slots = this.slots;
-    const hash = hashWords(probe, 0, keyWords);
-    const bit = hash & this.filterMask;
-    if ((this.filter[bit >>> 5] & (1 << (bit & 31))) === 0) return EMPTY;
     let slot = hash & this.mask;
     for (;;) {
       const base = slot * stride;
@@ -115,6 +123,7 @@ export class WordHashTable {
   }
 
   private markFilter(hash: number): void {
+    if (!this.withFilter) return;
     const bit = hash & this.filterMask;
     this.filter[bit >>> 5] |= 1 << (bit & 31);
   }
@@ -126,7 +135,7 @@ export class WordHashTable {
     this.mask = this.capacity - 1;
     this.slots = new Uint32Array(this.capacity * stride);
     this.filterMask = this.capacity * FILTER_BITS_PER_SLOT - 1;
-    this.filter = new Int32Array((this.capacity * FILTER_BITS_PER_SLOT) >>> 5);
+    this.filter = new Int32Array(this.withFilter ? (this.capacity * FILTER_BITS_PER_SLOT) >>> 5 : 0);
     for (let oldBase = 0; oldBase < old.length; oldBase += stride) {
       if (old[oldBase] === 0) continue;
       const hash = hashWords(old, oldBase + 1, this.keyWords);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PrefixSet } from "../../src/filter/prefix-set.ts";
-import { WordHashTable } from "../../src/filter/word-hash.ts";
+import { hashWords, WordHashTable } from "../../src/filter/word-hash.ts";
 import { parseCidr } from "../../src/packet/address.ts";
 import { packet } from "./fixtures.ts";
 
@@ -23,6 +23,20 @@ describe("WordHashTable", () => {
     }
     table.probe.set([1, 0xffffffff - 2, 7]);
     expect(table.find()).toBe(-1);
+  });
+
+  it("without its own presence filter, findHashed answers as find does (tuple-space.ts keeps one per bucket)", () => {
+    const table = new WordHashTable(3, 0, false);
+    for (let i = 0; i < 5_000; i++) {
+      table.probe.set([i, 0x80000000 + i, 3]);
+      table.insertMin(i);
+    }
+    for (let i = 0; i < 5_000; i++) {
+      table.probe.set([i, 0x80000000 + i, 3]);
+      expect(table.findHashed(hashWords(table.probe, 0, 3))).toBe(i);
+      table.probe.set([i, 0x80000000 + i, 4]);
+      expect(table.findHashed(hashWords(table.probe, 0, 3))).toBe(-1);
+    }
   });
 });
 
