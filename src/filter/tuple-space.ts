@@ -28,11 +28,12 @@ const TUPLE_STRIDE = 4;
 const FILTER_BITS_PER_PAIR = 16;
 /** The smallest list filter: one 64-byte cache line. */
 const MIN_FILTER_BITS = 512;
-const LIST_STRIDE = 4;
-const LIST_FIRST_TUPLE = 0;
-const LIST_END_TUPLE = 1;
+const LIST_STRIDE = 8;
+const LIST_TUPLE_COUNT = 0;
+const LIST_MORE_TUPLES = 1;
 const LIST_FILTER_BASE = 2;
 const LIST_FILTER_MASK = 3;
+const LIST_TUPLE0 = 4;
 const BEST_RANK = 0;
 const TAG = 1;
 const SOURCE_LENGTH = 2;
@@ -58,10 +59,12 @@ export class TupleSpace {
   // rank. One Int32Array, TUPLE_STRIDE words per tuple (best rank, tag, source length,
   // destination length), so reading a tuple touches one cache line.
   private order = new Int32Array(0);
-  // Sealed: per list, LIST_STRIDE words in one Int32Array (so a lookup reads one cache
-  // line per list): its tuples order[LIST_FIRST_TUPLE .. LIST_END_TUPLE) (in units of
-  // TUPLE_STRIDE), and its presence filter, a power-of-two region of `filter` from bit
-  // LIST_FILTER_BASE: bit (hash & LIST_FILTER_MASK) is set for every pair's key.
+  // Sealed: per list, LIST_STRIDE words in one Int32Array, so that a lookup reads one
+  // cache line per list for what most lists hold (one or two tuples): its tuple count,
+  // its first tuple's TUPLE_STRIDE words at LIST_TUPLE0, where the others start in
+  // `order` (LIST_MORE_TUPLES, in tuples), and its presence filter, a power-of-two
+  // region of `filter` from bit LIST_FILTER_BASE: bit (hash & LIST_FILTER_MASK) is set
+  // for every pair's key.
   private lists = new Int32Array(LIST_STRIDE);
   private filter = new Int32Array(0);
 
@@ -117,14 +120,6 @@ export class TupleSpace {
     order.sort(
       (a, b) => this.tupleList[a] - this.tupleList[b] || this.tupleBestRank[a] - this.tupleBestRank[b],
     );
-    this.lists = new Int32Array(listCount * LIST_STRIDE);
-    let first = 0;
-    for (let list = 0, t = 0; list < listCount; list++) {
-      while (t < order.length && this.tupleList[order[t]] === list) t++;
-      this.lists[list * LIST_STRIDE + LIST_FIRST_TUPLE] = first;
-      this.lists[list * LIST_STRIDE + LIST_END_TUPLE] = t;
-      first = t;
-    }
     this.order = new Int32Array(order.length * TUPLE_STRIDE);
     order.forEach((tag, t) => {
       const at = t * TUPLE_STRIDE;
@@ -133,6 +128,15 @@ export class TupleSpace {
       this.order[at + SOURCE_LENGTH] = this.tupleSourceLength[tag];
       this.order[at + DESTINATION_LENGTH] = this.tupleDestinationLength[tag];
     });
+    this.lists = new Int32Array(listCount * LIST_STRIDE);
+    for (let list = 0, t = 0; list < listCount; list++) {
+      const first = t;
+      while (t < order.length && this.tupleList[order[t]] === list) t++;
+      const at = list * LIST_STRIDE;
+      this.lists[at + LIST_TUPLE_COUNT] = t - first;
+      this.lists[at + LIST_MORE_TUPLES] = first + 1;
+      if (t > first) this.lists.set(this.order.subarray(first * TUPLE_STRIDE, (first + 1) * TUPLE_STRIDE), at + LIST_TUPLE0);
+    }
     this.sealFilters(listCount);
   }
 
@@ -168,18 +172,26 @@ export class TupleSpace {
     if (rec.ipVersion === 4) {
       const at = bucket * 2 * LIST_STRIDE;
       const lists = this.lists;
-      const end = lists[at + LIST_END_TUPLE] * TUPLE_STRIDE;
+      const count = lists[at + LIST_TUPLE_COUNT];
       const base = lists[at + LIST_FILTER_BASE];
       const mask = lists[at + LIST_FILTER_MASK];
       const probe = this.table4.probe;
       const source = rec.src0;
       const destination = rec.dst0;
-      const order = this.order;
-      for (let t = lists[at + LIST_FIRST_TUPLE] * TUPLE_STRIDE; t < end; t += TUPLE_STRIDE) {
-        if (order[t + BEST_RANK] >= best) break;
-        probe[0] = order[t + TAG];
-        probe[1] = source & MASK_V4[order[t + SOURCE_LENGTH]];
-        probe[2] = destination & MASK_V4[order[t + DESTINATION_LENGTH]];
+      // The first tuple is read from the list record, the others from `order`.
+      let words = lists;
+      let t = at + LIST_TUPLE0;
+      for (let k = 0; k < count; k++) {
+        if (words[t + BEST_RANK] >= best) break;
+        probe[0] = words[t + TAG];
+        probe[1] = source & MASK_V4[words[t + SOURCE_LENGTH]];
+        probe[2] = destination & MASK_V4[words[t + DESTINATION_LENGTH]];
+        if (k === 0) {
+          words = this.order;
+          t = lists[at + LIST_MORE_TUPLES] * TUPLE_STRIDE;
+        } else {
+          t += TUPLE_STRIDE;
+        }
         const hash = hashWords(probe, 0, 3);
         const bit = base + (hash & mask);
         if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
@@ -191,16 +203,17 @@ export class TupleSpace {
     if (rec.ipVersion !== 6) return best;
     const at = (bucket * 2 + 1) * LIST_STRIDE;
     const lists = this.lists;
-    const end = lists[at + LIST_END_TUPLE] * TUPLE_STRIDE;
+    const count = lists[at + LIST_TUPLE_COUNT];
     const base = lists[at + LIST_FILTER_BASE];
     const mask = lists[at + LIST_FILTER_MASK];
     const probe = this.table6.probe;
-    const order = this.order;
-    for (let t = lists[at + LIST_FIRST_TUPLE] * TUPLE_STRIDE; t < end; t += TUPLE_STRIDE) {
-      if (order[t + BEST_RANK] >= best) break;
-      const s = order[t + SOURCE_LENGTH] * 4;
-      const d = order[t + DESTINATION_LENGTH] * 4;
-      probe[0] = order[t + TAG];
+    let words = lists;
+    let t = at + LIST_TUPLE0;
+    for (let k = 0; k < count; k++) {
+      if (words[t + BEST_RANK] >= best) break;
+      const s = words[t + SOURCE_LENGTH] * 4;
+      const d = words[t + DESTINATION_LENGTH] * 4;
+      probe[0] = words[t + TAG];
       probe[1] = rec.src0 & MASK_V6[s];
       probe[2] = rec.src1 & MASK_V6[s + 1];
       probe[3] = rec.src2 & MASK_V6[s + 2];
@@ -209,6 +222,12 @@ export class TupleSpace {
       probe[6] = rec.dst1 & MASK_V6[d + 1];
       probe[7] = rec.dst2 & MASK_V6[d + 2];
       probe[8] = rec.dst3 & MASK_V6[d + 3];
+      if (k === 0) {
+        words = this.order;
+        t = lists[at + LIST_MORE_TUPLES] * TUPLE_STRIDE;
+      } else {
+        t += TUPLE_STRIDE;
+      }
       const hash = hashWords(probe, 0, 9);
       const bit = base + (hash & mask);
       if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
