@@ -10,7 +10,9 @@
 // per slot, sits in front of the slots: most absent keys are answered from it without
 // touching the slots. For a large rule set the slots span megabytes and every probe
 // would miss the CPU caches, while the filter is 16 times smaller and stays cached;
-// most probes of a lookup are for absent keys (the other prefix lengths).
+// most probes of a lookup are for absent keys (the other prefix lengths). A caller
+// with a better-placed filter of its own (tuple-space.ts: one per bucket list) makes
+// the table without one and calls `findHashed`.
 //
 // The tables are not seeded: their contents come from the operator's policy, not
 // from packets, so a sender cannot aim collisions at them; a lookup of an
