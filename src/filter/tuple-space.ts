@@ -67,6 +67,7 @@ export class TupleSpace {
   // for every pair's key.
   private lists = new Int32Array(LIST_STRIDE);
   private filter = new Int32Array(0);
+  private bucketCount = 0;
 
   /** Number of address pairs stored. */
   get pairCount(): number {
@@ -116,6 +117,13 @@ export class TupleSpace {
   /** Build time, once after every add: lay the tuples out for lookup. */
   seal(bucketCount: number): void {
     const listCount = bucketCount * 2;
+    // Lists were numbered bucket * 2 + v6 while the buckets were not all known; from here
+    // on the IPv4 lists come first (bucket) and the IPv6 ones after (bucketCount + bucket),
+    // so that the records an IPv4 lookup reads lie together.
+    const renumber = (list: number) => ((list & 1) === 0 ? list >> 1 : bucketCount + (list >> 1));
+    for (let tag = 0; tag < this.tupleList.length; tag++) this.tupleList[tag] = renumber(this.tupleList[tag]);
+    for (let i = 0; i < this.pairList.length; i++) this.pairList[i] = renumber(this.pairList[i]);
+    this.bucketCount = bucketCount;
     const order = this.tupleList.map((_, tag) => tag);
     order.sort(
       (a, b) => this.tupleList[a] - this.tupleList[b] || this.tupleBestRank[a] - this.tupleBestRank[b],
@@ -170,7 +178,7 @@ export class TupleSpace {
   probe(bucket: number, rec: PacketRecord, best: number): number {
     const filter = this.filter;
     if (rec.ipVersion === 4) {
-      const at = bucket * 2 * LIST_STRIDE;
+      const at = bucket * LIST_STRIDE;
       const lists = this.lists;
       const count = lists[at + LIST_TUPLE_COUNT];
       const base = lists[at + LIST_FILTER_BASE];
@@ -201,7 +209,7 @@ export class TupleSpace {
       return best;
     }
     if (rec.ipVersion !== 6) return best;
-    const at = (bucket * 2 + 1) * LIST_STRIDE;
+    const at = (this.bucketCount + bucket) * LIST_STRIDE;
     const lists = this.lists;
     const count = lists[at + LIST_TUPLE_COUNT];
     const base = lists[at + LIST_FILTER_BASE];
