@@ -28,12 +28,14 @@ const TUPLE_STRIDE = 4;
 const FILTER_BITS_PER_PAIR = 16;
 /** The smallest list filter: one 64-byte cache line. */
 const MIN_FILTER_BITS = 512;
-const LIST_STRIDE = 8;
+const LIST_STRIDE = 16;
 const LIST_TUPLE_COUNT = 0;
 const LIST_MORE_TUPLES = 1;
 const LIST_FILTER_BASE = 2;
 const LIST_FILTER_MASK = 3;
 const LIST_TUPLE0 = 4;
+/** Tuples a list record holds itself (the rest are in `order`): the record is then one 64-byte line. */
+const INLINE_TUPLES = 3;
 const BEST_RANK = 0;
 const TAG = 1;
 const SOURCE_LENGTH = 2;
@@ -59,12 +61,12 @@ export class TupleSpace {
   // rank. One Int32Array, TUPLE_STRIDE words per tuple (best rank, tag, source length,
   // destination length), so reading a tuple touches one cache line.
   private order = new Int32Array(0);
-  // Sealed: per list, LIST_STRIDE words in one Int32Array, so that a lookup reads one
-  // cache line per list for what most lists hold (one or two tuples): its tuple count,
-  // its first tuple's TUPLE_STRIDE words at LIST_TUPLE0, where the others start in
-  // `order` (LIST_MORE_TUPLES, in tuples), and its presence filter, a power-of-two
-  // region of `filter` from bit LIST_FILTER_BASE: bit (hash & LIST_FILTER_MASK) is set
-  // for every pair's key.
+  // Sealed: per list, LIST_STRIDE words (one 64-byte line) in one Int32Array, so that a
+  // lookup reads one line per list for what most lists hold (one to three tuples): its
+  // tuple count, its first INLINE_TUPLES tuples (TUPLE_STRIDE words each, from
+  // LIST_TUPLE0), where the others start in `order` (LIST_MORE_TUPLES, in tuples), and
+  // its presence filter, a power-of-two region of `filter` from bit LIST_FILTER_BASE:
+  // bit (hash & LIST_FILTER_MASK) is set for every pair's key.
   private lists = new Int32Array(LIST_STRIDE);
   private filter = new Int32Array(0);
   private bucketCount = 0;
@@ -142,8 +144,9 @@ export class TupleSpace {
       while (t < order.length && this.tupleList[order[t]] === list) t++;
       const at = list * LIST_STRIDE;
       this.lists[at + LIST_TUPLE_COUNT] = t - first;
-      this.lists[at + LIST_MORE_TUPLES] = first + 1;
-      if (t > first) this.lists.set(this.order.subarray(first * TUPLE_STRIDE, (first + 1) * TUPLE_STRIDE), at + LIST_TUPLE0);
+      const inline = Math.min(t - first, INLINE_TUPLES);
+      this.lists[at + LIST_MORE_TUPLES] = first + inline;
+      this.lists.set(this.order.subarray(first * TUPLE_STRIDE, (first + inline) * TUPLE_STRIDE), at + LIST_TUPLE0);
     }
     this.sealFilters(listCount);
   }
@@ -186,7 +189,7 @@ export class TupleSpace {
       const probe = this.table4.probe;
       const source = rec.src0;
       const destination = rec.dst0;
-      // The first tuple is read from the list record, the others from `order`.
+      // The first tuples are read from the list record, the others from `order`.
       let words = lists;
       let t = at + LIST_TUPLE0;
       for (let k = 0; k < count; k++) {
@@ -194,7 +197,7 @@ export class TupleSpace {
         probe[0] = words[t + TAG];
         probe[1] = source & MASK_V4[words[t + SOURCE_LENGTH]];
         probe[2] = destination & MASK_V4[words[t + DESTINATION_LENGTH]];
-        if (k === 0) {
+        if (k === INLINE_TUPLES - 1) {
           words = this.order;
           t = lists[at + LIST_MORE_TUPLES] * TUPLE_STRIDE;
         } else {
@@ -230,7 +233,7 @@ export class TupleSpace {
       probe[6] = rec.dst1 & MASK_V6[d + 1];
       probe[7] = rec.dst2 & MASK_V6[d + 2];
       probe[8] = rec.dst3 & MASK_V6[d + 3];
-      if (k === 0) {
+      if (k === INLINE_TUPLES - 1) {
         words = this.order;
         t = lists[at + LIST_MORE_TUPLES] * TUPLE_STRIDE;
       } else {
