@@ -189,20 +189,15 @@ export class TupleSpace {
       const probe = this.table4.probe;
       const source = rec.src0;
       const destination = rec.dst0;
-      // The first tuples are read from the list record, the others from `order`.
-      let words = lists;
-      let t = at + LIST_TUPLE0;
+      const more = lists[at + LIST_MORE_TUPLES] - INLINE_TUPLES;
       for (let k = 0; k < count; k++) {
+        // The first INLINE_TUPLES tuples are in the list record, the others in `order`.
+        const words = k < INLINE_TUPLES ? lists : this.order;
+        const t = k < INLINE_TUPLES ? at + LIST_TUPLE0 + k * TUPLE_STRIDE : (more + k) * TUPLE_STRIDE;
         if (words[t + BEST_RANK] >= best) break;
         probe[0] = words[t + TAG];
         probe[1] = source & MASK_V4[words[t + SOURCE_LENGTH]];
         probe[2] = destination & MASK_V4[words[t + DESTINATION_LENGTH]];
-        if (k === INLINE_TUPLES - 1) {
-          words = this.order;
-          t = lists[at + LIST_MORE_TUPLES] * TUPLE_STRIDE;
-        } else {
-          t += TUPLE_STRIDE;
-        }
         const hash = hashWords(probe, 0, 3);
         const bit = base + (hash & mask);
         if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
@@ -218,9 +213,10 @@ export class TupleSpace {
     const base = lists[at + LIST_FILTER_BASE];
     const mask = lists[at + LIST_FILTER_MASK];
     const probe = this.table6.probe;
-    let words = lists;
-    let t = at + LIST_TUPLE0;
+    const more = lists[at + LIST_MORE_TUPLES] - INLINE_TUPLES;
     for (let k = 0; k < count; k++) {
+      const words = k < INLINE_TUPLES ? lists : this.order;
+      const t = k < INLINE_TUPLES ? at + LIST_TUPLE0 + k * TUPLE_STRIDE : (more + k) * TUPLE_STRIDE;
       if (words[t + BEST_RANK] >= best) break;
       const s = words[t + SOURCE_LENGTH] * 4;
       const d = words[t + DESTINATION_LENGTH] * 4;
@@ -233,12 +229,6 @@ export class TupleSpace {
       probe[6] = rec.dst1 & MASK_V6[d + 1];
       probe[7] = rec.dst2 & MASK_V6[d + 2];
       probe[8] = rec.dst3 & MASK_V6[d + 3];
-      if (k === INLINE_TUPLES - 1) {
-        words = this.order;
-        t = lists[at + LIST_MORE_TUPLES] * TUPLE_STRIDE;
-      } else {
-        t += TUPLE_STRIDE;
-      }
       const hash = hashWords(probe, 0, 9);
       const bit = base + (hash & mask);
       if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
