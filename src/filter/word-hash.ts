@@ -64,7 +64,7 @@ export class WordHashTable {
   find(): number {
     const hash = hashWords(this.probe, 0, this.keyWords);
     const bit = hash & this.filterMask;
-    if ((this.filter[bit >>> 5] & (1 << (bit & 31))) === 0) return EMPTY;
+    if (this.withFilter && (this.filter[bit >>> 5] & (1 << (bit & 31))) === 0) return EMPTY;
     return this.findHashed(hash);
   }
 

@@ -34,6 +34,7 @@ describe("WordHashTable", () => {
     for (let i = 0; i < 5_000; i++) {
       table.probe.set([i, 0x80000000 + i, 3]);
       expect(table.findHashed(hashWords(table.probe, 0, 3))).toBe(i);
+      expect(table.find(), "find works without a filter too").toBe(i);
       table.probe.set([i, 0x80000000 + i, 4]);
       expect(table.findHashed(hashWords(table.probe, 0, 3))).toBe(-1);
     }
