@@ -654,6 +654,7 @@ export class Conntrack {
   writeOriginalTuple(e: number, rec: PacketRecord): void {
     const t = this.table;
     const p = t.protocolOf(e);
+    rec.commonShape = false;
     rec.protocol = p;
     rec.ipVersion = t.versionOf(e);
     t.copyAddresses(e, rec);

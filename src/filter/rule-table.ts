@@ -252,6 +252,7 @@ export class RuleTable {
       throw new FilterError("matchTuple", `source ${source} and destination ${destination} differ in IP version`);
     }
     const rec = this.scratch;
+    rec.commonShape = false;
     rec.ipVersion = src.version;
     rec.protocol = protocolNumber(protocol, src.version);
     [rec.src0, rec.src1, rec.src2, rec.src3] = src.words;

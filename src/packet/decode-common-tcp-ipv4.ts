@@ -8,9 +8,10 @@
 // - It reads 16- and 32-bit fields through a DataView (buffer-view.ts) rather than byte
 //   by byte, after one length check up front that covers every read (40 bytes, or 52
 //   with timestamps, inside both the buffer and the IPv4 total length).
-// - It writes each record field exactly once, and the fields a packet of this shape
+// - It writes each record field at most once, and the fields a packet of this shape
 //   always has at the same value (version 4, header length 20, no fragment, no MSS...)
-//   as constants, with no branches.
+//   only when the previous packet was of another shape (record.commonShape says so):
+//   18 stores a packet instead of 33.
 // - It calls nothing on the way (viewOf and the DataView reads are inlined).
 
 import { viewOf } from "./buffer-view.ts";
@@ -102,26 +103,15 @@ export function decodeCommonTcpIpv4(buf: Uint8Array, base: number, length: numbe
     view.getUint32(options) === NOP_NOP_TIMESTAMP;
   if (tcpHeaderLength !== TCP_MIN_HEADER && !hasTimestamp) return false;
 
-  // Only the previous packet's own protocol group can hold values (decode.ts): clear it
-  // unless it is TCP, whose fields are all written below; likewise IPv6 address words.
-  if (rec.protocol !== PROTO_TCP || rec.ipVersion !== 4) forgetOtherKind(rec);
-  rec.malformed = 0;
-  rec.malformedAt = 0;
-  rec.ipVersion = 4;
-  rec.ipHeaderLength = IPV4_MIN_HEADER;
+  // The fields every packet of this shape has at the same value are written only when
+  // the previous packet was of another shape (see enterCommonShape).
+  if (rec.commonShape !== true) enterCommonShape(rec);
   rec.ipTotalLength = totalLength;
   rec.ttl = ttlProtocol >>> 24;
-  rec.protocol = PROTO_TCP;
   rec.ipId = idFragment >>> 16;
   rec.dontFragment = (flagsFragment & IPV4_FLAG_DF) !== 0;
-  rec.moreFragments = false;
-  rec.fragmentOffset = 0;
-  rec.isFragment = false;
-  rec.hasIpOptions = false;
   rec.src0 = view.getUint32(base + IPV4_SRC);
   rec.dst0 = view.getUint32(base + IPV4_DST);
-  rec.hasL4 = true;
-  rec.l4Offset = IPV4_MIN_HEADER;
   rec.payloadOffset = IPV4_MIN_HEADER + tcpHeaderLength;
   rec.payloadLength = totalLength - IPV4_MIN_HEADER - tcpHeaderLength;
   const ports = view.getUint32(l4);
@@ -132,25 +122,46 @@ export function decodeCommonTcpIpv4(buf: Uint8Array, base: number, length: numbe
   rec.tcpHeaderLength = tcpHeaderLength;
   rec.tcpFlags = (offsetFlagsWindow >>> 16) & 0xff;
   rec.tcpWindow = offsetFlagsWindow & 0xffff;
-  rec.tcpMss = 0;
-  rec.tcpWindowScale = -1;
-  rec.tcpSackPermitted = false;
-  rec.tcpSackCount = 0;
   rec.tcpHasTimestamp = hasTimestamp;
   rec.tcpTsVal = hasTimestamp ? view.getUint32(options + 4) : 0;
   rec.tcpTsEcr = hasTimestamp ? view.getUint32(options + 8) : 0;
   return true;
 }
 
-/** Clear what a previous packet of another kind (IPv6, UDP, ICMP, none) may have left. Rare in a TCP/IPv4 stream. */
-function forgetOtherKind(rec: PacketRecord): void {
-  rec.src1 = 0;
-  rec.src2 = 0;
-  rec.src3 = 0;
-  rec.dst1 = 0;
-  rec.dst2 = 0;
-  rec.dst3 = 0;
+/**
+ * Write the fields that are the same for every packet of the common shape (version 4,
+ * no IP options, not a fragment, TCP without MSS, window scale or SACK...), and clear
+ * what a previous packet of another kind (IPv6, UDP, ICMP, none) may have left: only
+ * that packet's own protocol group can hold values (decode.ts). Then mark the record,
+ * so that a stream of such packets writes 18 fields a packet instead of 33. Out of
+ * line: it runs when the shape changes, which in a TCP/IPv4 stream is rare.
+ */
+function enterCommonShape(rec: PacketRecord): void {
   const protocol = rec.protocol;
-  if (protocol === PROTO_UDP) rec.udpLength = 0;
-  else if (protocol === PROTO_ICMP || protocol === PROTO_ICMPV6) clearIcmp(rec);
+  if (protocol !== PROTO_TCP || rec.ipVersion !== 4) {
+    rec.src1 = 0;
+    rec.src2 = 0;
+    rec.src3 = 0;
+    rec.dst1 = 0;
+    rec.dst2 = 0;
+    rec.dst3 = 0;
+    if (protocol === PROTO_UDP) rec.udpLength = 0;
+    else if (protocol === PROTO_ICMP || protocol === PROTO_ICMPV6) clearIcmp(rec);
+  }
+  rec.malformed = 0;
+  rec.malformedAt = 0;
+  rec.ipVersion = 4;
+  rec.ipHeaderLength = IPV4_MIN_HEADER;
+  rec.protocol = PROTO_TCP;
+  rec.moreFragments = false;
+  rec.fragmentOffset = 0;
+  rec.isFragment = false;
+  rec.hasIpOptions = false;
+  rec.hasL4 = true;
+  rec.l4Offset = IPV4_MIN_HEADER;
+  rec.tcpMss = 0;
+  rec.tcpWindowScale = -1;
+  rec.tcpSackPermitted = false;
+  rec.tcpSackCount = 0;
+  rec.commonShape = true;
 }

@@ -90,6 +90,7 @@ export function decodePacket(
 /** Every other packet: the full decoder, which handles every layout and every error. */
 function decodeGeneral(buf: Uint8Array, offset: number, length: number, rec: PacketRecord, verify: boolean): boolean {
   const previousGroup = groupOf(rec.protocol);
+  rec.commonShape = false;
   rec.malformed = 0;
   rec.malformedAt = 0;
   rec.l4Offset = 0;

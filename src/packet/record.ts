@@ -161,4 +161,13 @@ export class PacketRecord {
   innerIcmpType = 0;
   /** Quoted TCP sequence number (the first 8 bytes of TCP are always quoted). */
   innerTcpSeq = 0;
+
+  /**
+   * Internal to the decoder: true while the fields every common TCP/IPv4 packet has at
+   * the same value (version, header lengths, no fragment, no MSS...) hold those values,
+   * so that the next such packet need not write them (decode-common-tcp-ipv4.ts). Code
+   * that writes a record's fields itself, rather than through decodePacket, sets it
+   * false.
+   */
+  commonShape = false;
 }
