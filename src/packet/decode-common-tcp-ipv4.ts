@@ -18,7 +18,7 @@ import { viewOf } from "./buffer-view.ts";
 import { clearIcmp } from "./decode-icmp.ts";
 import * as layout from "./layout.ts";
 import * as record from "./record.ts";
-import type { PacketRecord } from "./record.ts";
+import { clearIpv6AddressWords, type PacketRecord } from "./record.ts";
 
 // Module-local copies of the constants this path uses. V8 reads an imported binding
 // through its module cell, with a "not yet initialised" check, at every use: three
@@ -143,12 +143,7 @@ export function decodeCommonTcpIpv4(buf: Uint8Array, base: number, length: numbe
 function enterCommonShape(rec: PacketRecord): void {
   const protocol = rec.protocol;
   if (protocol !== PROTO_TCP || rec.ipVersion !== 4) {
-    rec.src1 = 0;
-    rec.src2 = 0;
-    rec.src3 = 0;
-    rec.dst1 = 0;
-    rec.dst2 = 0;
-    rec.dst3 = 0;
+    clearIpv6AddressWords(rec);
     if (protocol === PROTO_UDP) rec.udpLength = 0;
     else if (protocol === PROTO_ICMP || protocol === PROTO_ICMPV6) clearIcmp(rec);
   }

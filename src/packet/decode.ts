@@ -29,7 +29,7 @@ import { extensionWalk, isExtensionHeader, walkIpv6Extensions } from "./ipv6-ext
 import * as layout from "./layout.ts";
 import { markMalformed } from "./malformed.ts";
 import * as record from "./record.ts";
-import type { PacketRecord } from "./record.ts";
+import { clearIpv6AddressWords, type PacketRecord } from "./record.ts";
 
 // Module-local copies of imported constants: V8 folds these into the optimized code as
 // literals, whereas it re-reads an imported binding (with a TDZ check) at every use.
@@ -180,14 +180,7 @@ function decodeGeneral(buf: Uint8Array, base: number, length: number, rec: Packe
     const fragmentOffset = (flagsFragment & IPV4_OFFSET_MASK) * 8;
     const moreFragments = (flagsFragment & IPV4_FLAG_MF) !== 0;
     // Words 1..3 are always 0 after an IPv4 packet: only an IPv6 one can have set them.
-    if (rec.ipVersion !== 4) {
-      rec.src1 = 0;
-      rec.src2 = 0;
-      rec.src3 = 0;
-      rec.dst1 = 0;
-      rec.dst2 = 0;
-      rec.dst3 = 0;
-    }
+    if (rec.ipVersion !== 4) clearIpv6AddressWords(rec);
     rec.ipVersion = 4;
     rec.ipHeaderLength = headerLength;
     rec.ipTotalLength = totalLength;

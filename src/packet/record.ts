@@ -171,3 +171,13 @@ export class PacketRecord {
    */
   commonShape = false;
 }
+
+/** Zero address words 1-3 of both addresses: an IPv4 packet uses word 0 only, and only an IPv6 one sets the others. */
+export function clearIpv6AddressWords(rec: PacketRecord): void {
+  rec.src1 = 0;
+  rec.src2 = 0;
+  rec.src3 = 0;
+  rec.dst1 = 0;
+  rec.dst2 = 0;
+  rec.dst3 = 0;
+}
