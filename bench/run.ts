@@ -3,9 +3,17 @@
 // bench/results.json, the chart bench/throughput.svg, and the generated section of
 // bench/RESULTS.md. Run it with --expose-gc so heap growth figures are clean.
 //
-//   node --expose-gc --import tsx bench/run.ts [--quick] [--only AREA[,AREA]] [--write]
+// Each area runs in a process of its own (this script again, with --area-child), so
+// that its figures do not depend on which areas ran before it: in one process, V8's
+// compiled code and the heap carry over from area to area, and the same engine
+// benchmark measured 47 ns a packet alone and 68 ns after the agent, capture and
+// compile benchmarks. --same-process runs them all in this process, as before.
+//
+//   node --expose-gc --import tsx bench/run.ts [--quick] [--only AREA[,AREA]] [--write] [--same-process]
 
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -33,7 +41,9 @@ million packets and the decode-only rate beside each figure.
   --quick        CI smoke mode: small tables, short runs (about 3 s per area)
   --only AREAS   run only these areas (file names without .bench.ts), comma-separated
   --write        also write results.json, throughput.svg and RESULTS.md for a quick or
-                 --only run (a full run always writes them)`;
+                 --only run (a full run always writes them)
+  --same-process run every area in this process instead of one process per area
+                 (figures then depend on the areas that ran before)`;
 
 /** "replay" for bench/replay.bench.ts. */
 function areaOf(file: string): string {
@@ -75,6 +85,46 @@ function commandLine(argv: string[]): string {
   return ["node", ...process.execArgv, script, ...argv].join(" ");
 }
 
+/** What a child process hands back: the area's figures, or why it failed. */
+interface AreaResult {
+  figures: BenchFigure[];
+  failure?: string;
+}
+
+/**
+ * Run one area in a fresh process (this script with --area-child) and collect its
+ * figures. The child's progress lines go to this process's stderr as they come.
+ */
+function runBenchInChild(file: string, quick: boolean): AreaResult {
+  const dir = mkdtempSync(path.join(tmpdir(), "meshfilter-bench-"));
+  const out = path.join(dir, "figures.json");
+  try {
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), "--area-child", file, "--area-out", out];
+    if (quick) args.push("--quick");
+    const child = spawnSync(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
+    if (!existsSync(out)) {
+      const why = child.error?.message ?? (child.signal !== null ? `killed by ${child.signal}` : `exit status ${child.status}`);
+      return { figures: [], failure: `the area's process ended without results (${why})` };
+    }
+    return JSON.parse(readFileSync(out, "utf8")) as AreaResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** --area-child: run one bench file here and write its figures (or its failure) as JSON to `out`. */
+async function areaChild(file: string, out: string, quick: boolean): Promise<number> {
+  const result: AreaResult = { figures: [] };
+  try {
+    await runBench(file, quick, result.figures);
+  } catch (err) {
+    console.error(`bench: ${areaOf(file)} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    result.failure = err instanceof Error ? err.message : String(err);
+  }
+  writeFileSync(out, JSON.stringify(result));
+  return result.failure === undefined ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -82,6 +132,9 @@ async function main(argv: string[]): Promise<number> {
       quick: { type: "boolean", default: false },
       only: { type: "string", multiple: true },
       write: { type: "boolean", default: false },
+      "same-process": { type: "boolean", default: false },
+      "area-child": { type: "string" },
+      "area-out": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -89,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  if (values["area-child"] !== undefined) return areaChild(values["area-child"], values["area-out"] ?? "", values.quick);
   const only = (values.only ?? []).flatMap((v) => v.split(",")).filter((v) => v !== "");
   const all = discoverBenches(BENCH_DIR);
   const selected = only.length === 0 ? all : all.filter((f) => only.includes(areaOf(f)));
@@ -103,6 +157,12 @@ async function main(argv: string[]): Promise<number> {
   const failures: BenchFailure[] = [];
   for (const file of selected) {
     process.stderr.write(`bench: ${areaOf(file)}${values.quick ? " (quick)" : ""}\n`);
+    if (!values["same-process"]) {
+      const result = runBenchInChild(file, values.quick);
+      figures.push(...result.figures);
+      if (result.failure !== undefined) failures.push({ bench: areaOf(file), error: result.failure });
+      continue;
+    }
     try {
       await runBench(file, values.quick, figures);
     } catch (err) {
