@@ -12,7 +12,9 @@
 //   always has at the same value (version 4, header length 20, no fragment, no MSS...)
 //   only when the previous packet was of another shape (record.commonShape says so):
 //   18 stores a packet instead of 33.
-// - It calls nothing on the way (viewOf and the DataView reads are inlined).
+// - It calls nothing on the way for a packet from the same array and of the same shape
+//   as the previous one (viewOf and the DataView reads are inlined); its two possible
+//   calls sit first and last, where no computed value is live across them.
 
 import { viewOf } from "./buffer-view.ts";
 import { clearIcmp } from "./decode-icmp.ts";
