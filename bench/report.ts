@@ -135,3 +135,17 @@ export function updateResultsMarkdown(existing: string | null, section: string):
   if (start === -1 || end === -1 || end < start) return `${existing.trimEnd()}\n\n${section}\n`;
   return existing.slice(0, start) + section + existing.slice(end + RESULTS_END.length);
 }
+
+/**
+ * The figures of `runs` (the same area run several times), each figure taken from the
+ * run where its time is the median (the lower middle for an even count), in the order
+ * of the first run that has it.
+ */
+export function medianFigures(runs: BenchFigure[][]): BenchFigure[] {
+  const names: string[] = [];
+  for (const run of runs) for (const f of run) if (!names.includes(f.name)) names.push(f.name);
+  return names.map((name) => {
+    const candidates = runs.flatMap((run) => run.filter((f) => f.name === name)).sort((a, b) => a.nsPerOp - b.nsPerOp);
+    return candidates[(candidates.length - 1) >> 1];
+  });
+}

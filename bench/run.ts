@@ -9,7 +9,12 @@
 // benchmark measured 47 ns a packet alone and 68 ns after the agent, capture and
 // compile benchmarks. --same-process runs them all in this process, as before.
 //
-//   node --expose-gc --import tsx bench/run.ts [--quick] [--only AREA[,AREA]] [--write] [--same-process]
+// Processes also differ from each other: V8 compiles the same code differently from run
+// to run, and the one-packet decode read 14.5 ns in one process and 15.3 in the next. A
+// full run therefore runs each area three times (--repeat) and keeps, for each figure,
+// the run with the median time.
+//
+//   node --expose-gc --import tsx bench/run.ts [--quick] [--only AREA[,AREA]] [--write] [--repeat N] [--same-process]
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +29,7 @@ import {
   type BenchResults,
   consoleTable,
   describeMachine,
+  medianFigures,
   resultsSection,
   updateResultsMarkdown,
 } from "./report.ts";
@@ -42,6 +48,8 @@ million packets and the decode-only rate beside each figure.
   --only AREAS   run only these areas (file names without .bench.ts), comma-separated
   --write        also write results.json, throughput.svg and RESULTS.md for a quick or
                  --only run (a full run always writes them)
+  --repeat N     run each area N times, each in a fresh process, and keep for each
+                 figure the run with the median time (default: 3 for a full run, else 1)
   --same-process run every area in this process instead of one process per area
                  (figures then depend on the areas that ran before)`;
 
@@ -133,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
       only: { type: "string", multiple: true },
       write: { type: "boolean", default: false },
       "same-process": { type: "boolean", default: false },
+      repeat: { type: "string" },
       "area-child": { type: "string" },
       "area-out": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -152,15 +161,29 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!globalThis.gc) console.error("bench: run node with --expose-gc for clean heap-growth figures");
+  const defaultRepeat = !values.quick && only.length === 0 ? 3 : 1;
+  const repeat = values.repeat === undefined ? defaultRepeat : Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) {
+    console.error(`bench: --repeat wants a whole number from 1 to 100, got ${values.repeat}`);
+    return 2;
+  }
 
   const figures: BenchFigure[] = [];
   const failures: BenchFailure[] = [];
   for (const file of selected) {
     process.stderr.write(`bench: ${areaOf(file)}${values.quick ? " (quick)" : ""}\n`);
     if (!values["same-process"]) {
-      const result = runBenchInChild(file, values.quick);
-      figures.push(...result.figures);
-      if (result.failure !== undefined) failures.push({ bench: areaOf(file), error: result.failure });
+      const runs: BenchFigure[][] = [];
+      for (let r = 0; r < repeat; r++) {
+        if (repeat > 1) process.stderr.write(`bench: ${areaOf(file)}, run ${r + 1} of ${repeat}\n`);
+        const result = runBenchInChild(file, values.quick);
+        runs.push(result.figures);
+        if (result.failure !== undefined) {
+          failures.push({ bench: areaOf(file), error: result.failure });
+          break;
+        }
+      }
+      figures.push(...medianFigures(runs));
       continue;
     }
     try {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { seriesAlong, throughputChart } from "../../bench/chart.ts";
 import type { BenchFigure } from "../../bench/harness.ts";
-import { consoleTable, RESULTS_END, RESULTS_START, resultsSection, updateResultsMarkdown, type BenchResults } from "../../bench/report.ts";
+import { consoleTable, medianFigures, RESULTS_END, RESULTS_START, resultsSection, updateResultsMarkdown, type BenchResults } from "../../bench/report.ts";
 
 const figures: BenchFigure[] = [
   { name: "engine/established-tcp4-100000-flows", opsPerSec: 4e6, nsPerOp: 250, extra: { flows: 100_000 } },
@@ -69,5 +69,29 @@ describe("bench report", () => {
     expect(updateResultsMarkdown(updated, section)).toBe(updated);
     expect(updateResultsMarkdown("# Mine\n", section)).toBe(`# Mine\n\n${section}\n`);
     expect(updateResultsMarkdown(null, section)).toContain(section);
+  });
+});
+
+describe("bench repeats", () => {
+  const run = (ns: number, extra: number): BenchFigure[] => [
+    { name: "decode/one", opsPerSec: 1e9 / ns, nsPerOp: ns, extra: { run: extra } },
+    { name: "decode/two", opsPerSec: 1e9 / (2 * ns), nsPerOp: 2 * ns },
+  ];
+
+  it("keeps, for each figure, the run with the median time, with that run's extra fields", () => {
+    const figures = medianFigures([run(15.3, 1), run(14.5, 2), run(14.7, 3)]);
+    expect(figures.map((f) => [f.name, f.nsPerOp, f.extra?.run])).toEqual([
+      ["decode/one", 14.7, 3],
+      ["decode/two", 29.4, undefined],
+    ]);
+  });
+
+  it("takes the lower middle of an even count, and figures only some runs have", () => {
+    const figures = medianFigures([run(20, 1), [{ name: "only/second", opsPerSec: 1, nsPerOp: 1e9 }], run(10, 2)]);
+    expect(figures.map((f) => [f.name, f.nsPerOp])).toEqual([
+      ["decode/one", 10],
+      ["decode/two", 20],
+      ["only/second", 1e9],
+    ]);
   });
 });

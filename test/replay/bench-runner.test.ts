@@ -20,6 +20,22 @@ describe("bench runner", () => {
     expect(r.stderr).toContain("bench: compile (quick)");
   });
 
+  it("runs an area as many times as --repeat says, one process each", () => {
+    const r = spawnSync(process.execPath, [...RUN, "--quick", "--only", "compile", "--repeat", "2"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("bench: compile, run 1 of 2");
+    expect(r.stderr).toContain("bench: compile, run 2 of 2");
+    expect(r.stdout.match(/^compile\/1000-peers-200-rules\s/gm)).toHaveLength(1);
+  });
+
+  it("refuses a --repeat that is not a whole number from 1 to 100", () => {
+    for (const bad of ["0", "1.5", "x"]) {
+      const r = spawnSync(process.execPath, [...RUN, "--quick", "--only", "compile", "--repeat", bad], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain(`--repeat wants a whole number from 1 to 100, got ${bad}`);
+    }
+  });
+
   it("reports an area whose process fails, with the reason", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bench-runner-"));
     try {
