@@ -222,9 +222,8 @@ export class TupleSpace {
         probe[1] = source & MASK_V4[words[t + SOURCE_LENGTH]];
         probe[2] = destination & MASK_V4[words[t + DESTINATION_LENGTH]];
         const hash = hashWords(probe, 0, 3);
-        // The presence filter's test (filterWord, filterBits), written out: a helper costs a call here.
-        const bits = (1 << ((hash >>> 4) & 31)) | (1 << ((hash >>> 9) & 31));
-        if ((lists[base + ((hash >>> 14) & blocks) * BLOCK_WORDS + (hash & 15)] & bits) !== bits) continue;
+        const bits = filterBits(hash);
+        if ((lists[base + filterWord(hash, blocks)] & bits) !== bits) continue;
         const rank = this.table4.findHashed(hash);
         if (rank >= 0 && rank < best) best = rank;
       }
@@ -254,8 +253,8 @@ export class TupleSpace {
       probe[7] = rec.dst2 & MASK_V6[d + 2];
       probe[8] = rec.dst3 & MASK_V6[d + 3];
       const hash = hashWords(probe, 0, 9);
-      const bits = (1 << ((hash >>> 4) & 31)) | (1 << ((hash >>> 9) & 31));
-      if ((lists[base + ((hash >>> 14) & blocks) * BLOCK_WORDS + (hash & 15)] & bits) !== bits) continue;
+      const bits = filterBits(hash);
+      if ((lists[base + filterWord(hash, blocks)] & bits) !== bits) continue;
       const rank = this.table6.findHashed(hash);
       if (rank >= 0 && rank < best) best = rank;
     }
