@@ -120,15 +120,21 @@ function runBenchInChild(file: string, quick: boolean): AreaResult {
   }
 }
 
+/** runBench, reporting a failure (its stack on stderr) and returning its message instead of throwing. */
+async function runBenchReporting(file: string, quick: boolean, figures: BenchFigure[]): Promise<string | undefined> {
+  try {
+    await runBench(file, quick, figures);
+    return undefined;
+  } catch (err) {
+    console.error(`bench: ${areaOf(file)} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /** --area-child: run one bench file here and write its figures (or its failure) as JSON to `out`. */
 async function areaChild(file: string, out: string, quick: boolean): Promise<number> {
   const result: AreaResult = { figures: [] };
-  try {
-    await runBench(file, quick, result.figures);
-  } catch (err) {
-    console.error(`bench: ${areaOf(file)} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    result.failure = err instanceof Error ? err.message : String(err);
-  }
+  result.failure = await runBenchReporting(file, quick, result.figures);
   writeFileSync(out, JSON.stringify(result));
   return result.failure === undefined ? 0 : 1;
 }
@@ -186,13 +192,8 @@ async function main(argv: string[]): Promise<number> {
       figures.push(...medianFigures(runs));
       continue;
     }
-    try {
-      await runBench(file, values.quick, figures);
-    } catch (err) {
-      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      console.error(`bench: ${areaOf(file)} failed: ${error}`);
-      failures.push({ bench: areaOf(file), error: err instanceof Error ? err.message : String(err) });
-    }
+    const failure = await runBenchReporting(file, values.quick, figures);
+    if (failure !== undefined) failures.push({ bench: areaOf(file), error: failure });
     globalThis.gc?.();
   }
 

@@ -123,13 +123,8 @@ function clearIp(rec: PacketRecord, version: number): void {
   rec.isFragment = false;
   rec.hasIpOptions = false;
   rec.src0 = 0;
-  rec.src1 = 0;
-  rec.src2 = 0;
-  rec.src3 = 0;
   rec.dst0 = 0;
-  rec.dst1 = 0;
-  rec.dst2 = 0;
-  rec.dst3 = 0;
+  clearIpv6AddressWords(rec);
 }
 
 /**
