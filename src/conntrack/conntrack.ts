@@ -3,12 +3,15 @@
 //
 // The engine drives it per packet: `lookup` (or `lookupRelated` for ICMP errors),
 // then `update` for a tracked flow or `create` for a new one the rules allowed.
+// `lookup`, `trackFast` and `trackTcp4Segment` answer with a flow reference: the entry
+// and the packet's direction in it, `entry * 2 + direction` (refEntry, refDirection),
+// so no call depends on what an earlier one left behind.
 // The clock is `now` (ms), set by the caller; nothing here reads the system clock.
 
 import { formatIp } from "../packet/address.ts";
 import { viewOf } from "../packet/buffer-view.ts";
 import { commonTcpIpv4HeaderLength } from "../packet/decode-common-tcp-ipv4.ts";
-import * as wire from "../packet/layout.ts";
+import * as tcp4 from "../packet/tcp4-view.ts";
 import type { PacketRecord } from "../packet/record.ts";
 import * as packet from "../packet/record.ts";
 import * as flow from "./flow-record.ts";
@@ -32,28 +35,26 @@ import * as tcpWindow from "./tcp-window.ts";
 import {
   acksIgnoredSyn,
   acksPeerFin,
-  directionEnd,
+  clearLast,
   directionUnseen,
-  expectedRstSeq,
   initFromSyn,
   initMidStream,
-  noteIgnoredSyn,
+  noteIgnored,
+  noteLast,
   quotedSeqInWindow,
   restartFromIgnoredSyn,
+  rstVerdict,
+  runRestInWindow,
+  segmentEnd,
+  synAckAcksSyn,
   tcpInWindow,
-  tcpRunRestInWindow,
+  windowAdvance,
+  windowCheck,
 } from "./tcp-window.ts";
 import { timeoutsByState } from "./timeouts.ts";
 import type { Timeouts } from "./timeouts.ts";
 
 // Module-local copies of imported constants (flow-record.ts says why).
-const IPV4_DST = wire.IPV4_DST;
-const IPV4_MIN_HEADER = wire.IPV4_MIN_HEADER;
-const IPV4_SRC = wire.IPV4_SRC;
-const IPV4_TOTAL_LENGTH = wire.IPV4_TOTAL_LENGTH;
-const TCP_ACK_NUMBER = wire.TCP_ACK_NUMBER;
-const TCP_DATA_OFFSET = wire.TCP_DATA_OFFSET;
-const TCP_SEQ = wire.TCP_SEQ;
 const PROTO_ICMP = packet.PROTO_ICMP;
 const PROTO_ICMPV6 = packet.PROTO_ICMPV6;
 const PROTO_TCP = packet.PROTO_TCP;
@@ -70,6 +71,8 @@ const D_LAST_SEEN = flow.D_LAST_SEEN;
 const K_META = flow.K_META;
 const K_PACKETS = flow.K_PACKETS;
 const K_TCP = flow.K_TCP;
+const IPV4_MIN_HEADER = 20; // the segment path takes IPv4 headers without options only (commonTcpIpv4HeaderLength)
+const TD_MAXWIN = flow.TD_MAXWIN;
 const META_FLAGS_SHIFT = flow.META_FLAGS_SHIFT;
 const META_TD_SHIFT = flow.META_TD_SHIFT;
 const RECORD_DOUBLES = flow.RECORD_DOUBLES;
@@ -96,10 +99,13 @@ const DIR_REPLY = tcp.DIR_REPLY;
 const T_IGNORE = tcp.T_IGNORE;
 const T_INVALID = tcp.T_INVALID;
 const T_RESTART = tcp.T_RESTART;
-const MIN_ACK_WINDOW = tcpWindow.MIN_ACK_WINDOW;
+const RST_CHALLENGE = tcpWindow.RST_CHALLENGE;
+const RST_EXACT = tcpWindow.RST_EXACT;
+const SYNACK_NOT_ACKING_SYN = tcpWindow.SYNACK_NOT_ACKING_SYN;
+const WINDOW_OK = tcpWindow.WINDOW_OK;
 
 export interface ConntrackOptions {
-  /** Hard maximum of tracked flows. Default 65536 (128 bytes each: 8 MiB). */
+  /** Hard maximum of tracked flows. Default 65536 (144 bytes each: 9 MiB). */
   capacity?: number;
   /** Idle timeouts in ms, per state; missing fields keep the defaults (timeouts.ts). */
   timeouts?: Partial<Timeouts>;
@@ -120,8 +126,10 @@ export interface ConntrackOptions {
 export const CT_OK = 0;
 /** TCP flags are an illegal combination. */
 export const CT_INVALID_FLAGS = 1;
-/** TCP segment outside the tracked window. */
+/** TCP segment outside the tracked window; the failing check (tcp-window.ts
+ *  SEQ_ABOVE_WINDOW...) rides in the bits from CT_DETAIL_SHIFT up: ctDetail(result). */
 export const CT_OUT_OF_WINDOW = 2;
+export const CT_DETAIL_SHIFT = 4;
 /** TCP flags not acceptable in the connection's state (the table says invalid). */
 export const CT_INVALID_STATE = 3;
 /** RST inside the window but not at the exact expected sequence number: passed (the
@@ -134,7 +142,39 @@ export const CT_ICMP_MISMATCH = 6;
 /** SYN from the originator on a live connection: passed, the state is NOT changed (Linux
  *  TCP_CONNTRACK_IGNORE); a SYN-ACK answering it restarts the entry as a new handshake. */
 export const CT_SYN_IGNORED = 7;
+/** ACK from the responder while the originator's SYN is unanswered: passed, the state NOT
+ *  changed (Linux TCP_CONNTRACK_IGNORE): a challenge ACK (RFC 9293 3.10.7.4), as a host
+ *  still in TIME_WAIT sends to a reused port; the originator's RST answering it ends the
+ *  entry, so its next SYN opens a new flow. */
+export const CT_ACK_IGNORED = 8;
+/** A packet of a tracked flow on the wrong path: the originator's packet arriving the way
+ *  the responder's travel, or the other way round (a spoofed source, a host on a routed
+ *  LAN posing as a mesh peer). */
+export const CT_WRONG_PATH = 9;
 
+/** The kind of an `update` result (CT_*), without its detail. */
+export function ctKind(result: number): number {
+  return result & ((1 << CT_DETAIL_SHIFT) - 1);
+}
+
+/** The detail of a CT_OUT_OF_WINDOW result: which check failed (tcp-window.ts), 0 for none. */
+export function ctDetail(result: number): number {
+  return result >>> CT_DETAIL_SHIFT;
+}
+
+function outOfWindow(detail: number): number {
+  return CT_OUT_OF_WINDOW | (detail << CT_DETAIL_SHIFT);
+}
+
+/** The entry of a flow reference. */
+export function refEntry(ref: number): number {
+  return ref >> 1;
+}
+
+/** The packet's direction (DIR_ORIGINAL / DIR_REPLY) of a flow reference. */
+export function refDirection(ref: number): number {
+  return ref & 1;
+}
 // Results of `trackFast` other than an entry.
 /** Not for the fast path: use `lookup` / `lookupRelated` and `update`. */
 export const FAST_GENERAL = -1;
@@ -154,10 +194,6 @@ export class Conntrack {
   readonly looseTcp: boolean;
   /** The clock, in ms. */
   now = 0;
-  /** Direction (DIR_ORIGINAL / DIR_REPLY) of the packet in the last successful lookup. */
-  direction = DIR_ORIGINAL;
-  /** Payload bytes of the last segment trackTcp4Segment took (a run can only start at a data segment). */
-  segmentPayload = 0;
   /** Receives flow start/end events; the event object is reused (copy what you keep). */
   listener: ((e: FlowEvent) => void) | null = null;
   /** Resolves a rule index to its id for events and listings (set by the engine). */
@@ -209,7 +245,7 @@ export class Conntrack {
     else this.table.setKey(p, rec.ipVersion, rec.src0 | 0, rec.src1 | 0, rec.src2 | 0, rec.src3 | 0, sp, rec.dst0 | 0, rec.dst1 | 0, rec.dst2 | 0, rec.dst3 | 0, dp);
   }
 
-  /** The live, unexpired flow this packet belongs to, or -1. Sets `direction`. Expired entries found here are removed. */
+  /** The live, unexpired flow this packet belongs to, as a flow reference, or -1. Expired entries found here are removed. */
   lookup(rec: PacketRecord): number {
     this.keyFromPacket(rec);
     const e = this.table.find();
@@ -218,75 +254,68 @@ export class Conntrack {
       this.remove(e, this.expiryReason(e));
       return -1;
     }
-    this.direction = this.table.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY;
-    return e;
+    return e * 2 + (this.table.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY);
   }
 
   /**
    * The fast path for the bulk of the traffic: a packet of a tracked IPv4 TCP or UDP flow
    * that changes nothing but windows and counters (TCP: an ESTABLISHED, checked flow, a
    * plain ACK from a side already seen, no FIN from the other side, in window; UDP: any
-   * packet). Returns the entry, updated and counted exactly as `lookup` + `update` would
+   * packet), arriving on the path its flow expects (`arrivedInbound`: from the mesh).
+   * Returns the flow reference, updated and counted exactly as `lookup` + `update` would
    * do it; FAST_UNTRACKED when the IPv4 TCP/UDP flow is not in the table (what `lookup`
-   * would say; the key is set, so `create` may follow); or FAST_GENERAL when the packet
-   * needs the general path, in which case nothing was changed: an expired entry, a
-   * window failure, any flag or state change are left to the general path, which
-   * decides them and names the reason.
+   * would say); or FAST_GENERAL when the packet needs the general path, in which case
+   * nothing was changed: a wrong path, an expired entry, a window failure, any flag or
+   * state change are left to the general path, which decides them and names the reason.
    *
-   * Why it is written out rather than composed from the general helpers: per packet it
-   * is one hash, one probe, one read of the meta word and the window words in place, and
-   * a call or two. The general path is ~10 calls (V8 stops inlining once a function's
-   * budget is spent) and that, not the arithmetic, was most of the cost. The test "fast
-   * path = general path" (test/conntrack/fast-path.test.ts) holds the two equal.
+   * It is the general path's steps for such a packet in another order, calling the same
+   * window functions (tcp-window.ts): one hash, one probe, one read of the meta word, the
+   * window words in place. The general path is ~10 calls (V8 stops inlining once a
+   * function's budget is spent), and that, not the arithmetic, was most of the cost. The
+   * test "fast path = general path" (test/conntrack/fast-path.test.ts) holds the two equal.
    */
-  trackFast(rec: PacketRecord): number {
+  trackFast(rec: PacketRecord, arrivedInbound: boolean): number {
     const p = rec.protocol;
     if (rec.ipVersion !== 4 || rec.isFragment || (p !== PROTO_TCP && p !== PROTO_UDP)) return FAST_GENERAL;
-    const e = this.trackIpv4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort, rec.tcpFlags, rec.tcpSeq | 0, rec.payloadLength, rec.tcpAck | 0, rec.tcpWindow, rec.ipTotalLength);
-    if (e === FAST_UNTRACKED) this.table.setKey4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort); // for `create`
-    return e;
+    return this.trackIpv4(p, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort, rec.tcpFlags, rec.tcpSeq | 0, rec.payloadLength, rec.tcpAck | 0, rec.tcpWindow, rec.ipTotalLength, arrivedInbound);
   }
 
   /**
    * trackFast for TCP/IPv4 read straight from the packet's bytes, without a decode: the
-   * entry when buf[base, base + length) is a segment trackFast takes (and of the shape
-   * the decoder's fast path takes whole, so it is well formed: see
+   * flow reference when buf[base, base + length) is a segment trackFast takes (and of the
+   * shape the decoder's fast path takes whole, so it is well formed: see
    * commonTcpIpv4HeaderLength), updated and counted as trackFast would do it; otherwise
    * FAST_GENERAL or FAST_UNTRACKED, having changed nothing. Engine.judgeBatch tries it
    * first: for the established segments that are most of the traffic, filling the
-   * 60-field PacketRecord and reading it back cost more than the tracking itself.
+   * 60-field PacketRecord and reading it back cost more than the tracking itself. The
+   * fields are read through the one TCP/IPv4 header view (packet/tcp4-view.ts).
    */
-  trackTcp4Segment(buf: Uint8Array, base: number, length: number): number {
+  trackTcp4Segment(buf: Uint8Array, base: number, length: number, arrivedInbound: boolean): number {
     const view = viewOf(buf);
     if (view === null) return FAST_GENERAL;
     const tcpHeaderLength = commonTcpIpv4HeaderLength(buf, view, base, length);
     if (tcpHeaderLength === 0) return FAST_GENERAL;
     const l4 = base + IPV4_MIN_HEADER;
-    const offsetFlagsWindow = view.getUint32(l4 + TCP_DATA_OFFSET); // data offset, flags, window
-    const flags = (offsetFlagsWindow >>> 16) & 0xff;
+    const offsetFlagsWindow = tcp4.tcpOffsetFlagsWindow(view, l4);
+    const flags = tcp4.flagsOf(offsetFlagsWindow);
     if (tcpFlagClass(flags) !== CLASS_ACK) return FAST_GENERAL; // before the lookup: a SYN needs the decoder anyway
-    const ports = view.getUint32(l4);
-    const totalLength = view.getUint16(base + IPV4_TOTAL_LENGTH);
+    const ports = tcp4.l4Ports(view, l4);
+    const totalLength = tcp4.ipv4TotalLength(view, base);
     const payloadLength = totalLength - IPV4_MIN_HEADER - tcpHeaderLength;
-    this.segmentPayload = payloadLength;
-    const src = view.getInt32(base + IPV4_SRC);
-    const dst = view.getInt32(base + IPV4_DST);
-    const seq = view.getInt32(l4 + TCP_SEQ);
-    const ack = view.getInt32(l4 + TCP_ACK_NUMBER);
-    return this.trackIpv4(PROTO_TCP, src, ports >>> 16, dst, ports & 0xffff, flags, seq, payloadLength, ack, offsetFlagsWindow & 0xffff, totalLength);
+    return this.trackIpv4(PROTO_TCP, tcp4.ipv4Src(view, base), ports >>> 16, tcp4.ipv4Dst(view, base), ports & 0xffff, flags, tcp4.tcpSeq(view, l4), payloadLength, tcp4.tcpAck(view, l4), tcp4.windowOf(offsetFlagsWindow), totalLength, arrivedInbound);
   }
 
   /**
    * The fast path proper, shared by trackFast and trackTcp4Segment: the IPv4 `protocol`
    * (TCP or UDP) packet (src, srcPort) -> (dst, dstPort); for TCP its flags, seq and ack
-   * (int32, `| 0`), payload and raw (unscaled) window; its IP length in `bytes`. Returns
-   * the entry, updated and counted; FAST_UNTRACKED when no flow has it (the key is not
-   * set); or FAST_GENERAL, having changed nothing. The TCP window check is tcpInWindow's
-   * (tcp-window.ts) for a segment without SYN/FIN/RST. Written out in one function,
-   * without helpers: which small calls V8 inlines depends on what ran while it compiled
-   * (after a million handshakes it had left two such helpers as calls).
+   * (int32, `| 0`), payload and raw (unscaled) window; its IP length in `bytes`; whether
+   * it arrived from the mesh. Returns the flow reference, updated and counted;
+   * FAST_UNTRACKED when no flow has it; or FAST_GENERAL, having changed nothing: a packet
+   * on the wrong path for its flow, an expired entry, a window failure, any flag or state
+   * change. The TCP window step is tcp-window.ts's windowCheck / windowAdvance /
+   * noteLast, the same calls the general path makes for such a segment.
    */
-  private trackIpv4(protocol: number, src: number, srcPort: number, dst: number, dstPort: number, flags: number, seq: number, payloadLength: number, ack: number, window: number, bytes: number): number {
+  private trackIpv4(protocol: number, src: number, srcPort: number, dst: number, dstPort: number, flags: number, seq: number, payloadLength: number, ack: number, window: number, bytes: number, arrivedInbound: boolean): number {
     const t = this.table;
     const e = t.find4(protocol, src, srcPort, dst, dstPort);
     if (e < 0) return FAST_UNTRACKED;
@@ -297,35 +326,18 @@ export class Conntrack {
     const now = this.now;
     if (now - t.doubles[seenAt] > this.timeouts[meta & 0xff] * this.scale[0]) return FAST_GENERAL; // expired: the general path removes it
     const d = ((meta & (F_ORIG_IS_A << META_FLAGS_SHIFT)) !== 0) === t.srcIsA ? DIR_ORIGINAL : DIR_REPLY;
+    // Path before state: the originator's packets travel the path the flow was opened on.
+    if ((d === DIR_ORIGINAL) !== (((meta & (F_OUTBOUND << META_FLAGS_SHIFT)) === 0) === arrivedInbound)) return FAST_GENERAL;
     if (protocol === PROTO_TCP) {
       if (tcpFlagClass(flags) !== CLASS_ACK || (meta & 0xff) !== TCP_ESTABLISHED || (meta & (F_LIBERAL << META_FLAGS_SHIFT)) !== 0) return FAST_GENERAL;
-      const peerTd = meta >>> (META_TD_SHIFT + 8 * (1 - d));
-      if ((peerTd & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
-      const s = r + K_TCP + 3 * d; // sender's td_end, td_maxend, td_maxwin
-      const o = r + K_TCP + 3 * (1 - d); // receiver's
-      const senderEnd = w[s] | 0;
-      const senderMaxEnd = w[s + 1];
-      const senderMaxWin = w[s + 2];
-      const receiverEnd = w[o];
-      const receiverMaxWin = w[o + 2];
-      if (senderMaxWin === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
-      let end = (seq + payloadLength) | 0;
-      if (seq === end) seq = end = senderEnd;
-      const win = window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f));
-      const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
-      if (
-        ((senderMaxEnd - seq) | 0) < 0 || // I   seq <= sender.td_maxend
-        ((end - ((senderEnd - receiverMaxWin) | 0)) | 0) < 0 || // II  end >= sender.td_end - receiver.td_maxwin
-        ((receiverEnd - ack) | 0) < 0 || // III ack <= receiver.td_end
-        ((ack - ((receiverEnd - maxAckWindow) | 0)) | 0) < 0 // IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)
-      ) return FAST_GENERAL;
-      if (senderMaxWin < win) w[s + 2] = win;
-      if (((senderEnd - end) | 0) < 0) {
-        if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + 2] = receiverMaxWin + ((end - senderMaxEnd) | 0);
-        w[s] = end;
-      }
-      const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
-      if (((w[o + 1] - allowed) | 0) < 0) w[o + 1] = allowed;
+      if (((meta >>> (META_TD_SHIFT + 8 * (1 - d))) & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
+      const tw = t.tcp;
+      if (tw[r + K_TCP + 3 * d + TD_MAXWIN] === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
+      const end = (seq + payloadLength) | 0;
+      if (windowCheck(tw, r, d, seq, end, ack) !== WINDOW_OK) return FAST_GENERAL;
+      windowAdvance(tw, r, d, end, ack, window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f)), true);
+      noteLast(tw, r, d, CLASS_ACK, end, ack);
+      meta = w[r + K_META]; // windowAdvance may have set a TD_MAXACK_SET bit
     } else if (d === DIR_REPLY) {
       meta = (meta & ~0xff) | UDP_REPLIED;
     }
@@ -334,23 +346,23 @@ export class Conntrack {
     const doubles = t.doubles;
     doubles[seenAt + D_BYTES - D_LAST_SEEN + d] += bytes;
     doubles[seenAt] = now;
-    this.direction = d;
-    return e;
+    return e * 2 + d;
   }
 
   /**
    * The rest of a segment run (packet/segment-run.ts) whose first packet trackFast just
-   * took for flow `e`: `packets` more in-order segments of the same direction, ACK
-   * number and window, the last starting at `lastSeq` and ending before `end`, `bytes`
-   * IP bytes in all. The window check and update are tcpRunRestInWindow's, equal to
-   * trackFast's segment by segment; every packet and byte is counted. Returns false,
-   * changing nothing, when the run does not fit the window: the caller then judges the
-   * segments one by one.
+   * took for flow reference `ref`: `packets` more in-order segments of the same
+   * direction, ACK number and window, the last starting at `lastSeq` and ending before
+   * `end`, `bytes` IP bytes in all. The window step is tcp-window.ts's runRestInWindow,
+   * equal to the per-segment step segment by segment; every packet and byte is counted.
+   * Returns false, changing nothing, when the run does not fit the window: the caller
+   * then judges the segments one by one.
    */
-  trackRunRest(e: number, lastSeq: number, end: number, packets: number, bytes: number): boolean {
+  trackRunRest(ref: number, lastSeq: number, end: number, packets: number, bytes: number): boolean {
     const t = this.table;
-    const d = this.direction;
-    if (!tcpRunRestInWindow(t, e, d, lastSeq, end)) return false;
+    const e = ref >> 1;
+    const d = ref & 1;
+    if (!runRestInWindow(t.tcp, e * RECORD_WORDS, d, CLASS_ACK, lastSeq, end)) return false;
     t.words[e * RECORD_WORDS + K_PACKETS + d] += packets;
     t.doubles[e * RECORD_DOUBLES + D_BYTES + d] += bytes;
     return true;
@@ -389,18 +401,24 @@ export class Conntrack {
   }
 
   /**
-   * Judge a packet of tracked flow `e` (direction from the lookup) and, when it is
-   * acceptable, advance the flow's state and counters. Returns CT_*.
+   * Judge a packet of the tracked flow `ref` (a flow reference from `lookup`) that
+   * arrived from the mesh (`arrivedInbound`) or from this side, and, when it is
+   * acceptable, advance the flow's state and counters. Returns CT_* (out-of-window
+   * results carry their detail: ctKind, ctDetail).
    */
-  update(e: number, rec: PacketRecord): number {
+  update(ref: number, rec: PacketRecord, arrivedInbound: boolean): number {
     const t = this.table;
-    const d = this.direction;
+    const e = ref >> 1;
+    const d = ref & 1;
+    // Path before state: the originator's packets travel the path the flow was opened on
+    // (inbound for inbound and routed flows), the responder's the other one.
+    if ((d === DIR_ORIGINAL) !== (((t.flags(e) & F_OUTBOUND) === 0) === arrivedInbound)) return CT_WRONG_PATH;
     const p = rec.protocol;
     let result = CT_OK;
     if (p === PROTO_TCP) {
       result = this.updateTcp(e, d, rec);
       // Passed without a state change: counted like any packet of the flow.
-      if (result !== CT_OK && result !== CT_RST_CHALLENGE && result !== CT_SYN_IGNORED) return result;
+      if (result !== CT_OK && result !== CT_RST_CHALLENGE && result !== CT_SYN_IGNORED && result !== CT_ACK_IGNORED) return result;
     } else if (p === PROTO_ICMP || p === PROTO_ICMPV6) {
       if (d === DIR_ORIGINAL ? !rec.icmpIsEchoRequest : !rec.icmpIsEchoReply) return CT_ICMP_MISMATCH;
       if (d === DIR_REPLY) t.setState(e, ICMP_REPLIED);
@@ -412,6 +430,10 @@ export class Conntrack {
     return result;
   }
 
+  /**
+   * The TCP step for a packet from direction `d` of entry `e`: the state table
+   * (tcp-states.ts), then RST exactness or the window check (tcp-window.ts).
+   */
   private updateTcp(e: number, d: number, rec: PacketRecord): number {
     const t = this.table;
     let cls = tcpFlagClass(rec.tcpFlags);
@@ -419,35 +441,43 @@ export class Conntrack {
     // ACK/FIN that acknowledges the other side's FIN is the next class (see tcp-states.ts).
     if ((cls === CLASS_ACK || cls === CLASS_FIN) && acksPeerFin(t, e, d, rec)) cls++;
     let state = t.state(e);
-    if (cls === CLASS_SYNACK && d === DIR_REPLY && acksIgnoredSyn(t, e, rec)) {
-      // The responder accepted the SYN we passed: the originator had restarted. Start over.
+    if (cls === CLASS_SYNACK && d === DIR_REPLY && acksIgnoredSyn(t, e, rec) && this.now - t.lastSeen(e) <= this.timeouts[TCP_SYN_SENT]) {
+      // The responder accepted the SYN we passed just before (the note lives for one
+      // packet and at most the SYN_SENT timeout): the originator had restarted. Start over.
       this.restartFromSynAck(e, rec);
       state = TCP_SYN_SENT;
     }
     const next = tcpTransition(d, cls, state);
     if (next === T_IGNORE) {
-      noteIgnoredSyn(t, e, rec);
-      return CT_SYN_IGNORED;
+      noteIgnored(t, e, d, rec, cls);
+      return cls === CLASS_SYN ? CT_SYN_IGNORED : CT_ACK_IGNORED;
     }
     if (next === T_RESTART) return CT_RESTART;
     if (next === T_INVALID) return CT_INVALID_STATE;
-    if ((t.flags(e) & F_LIBERAL) === 0) {
-      if (cls === CLASS_RST) {
-        const rst = this.checkRst(e, d, rec);
-        if (rst !== CT_OK) return rst;
-      } else {
-        if (directionUnseen(t, e, d) || (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT)) {
-          // First packet from this side, or a retransmitted SYN (maybe with a new ISN).
-          // A SYN-ACK must acknowledge exactly the SYN, checked before it may initialise anything.
-          if (cls === CLASS_SYNACK && (rec.tcpAck | 0) !== directionEnd(t, e, 1 - d)) return CT_OUT_OF_WINDOW;
-          if (cls === CLASS_SYN || cls === CLASS_SYNACK) initFromSyn(t, e, d, rec);
-          else initMidStream(t, e, d, rec);
-        }
-        if (!tcpInWindow(t, e, d, rec, false)) return CT_OUT_OF_WINDOW;
-      }
-    } else if (directionUnseen(t, e, d)) {
-      initMidStream(t, e, d, rec);
+    if ((t.flags(e) & F_LIBERAL) !== 0) {
+      // Picked up mid-stream: windows unknown, so nothing is checked (Linux BE_LIBERAL).
+      if (directionUnseen(t, e, d)) initMidStream(t, e, d, rec);
+      noteLast(t.tcp, e * RECORD_WORDS, d, cls, segmentEnd(rec), rec.tcpAck | 0);
+      t.setState(e, next);
+      return CT_OK;
     }
+    if (cls === CLASS_RST) {
+      const verdict = rstVerdict(t, e, d, rec, state === TCP_ESTABLISHED);
+      if (verdict === RST_CHALLENGE) return CT_RST_CHALLENGE;
+      if (verdict !== RST_EXACT) return outOfWindow(verdict);
+      noteLast(t.tcp, e * RECORD_WORDS, d, cls, segmentEnd(rec), rec.tcpAck | 0);
+      t.setState(e, next);
+      return CT_OK;
+    }
+    if (directionUnseen(t, e, d) || (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT)) {
+      // First packet from this side, or a retransmitted SYN (maybe with a new ISN).
+      // A SYN-ACK must acknowledge the SYN, checked before it may initialise anything.
+      if (cls === CLASS_SYNACK && !synAckAcksSyn(t, e, d, rec)) return outOfWindow(SYNACK_NOT_ACKING_SYN);
+      if (cls === CLASS_SYN || cls === CLASS_SYNACK) initFromSyn(t, e, d, rec);
+      else initMidStream(t, e, d, rec);
+    }
+    const failed = tcpInWindow(t, e, d, rec, cls);
+    if (failed !== WINDOW_OK) return outOfWindow(failed);
     t.setState(e, next);
     return CT_OK;
   }
@@ -468,25 +498,6 @@ export class Conntrack {
   }
 
   /**
-   * RSTs as Linux conntrack judges them. At the exact sequence number the sender is at:
-   * honoured (CT_OK, the flow closes). Inside the window but not exact: passed without a
-   * state change (CT_RST_CHALLENGE): the endpoint answers it with a challenge ACK (RFC
-   * 5961 3.2), which draws an exact RST from a peer that really reset, and that one
-   * closes the flow; a blind in-window RST closes nothing, here or at the endpoint. Such
-   * RSTs are common: a stack resets from its snd_nxt, ahead of what we saw when data was
-   * lost or is in flight. Outside the window: dropped. Answering a SYN, it must ack it.
-   */
-  private checkRst(e: number, d: number, rec: PacketRecord): number {
-    const t = this.table;
-    if (directionUnseen(t, e, d)) {
-      // The sender never spoke (refusing a SYN): valid only when it acks the SYN exactly.
-      return (rec.tcpFlags & TCP_ACK) !== 0 && (rec.tcpAck | 0) === directionEnd(t, e, 1 - d) ? CT_OK : CT_OUT_OF_WINDOW;
-    }
-    if ((rec.tcpSeq | 0) === expectedRstSeq(t, e, d)) return CT_OK;
-    return tcpInWindow(t, e, d, rec, true) ? CT_RST_CHALLENGE : CT_OUT_OF_WINDOW;
-  }
-
-  /**
    * Can this untracked packet open a flow? TCP: a SYN (or, in loose mode, an ACK);
    * UDP and other protocols: any packet; ICMP: an echo request.
    */
@@ -501,13 +512,15 @@ export class Conntrack {
   }
 
   /**
-   * Track a new flow opened by `rec` (which `canOpen` accepted and the rules allowed),
-   * right after a `lookup` of the same packet found nothing. `origin` is ORIGIN_*;
-   * `rule` the index of the allowing rule (-1 for none). Returns the entry, or -1 when
-   * the table is full and nothing could be evicted.
+   * Track a new flow opened by `rec` (which `canOpen` accepted and the rules allowed, or
+   * a packet of this peer's own picked up mid-stream). `origin` is ORIGIN_*; `rule` the
+   * index of the allowing rule (-1 for none). Returns the flow reference (the packet is
+   * the originator's: direction DIR_ORIGINAL), or -1 when the table is full and nothing
+   * could be evicted. A TCP packet other than a SYN opens a loose entry (F_LIBERAL).
    */
   create(rec: PacketRecord, origin: number, rule: number): number {
     const t = this.table;
+    this.keyFromPacket(rec);
     if (t.count >= t.capacity && !this.evictOne()) return -1;
     const p = rec.protocol;
     let state: number;
@@ -522,13 +535,13 @@ export class Conntrack {
     const e = t.insert(flags, state, rule, this.now);
     this.updateTimeoutScale();
     if (p === PROTO_TCP) {
+      clearLast(t, e);
       if (state === TCP_SYN_SENT) initFromSyn(t, e, DIR_ORIGINAL, rec);
       else initMidStream(t, e, DIR_ORIGINAL, rec);
     }
     t.count1(e, DIR_ORIGINAL, rec.ipTotalLength, this.now);
-    this.direction = DIR_ORIGINAL;
     if (this.listener !== null) this.emit(FLOW_START, e, 0, "");
-    return e;
+    return e * 2 + DIR_ORIGINAL;
   }
 
   /** Remove flow `e`, reporting an end event with `reason` (END_*). */

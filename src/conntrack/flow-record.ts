@@ -22,17 +22,21 @@ export const F_OUTBOUND = 0x10;
 export const F_ROUTED = 0x20;
 /** Picked up mid-stream (loose TCP): windows unknown, so sequence checks are skipped. */
 export const F_LIBERAL = 0x40;
-/** A SYN from the originator was passed on this live connection (T_IGNORE); its note is in `ignoredSyn`. */
-export const F_SYN_IGNORED = 0x80;
+/** Unused (kept free): the ignored-SYN note lives in the last-packet word (K_LAST). */
+export const F_SPARE = 0x80;
 
 // Per-direction TCP flag bits (tdFlags).
 /** The SYN in this direction carried a window-scale option. */
 export const TD_WSCALE = 0x01;
 /** This direction has sent its FIN (its td_end then includes the FIN). */
 export const TD_FIN_SEEN = 0x02;
+/** This direction has sent an ACK: its td_maxack word holds the highest one (Linux
+ *  IP_CT_TCP_FLAG_MAXACK_SET). Until then the word holds the first sequence number after
+ *  its SYN, against which the answering SYN-ACK's ACK is checked. */
+export const TD_MAXACK_SET = 0x04;
 
 // Layout of one entry's record, in 32-bit words (doubles at even word offsets).
-export const RECORD_WORDS = 30;
+export const RECORD_WORDS = 34;
 export const RECORD_DOUBLES = RECORD_WORDS / 2;
 // words 0-7: address A (4 words), address B (4 words)
 export const K_PORTS = 8;
@@ -48,14 +52,33 @@ export const K_RULE = 18;
 export const K_PACKETS = 19; // and 20 for the reply direction
 /** Next free record, while the record is free (NO_FREE ends the chain). */
 export const K_NEXT_FREE = 21;
-/** The same word while the record is live and F_SYN_IGNORED is set: the ignored SYN's note
- *  (see `ignoredSyn`). The two uses never overlap, so no record word is added for it. */
-export const K_IGNORED_SYN = K_NEXT_FREE;
+/** The same word while the record is live: what the last TCP packet of the flow that
+ *  conntrack passed was (Linux last_dir / last_index): LAST_* bits below. The two uses
+ *  never overlap, so no record word is added for it. */
+export const K_LAST = K_NEXT_FREE;
 // doubles (index within the record's RECORD_DOUBLES): words 22-29
 export const D_CREATED = 11;
 export const D_LAST_SEEN = 12;
 export const D_BYTES = 13; // and 14 for the reply direction
+/** Words 30-31: td_maxack per direction (see TD_MAXACK_SET). */
+export const K_MAXACK = 30;
+/** Word 32: Linux last_end: the sequence number after the last passed ACK-class segment
+ *  (for an RST train), or after the ignored SYN (for its note). */
+export const K_LAST_END = 32;
+/** Word 33: Linux last_ack: the ACK number of the last passed ACK-class segment (a
+ *  challenge ACK in SYN_SENT: the originator's RST answering it carries it as seq). */
+export const K_LAST_ACK = 33;
 
+// The last-packet word (K_LAST): bit 0 its direction, bits 1-3 its flag class
+// (tcp-states.ts CLASS_*), bit 4 set when it was ignored (passed without a state change),
+// bits 5-9 an ignored SYN's window scale option (bit 9: offered, bits 5-8: shift).
+export const LAST_DIR = 0x01;
+export const LAST_CLASS_SHIFT = 1;
+export const LAST_IGNORED = 0x10;
+export const LAST_SCALE_SHIFT = 5;
+export const LAST_SCALE_OFFERED = 0x200;
+/** No packet noted yet: an impossible class (7 = CLASS_INVALID never passes). */
+export const LAST_NONE = 7 << LAST_CLASS_SHIFT;
 /** Linux tcp_in_window's td_end: highest sequence number sent + 1. */
 export const TD_END = 0;
 /** td_maxend: highest sequence number this direction may send (peer's ack + peer's window). */

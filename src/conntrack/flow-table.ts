@@ -12,17 +12,18 @@
 // - The hash is multilinear over the ten key words with random odd multipliers drawn
 //   per table, then avalanched: without the multipliers nobody can compute which keys
 //   collide, so collisions cannot be aimed from outside.
-// - Each entry is one 120-byte record (the "struct" is laid out inside one ArrayBuffer,
+// - Each entry is one 136-byte record (the "struct" is laid out inside one ArrayBuffer,
 //   read through a Uint32Array and a Float64Array view), so a packet of a tracked flow
 //   touches its index slot and two or three adjacent cache lines, not one line per
-//   field: with a million flows, memory latency is what costs. Per flow: 120 bytes of
-//   record + 8 bytes of index = 128 bytes at a power-of-two capacity. Free records are
+//   field: with a million flows, memory latency is what costs. Per flow: 136 bytes of
+//   record + 8 bytes of index = 144 bytes at a power-of-two capacity. Free records are
 //   chained through a spare word, so there is no separate free list.
 //
 // No method here allocates: the key is passed through `key` (a scratch array), and
 // numbers that may leave the small-integer range live in typed arrays, not fields.
 
 import type { PacketRecord } from "../packet/record.ts";
+import * as tcp4 from "../packet/tcp4-view.ts";
 
 import * as layout from "./flow-record.ts";
 
@@ -32,7 +33,6 @@ const KEY_PORTS = layout.KEY_PORTS;
 const KEY_PROTO = layout.KEY_PROTO;
 const F_LIVE = layout.F_LIVE;
 const F_ORIG_IS_A = layout.F_ORIG_IS_A;
-const F_SYN_IGNORED = layout.F_SYN_IGNORED;
 const RECORD_WORDS = layout.RECORD_WORDS;
 const RECORD_DOUBLES = layout.RECORD_DOUBLES;
 const K_PORTS = layout.K_PORTS;
@@ -45,7 +45,6 @@ const K_TCP = layout.K_TCP;
 const K_RULE = layout.K_RULE;
 const K_PACKETS = layout.K_PACKETS;
 const K_NEXT_FREE = layout.K_NEXT_FREE;
-const K_IGNORED_SYN = layout.K_IGNORED_SYN;
 const D_CREATED = layout.D_CREATED;
 const D_LAST_SEEN = layout.D_LAST_SEEN;
 const D_BYTES = layout.D_BYTES;
@@ -163,15 +162,6 @@ export class FlowTable {
 
   removeFlags(e: number, bits: number): void {
     this.words[e * RECORD_WORDS + K_META] &= ~(bits << META_FLAGS_SHIFT);
-  }
-
-  /** The note of the last ignored SYN (valid while F_SYN_IGNORED is set; its format is conntrack's). */
-  ignoredSyn(e: number): number {
-    return this.words[e * RECORD_WORDS + K_IGNORED_SYN] | 0;
-  }
-
-  setIgnoredSyn(e: number, note: number): void {
-    this.words[e * RECORD_WORDS + K_IGNORED_SYN] = note;
   }
 
   /** Window-scale shift of direction `d`. */
@@ -360,18 +350,19 @@ export class FlowTable {
    * a load.
    */
   homeSlot4(buf: Uint8Array, offset: number, length: number): number {
-    if (length < 24 || buf[offset] >> 4 !== 4) return -1;
-    const protocol = buf[offset + 9];
-    const l4 = offset + (buf[offset] & 0x0f) * 4;
+    if (length < 24 || tcp4.ipVersionByte(buf, offset) !== 4) return -1;
+    const protocol = tcp4.ipv4ProtocolByte(buf, offset);
+    const l4 = offset + tcp4.ipv4HeaderLengthByte(buf, offset);
     if ((protocol !== 6 && protocol !== 17) || l4 + 4 > offset + length) return -1;
-    const src = ((buf[offset + 12] << 24) | (buf[offset + 13] << 16) | (buf[offset + 14] << 8) | buf[offset + 15]) >>> 0;
-    const dst = ((buf[offset + 16] << 24) | (buf[offset + 17] << 16) | (buf[offset + 18] << 8) | buf[offset + 19]) >>> 0;
-    const srcPort = (buf[l4] << 8) | buf[l4 + 1];
-    const dstPort = (buf[l4 + 2] << 8) | buf[l4 + 3];
+    const src = tcp4.ipv4SrcBytes(buf, offset);
+    const dst = tcp4.ipv4DstBytes(buf, offset);
+    const srcPort = tcp4.srcPortBytes(buf, l4);
+    const dstPort = tcp4.dstPortBytes(buf, l4);
     const srcFirst = src !== dst ? src < dst : srcPort <= dstPort;
     const ports = (srcFirst ? (srcPort << 16) | dstPort : (dstPort << 16) | srcPort) >>> 0;
     return this.hash4(srcFirst ? src : dst, srcFirst ? dst : src, ports, protocol | (4 << 8)) & this.mask;
   }
+
 
   /**
    * Load the index slots homes[0..n) (-1: skip) in a loop of independent loads, so the

@@ -43,7 +43,9 @@ export const T_INVALID = -1;
 export const T_RESTART = -2;
 
 /** Outcome: pass the packet without a state change (Linux TCP_CONNTRACK_IGNORE): a SYN
- *  from the originator of a live connection, which may have restarted and reused its port. */
+ *  from the originator of a live connection, which may have restarted and reused its port;
+ *  or an ACK from the responder before its SYN-ACK (a challenge ACK from a host that still
+ *  holds an old connection on the tuple), which the originator answers with an RST. */
 export const T_IGNORE = -3;
 
 const IV = T_INVALID;
@@ -70,7 +72,7 @@ const REPLY: readonly (readonly number[])[] = [
   /* synack       */ [IV, SR, SR, SR, ES, IV, IV, IV, IV, IV, IV, IV], // ES: retransmitted SYN-ACK (lost final ACK)
   /* fin          */ [IV, IV, IV, IV, CW, CG, TW, CG, TW, CW, LA, IV], // responder closes first: CW
   /* fin-acks-fin */ [IV, IV, IV, IV, CW, TW, TW, TW, TW, CW, TW, IV], // F1+FIN acking ours: straight to TW
-  /* ack          */ [IV, IV, IV, ES, ES, F1, F2, CG, TW, CW, LA, IV], // SR: only simultaneous open lets the responder ACK here
+  /* ack          */ [IV, IG, IV, ES, ES, F1, F2, CG, TW, CW, LA, IV], // SS: a challenge ACK (RFC 9293 3.10.7.4), passed unchanged; SR: only simultaneous open lets the responder ACK here
   /* ack-acks-fin */ [IV, IV, IV, ES, ES, F2, F2, TW, TW, CW, TW, IV], // our FIN acked: F1->F2, CG/LA->TW
   /* rst          */ [IV, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL],
   /* invalid      */ [IV, IV, IV, IV, IV, IV, IV, IV, IV, IV, IV, IV],

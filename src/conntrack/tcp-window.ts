@@ -1,39 +1,91 @@
-// TCP sequence and window tracking, the way Linux conntrack does it (tcp_in_window,
-// after Guido van Rooij's "Real Stateful TCP Packet Filtering in IP Filter"), on the
-// per-direction fields of a FlowTable entry:
+// TCP sequence and window tracking, the way Linux conntrack does it (tcp_in_window in
+// nf_conntrack_proto_tcp.c, after Guido van Rooij's "Real Stateful TCP Packet Filtering
+// in IP Filter"), on the per-direction words of a FlowTable record:
 //   td_end    highest sequence number this side has sent, + 1
 //   td_maxend highest sequence number this side may send (the peer's ack + its window)
 //   td_maxwin the largest window this side has advertised (scaled)
+//   td_maxack the highest ACK this side has sent (once TD_MAXACK_SET; before that the
+//             first sequence number after its SYN, see initFromSyn)
 //   td_scale  this side's window-scale shift (RFC 7323), 0 unless both SYNs offered it
-// A segment from `sender` to `receiver`, covering [seq, end) and acknowledging `ack`,
-// must pass all four:
-//   I   seq <= sender.td_maxend                         (not beyond what the receiver allowed)
-//   II  end >= sender.td_end - receiver.td_maxwin        (not older than one window back)
-//   III ack <= receiver.td_end                           (does not ack data never sent)
-//   IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)  (ack not absurdly old)
+//
+// THE window check is `windowCheck` below: every path (the general per-packet path, the
+// fast paths from a record or from bytes, and segment runs) calls it, and calls
+// `windowAdvance` when it passes. A segment from `sender` to `receiver`, covering [seq,
+// end) and acknowledging `ack`, must pass all four, checked in Linux's order:
+//   I   seq <= sender.td_maxend                               else SEQ_ABOVE_WINDOW
+//   III ack <= receiver.td_end                                else ACK_ABOVE_SENT
+//   II  end >= sender.td_end - receiver.td_maxwin             else SEQ_BELOW_WINDOW
+//       (only once the receiver has spoken: td_maxwin != 0)
+//   IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000) else ACK_BELOW_WINDOW
+// The sequence number of every segment is checked, empty or not (Linux since 5.x: a
+// pure ACK or an RST is not moved to td_end first). A segment without ACK is judged as
+// if it acked everything the receiver sent, as is an RST+ACK with ACK number 0 (broken
+// stacks), as in Linux. Departures from Linux (docs/conntrack.md, "Departures from
+// Linux"): II and IV failures are dropped (Linux 6.1+ passes them unchanged,
+// NFCT_TCP_IGNORE); data beyond td_maxend is dropped (Linux passes up to one window of
+// "overshoot"); SACK blocks are not read (Linux checks III/IV against the highest SACK).
 // Sequence numbers wrap: comparisons are on the signed 32-bit difference.
 
 import type { PacketRecord } from "../packet/record.ts";
 import * as packet from "../packet/record.ts";
 import * as flow from "./flow-record.ts";
 import type { FlowTable } from "./flow-table.ts";
+import * as tcpStates from "./tcp-states.ts";
 
 // Module-local copies of imported constants (flow-record.ts says why).
 const TCP_ACK = packet.TCP_ACK;
 const TCP_FIN = packet.TCP_FIN;
+const TCP_RST = packet.TCP_RST;
 const TCP_SYN = packet.TCP_SYN;
 const F_LIBERAL = flow.F_LIBERAL;
-const F_SYN_IGNORED = flow.F_SYN_IGNORED;
+const K_TCP = flow.K_TCP;
+const K_META = flow.K_META;
+const K_MAXACK = flow.K_MAXACK;
+const K_LAST = flow.K_LAST;
+const K_LAST_END = flow.K_LAST_END;
+const K_LAST_ACK = flow.K_LAST_ACK;
+const LAST_CLASS_SHIFT = flow.LAST_CLASS_SHIFT;
+const LAST_DIR = flow.LAST_DIR;
+const LAST_IGNORED = flow.LAST_IGNORED;
+const LAST_NONE = flow.LAST_NONE;
+const LAST_SCALE_OFFERED = flow.LAST_SCALE_OFFERED;
+const LAST_SCALE_SHIFT = flow.LAST_SCALE_SHIFT;
+const META_TD_SHIFT = flow.META_TD_SHIFT;
+const RECORD_WORDS = flow.RECORD_WORDS;
 const TD_END = flow.TD_END;
 const TD_FIN_SEEN = flow.TD_FIN_SEEN;
+const TD_MAXACK_SET = flow.TD_MAXACK_SET;
 const TD_MAXEND = flow.TD_MAXEND;
 const TD_MAXWIN = flow.TD_MAXWIN;
 const TD_WSCALE = flow.TD_WSCALE;
+const CLASS_ACK = tcpStates.CLASS_ACK;
+const CLASS_SYN = tcpStates.CLASS_SYN;
+/** The K_LAST bits that say which packet it was: direction, class, ignored or not. */
+const LAST_WHICH = LAST_DIR | (7 << flow.LAST_CLASS_SHIFT) | flow.LAST_IGNORED;
 
 /** RFC 7323: a shift above 14 is treated as 14. */
 const MAX_WINDOW_SCALE = 14;
 /** Linux MAXACKWINDOW floor: how far back an ACK may lag when windows are small. */
 export const MIN_ACK_WINDOW = 66000;
+
+// What windowCheck (and the RST and SYN-ACK rules) answer: 0, or which check failed.
+// They are the sub-reasons of the engine's `tcp-out-of-window` (reasons.ts WINDOW_DETAIL_NAMES).
+export const WINDOW_OK = 0;
+/** I: the segment starts beyond what the receiver allowed (td_maxend). */
+export const SEQ_ABOVE_WINDOW = 1;
+/** II: the segment ends more than one receiver window before the sender's td_end. */
+export const SEQ_BELOW_WINDOW = 2;
+/** III: it acknowledges data the receiver never sent. */
+export const ACK_ABOVE_SENT = 3;
+/** IV: its ACK lags more than max(sender's window, 66000) behind the receiver's td_end. */
+export const ACK_BELOW_WINDOW = 4;
+/** An RST whose sequence number lies before the ACK the receiver already sent (Linux "invalid rst"). */
+export const RST_BEFORE_ACK = 5;
+/** An RST answering a SYN that does not acknowledge it (RFC 9293 3.10.7.3: SYN-SENT accepts an RST only if it acks the SYN). */
+export const RST_NOT_ACKING_SYN = 6;
+/** A SYN-ACK whose ACK is not in (ISN, td_end] of the SYN it answers. */
+export const SYNACK_NOT_ACKING_SYN = 7;
+export const WINDOW_DETAIL_COUNT = 8;
 
 /** a is before b in sequence space. */
 export function seqBefore(a: number, b: number): boolean {
@@ -53,22 +105,116 @@ export function segmentEnd(rec: PacketRecord): number {
   return end | 0;
 }
 
+/** Index of direction `d`'s td_end (then td_maxend, td_maxwin) in the record at word `r`. */
+function tdAt(r: number, d: number): number {
+  return r + K_TCP + 3 * d;
+}
+
+/**
+ * THE window check (see the top of this file): WINDOW_OK, or the first of the four
+ * inequalities that segment [seq, end) acking `ack` from direction `d` of the record
+ * at word `r` fails. Reads only; `windowAdvance` applies a passing segment.
+ */
+export function windowCheck(w: Int32Array, r: number, d: number, seq: number, end: number, ack: number): number {
+  const s = tdAt(r, d);
+  const o = tdAt(r, 1 - d);
+  const senderEnd = w[s + TD_END];
+  const receiverEnd = w[o + TD_END];
+  const receiverMaxWin = w[o + TD_MAXWIN];
+  if (((w[s + TD_MAXEND] - seq) | 0) < 0) return SEQ_ABOVE_WINDOW; // I
+  if (((receiverEnd - ack) | 0) < 0) return ACK_ABOVE_SENT; // III
+  if (receiverMaxWin !== 0 && ((end - ((senderEnd - receiverMaxWin) | 0)) | 0) < 0) return SEQ_BELOW_WINDOW; // II
+  const senderMaxWin = w[s + TD_MAXWIN];
+  const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
+  if (((ack - ((receiverEnd - maxAckWindow) | 0)) | 0) < 0) return ACK_BELOW_WINDOW; // IV
+  return WINDOW_OK;
+}
+
+/**
+ * Advance the window state for a segment from direction `d` that passed windowCheck:
+ * [seq, end) acking `ack` (when `hasAck`) with scaled window `win`. Linux's "update
+ * sender data" / "update receiver data".
+ */
+export function windowAdvance(w: Int32Array, r: number, d: number, end: number, ack: number, win: number, hasAck: boolean): void {
+  const s = tdAt(r, d);
+  const o = tdAt(r, 1 - d);
+  if (w[s + TD_MAXWIN] < win) w[s + TD_MAXWIN] = win;
+  advanceEnd(w, s, o, end);
+  if (hasAck) {
+    const m = r + K_MAXACK + d;
+    const meta = w[r + K_META];
+    const setBit = TD_MAXACK_SET << (META_TD_SHIFT + 8 * d + 4);
+    if ((meta & setBit) === 0) {
+      w[r + K_META] = meta | setBit;
+      w[m] = ack;
+    } else if (((w[m] - ack) | 0) < 0) {
+      w[m] = ack;
+    }
+  }
+  const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
+  if (((w[o + TD_MAXEND] - allowed) | 0) < 0) w[o + TD_MAXEND] = allowed;
+}
+
+/**
+ * The sender's (td words at `s`) td_end moves to `end` when that is further on; what it
+ * pushed past its td_maxend widens the receiver's (at `o`) max window, as in Linux.
+ */
+function advanceEnd(w: Int32Array, s: number, o: number, end: number): void {
+  if (((w[s + TD_END] - end) | 0) >= 0) return;
+  const senderMaxEnd = w[s + TD_MAXEND];
+  const receiverMaxWin = w[o + TD_MAXWIN];
+  if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + TD_MAXWIN] = receiverMaxWin + ((end - senderMaxEnd) | 0);
+  w[s + TD_END] = end;
+}
+
+/**
+ * Remember the packet conntrack just passed as the flow's last (Linux last_dir,
+ * last_index, last_end, last_ack): what the RST train rule, the challenge-ACK rule and
+ * the ignored-SYN note read. `cls` is the flag class (tcp-states.ts CLASS_*).
+ */
+export function noteLast(w: Int32Array, r: number, d: number, cls: number, end: number, ack: number): void {
+  w[r + K_LAST] = d | (cls << LAST_CLASS_SHIFT);
+  w[r + K_LAST_END] = end;
+  w[r + K_LAST_ACK] = ack;
+}
+
+/**
+ * The rest of a segment run (packet/segment-run.ts) from direction `d` whose first
+ * segment just passed: in-order segments of the same ACK number and window, the last
+ * starting at `lastSeq` and ending at `end`. What windowCheck and windowAdvance would do
+ * segment by segment: of the four inequalities only I can fail for a later segment of
+ * such a run (II holds once the first passed, III and IV test the same ACK), and only
+ * the last segment can straddle td_maxend; the window and ACK were applied with the
+ * first. Returns false, changing nothing, when the last segment fails I.
+ */
+export function runRestInWindow(w: Int32Array, r: number, d: number, cls: number, lastSeq: number, end: number): boolean {
+  const s = tdAt(r, d);
+  if (((w[s + TD_MAXEND] - lastSeq) | 0) < 0) return false; // I
+  advanceEnd(w, s, tdAt(r, 1 - d), end);
+  noteLast(w, r, d, cls, end, w[r + K_LAST_ACK]);
+  return true;
+}
+
 /**
  * Start tracking direction `d` of entry `e` from its SYN (or SYN-ACK): the first
- * packet this side sends. Windows in SYNs are never scaled.
+ * packet this side sends. Windows in SYNs are never scaled. td_maxack holds the first
+ * sequence number after the SYN until this side sends an ACK: a SYN-ACK answering it
+ * must acknowledge a number in (ISN, td_end] (the SYN and any data it carried).
  */
 export function initFromSyn(t: FlowTable, e: number, d: number, rec: PacketRecord): void {
-  const s = t.tcpBase(e, d);
-  const r = t.tcpBase(e, 1 - d);
-  const tcp = t.tcp;
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  const s = tdAt(r, d);
   const end = segmentEnd(rec);
-  tcp[s + TD_END] = end;
-  tcp[s + TD_MAXEND] = end;
-  tcp[s + TD_MAXWIN] = rec.tcpWindow === 0 ? 1 : rec.tcpWindow;
+  w[s + TD_END] = end;
+  w[s + TD_MAXEND] = end;
+  w[s + TD_MAXWIN] = rec.tcpWindow === 0 ? 1 : rec.tcpWindow;
+  w[r + K_MAXACK + d] = (rec.tcpSeq + 1) | 0;
   const offered = rec.tcpWindowScale >= 0;
+  // A SYN starts the direction over: no FIN seen, no ACK sent yet.
   t.setTd(e, d, offered ? Math.min(rec.tcpWindowScale, MAX_WINDOW_SCALE) : 0, offered ? TD_WSCALE : 0);
   // Scaling is on only when both SYNs offered it; until the answer, the other side is unknown.
-  if (tcp[r + TD_MAXWIN] !== 0 && !(offered && t.tdFlags(e, 1 - d) & TD_WSCALE)) {
+  if (w[tdAt(r, 1 - d) + TD_MAXWIN] !== 0 && !(offered && t.tdFlags(e, 1 - d) & TD_WSCALE)) {
     t.setTd(e, d, 0, t.tdFlags(e, d));
     t.setTd(e, 1 - d, 0, t.tdFlags(e, 1 - d));
   }
@@ -79,88 +225,55 @@ export function initFromSyn(t: FlowTable, e: number, d: number, rec: PacketRecor
  * packet of the other side of a picked-up flow): trust what the packet says.
  */
 export function initMidStream(t: FlowTable, e: number, d: number, rec: PacketRecord): void {
-  const s = t.tcpBase(e, d);
-  const r = t.tcpBase(e, 1 - d);
-  const tcp = t.tcp;
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  const s = tdAt(r, d);
+  const o = tdAt(r, 1 - d);
   const end = segmentEnd(rec);
   const win = rec.tcpWindow === 0 ? 1 : rec.tcpWindow;
-  tcp[s + TD_END] = end;
-  tcp[s + TD_MAXWIN] = win;
-  tcp[s + TD_MAXEND] = (end + win) | 0;
-  if (tcp[r + TD_MAXWIN] === 0 && rec.tcpFlags & TCP_ACK) {
+  w[s + TD_END] = end;
+  w[s + TD_MAXWIN] = win;
+  w[s + TD_MAXEND] = (end + win) | 0;
+  if (w[o + TD_MAXWIN] === 0 && rec.tcpFlags & TCP_ACK) {
     // Nothing seen from the other side yet: let its ack point stand for its end.
-    tcp[r + TD_END] = rec.tcpAck;
-    tcp[r + TD_MAXEND] = rec.tcpAck;
+    w[o + TD_END] = rec.tcpAck;
+    w[o + TD_MAXEND] = rec.tcpAck;
   }
 }
 
-/**
- * Check a segment from direction `d` against the four inequalities and, when it
- * passes, advance the window state. Returns false (and changes nothing) when the
- * segment is out of window. `checkOnly` tests without updating (used for RSTs).
- */
-export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecord, checkOnly: boolean): boolean {
-  const s = t.tcpBase(e, d);
-  const r = t.tcpBase(e, 1 - d);
-  const tcp = t.tcp;
+/** True when direction `d` of entry `e` has sent nothing yet. */
+export function directionUnseen(t: FlowTable, e: number, d: number): boolean {
+  return t.tcp[tdAt(e * RECORD_WORDS, d) + TD_MAXWIN] === 0;
+}
+
+/** The ACK number and scaled window a segment is judged with (see the top of this file). */
+function effectiveAck(t: FlowTable, e: number, d: number, rec: PacketRecord): number {
   const flags = rec.tcpFlags;
-  const senderEnd = tcp[s + TD_END];
-  const senderMaxEnd = tcp[s + TD_MAXEND];
-  const senderMaxWin = tcp[s + TD_MAXWIN];
-  const receiverEnd = tcp[r + TD_END];
-  const receiverMaxWin = tcp[r + TD_MAXWIN];
-  let seq = rec.tcpSeq | 0;
-  let end = segmentEnd(rec);
-  // A segment without ACK is judged as if it acked everything the receiver sent.
-  const ack = flags & TCP_ACK ? rec.tcpAck | 0 : receiverEnd;
+  const receiverEnd = t.tcp[tdAt(e * RECORD_WORDS, 1 - d) + TD_END];
+  if (!(flags & TCP_ACK)) return receiverEnd;
+  if (flags & TCP_RST && rec.tcpAck === 0) return receiverEnd; // broken stacks: RST+ACK with ACK 0
+  return rec.tcpAck | 0;
+}
+
+/**
+ * The general path's window step for a non-RST segment `rec` of class `cls` from
+ * direction `d`: check, and apply when it passes. Returns WINDOW_OK or the failing
+ * check (nothing changed then).
+ */
+export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecord, cls: number): number {
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  const seq = rec.tcpSeq | 0;
+  const end = segmentEnd(rec);
+  const ack = effectiveAck(t, e, d, rec);
+  const failed = windowCheck(w, r, d, seq, end, ack);
+  if (failed !== WINDOW_OK) return failed;
   // The window in a SYN is never scaled (RFC 7323 section 2.2).
-  const win = flags & TCP_SYN ? rec.tcpWindow : rec.tcpWindow * (1 << t.tdScale(e, d));
-  // An empty segment (pure ACK) sits at the sender's current end.
-  if (seq === end) seq = end = senderEnd;
-
-  const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
-  const inWindow =
-    !seqAfter(seq, senderMaxEnd) && // I
-    !seqBefore(end, (senderEnd - receiverMaxWin) | 0) && // II
-    !seqAfter(ack, receiverEnd) && // III
-    !seqBefore(ack, (receiverEnd - maxAckWindow) | 0); // IV
-  if (!inWindow || checkOnly) return inWindow;
-
-  if (senderMaxWin < win) tcp[s + TD_MAXWIN] = win;
-  advanceEnd(tcp, s, r, end);
-  const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
-  if (seqAfter(allowed, tcp[r + TD_MAXEND])) tcp[r + TD_MAXEND] = allowed;
-  if (flags & TCP_FIN) t.setTd(e, d, t.tdScale(e, d), t.tdFlags(e, d) | TD_FIN_SEEN);
-  return true;
-}
-
-/**
- * The rest of a segment run (packet/segment-run.ts) from direction `d` whose first
- * segment just passed: in-order segments of the same ACK number and window, the last
- * starting at `lastSeq` and ending before `end`. Checks and updates exactly what
- * tcpInWindow would segment by segment: of the four inequalities only I can fail for a
- * later segment of such a run (II holds once the first passed, III and IV test the same
- * ACK), and only the last segment can straddle td_maxend. Returns false, changing
- * nothing, when the last segment fails I.
- */
-export function tcpRunRestInWindow(t: FlowTable, e: number, d: number, lastSeq: number, end: number): boolean {
-  const s = t.tcpBase(e, d);
-  const tcp = t.tcp;
-  if (seqAfter(lastSeq, tcp[s + TD_MAXEND])) return false; // I
-  advanceEnd(tcp, s, t.tcpBase(e, 1 - d), end);
-  return true;
-}
-
-/**
- * Direction `s`'s td_end moves to `end` when that is further on; what the sender pushed
- * past its td_maxend widens the receiver's (`r`) max window, as in Linux.
- */
-function advanceEnd(tcp: Int32Array, s: number, r: number, end: number): void {
-  if (!seqAfter(end, tcp[s + TD_END])) return;
-  const senderMaxEnd = tcp[s + TD_MAXEND];
-  const receiverMaxWin = tcp[r + TD_MAXWIN];
-  if (receiverMaxWin !== 0 && seqAfter(end, senderMaxEnd)) tcp[r + TD_MAXWIN] = receiverMaxWin + ((end - senderMaxEnd) | 0);
-  tcp[s + TD_END] = end;
+  const win = rec.tcpFlags & TCP_SYN ? rec.tcpWindow : rec.tcpWindow * (1 << t.tdScale(e, d));
+  windowAdvance(w, r, d, end, ack, win, (rec.tcpFlags & TCP_ACK) !== 0);
+  if (rec.tcpFlags & TCP_FIN) t.setTd(e, d, t.tdScale(e, d), t.tdFlags(e, d) | TD_FIN_SEEN);
+  noteLast(w, r, d, cls, end, ack);
+  return WINDOW_OK;
 }
 
 /** True when this packet acknowledges the FIN the other direction sent. */
@@ -168,23 +281,130 @@ export function acksPeerFin(t: FlowTable, e: number, d: number, rec: PacketRecor
   return (
     (t.tdFlags(e, 1 - d) & TD_FIN_SEEN) !== 0 &&
     (rec.tcpFlags & TCP_ACK) !== 0 &&
-    !seqBefore(rec.tcpAck | 0, t.tcp[t.tcpBase(e, 1 - d) + TD_END])
+    !seqBefore(rec.tcpAck | 0, t.tcp[tdAt(e * RECORD_WORDS, 1 - d) + TD_END])
   );
 }
 
-/** The exact sequence number an RST from direction `d` must carry (RFC 5961 section 3.2): the sender's next. */
-export function expectedRstSeq(t: FlowTable, e: number, d: number): number {
-  return t.tcp[t.tcpBase(e, d) + TD_END];
+/**
+ * A SYN-ACK from direction `d` answering the other direction's SYN must acknowledge a
+ * number in (ISN, td_end]: the SYN, and any of the data the SYN carried (TCP Fast Open).
+ * Linux checks only III/IV here; an exact range keeps a blind SYN-ACK from initialising
+ * the responder's side with made-up numbers.
+ */
+export function synAckAcksSyn(t: FlowTable, e: number, d: number, rec: PacketRecord): boolean {
+  const r = e * RECORD_WORDS;
+  const w = t.tcp;
+  const ack = rec.tcpAck | 0;
+  const firstAfterSyn = w[r + K_MAXACK + 1 - d];
+  return ((ack - firstAfterSyn) | 0) >= 0 && ((w[tdAt(r, 1 - d) + TD_END] - ack) | 0) >= 0;
 }
 
-/** True when direction `d` of entry `e` has sent nothing yet. */
-export function directionUnseen(t: FlowTable, e: number, d: number): boolean {
-  return t.tcp[t.tcpBase(e, d) + TD_MAXWIN] === 0;
+// RST outcomes (rstVerdict).
+/** Exact: the flow closes. */
+export const RST_EXACT = 0;
+/** In the window but not exact: passed, the state kept (the endpoint answers with a challenge ACK). */
+export const RST_CHALLENGE = -1;
+
+/**
+ * An RST from direction `d` on entry `e`, as Linux judges it (nf_conntrack_tcp_packet's
+ * TCP_CONNTRACK_CLOSE case, then tcp_in_window):
+ * - the sender never spoke (it refuses the SYN): exact when it acks the SYN (RFC 9293
+ *   3.10.7.3), else RST_NOT_ACKING_SYN;
+ * - an RST answering a packet passed without a state change just before it (a SYN on a
+ *   live flow, acked exactly; or a challenge ACK in SYN_SENT, whose ACK number it
+ *   carries as its sequence number): exact, without a window check;
+ * - once the receiver has sent an ACK (td_maxack), and unless the last packet was a SYN
+ *   (which makes td_maxack stale): before it, RST_BEFORE_ACK (the receiver accepts an
+ *   RST only at RCV.NXT, which is at least that ACK); on an `established` flow exact
+ *   only at it, or right after the sender's previous segment when nothing came between
+ *   (an RST train: data, then RST); on a flow not yet or no longer established, any
+ *   such RST is exact (Linux: "!nf_conntrack_tcp_established(ct) || seq == td_maxack");
+ * - then the window check: outside, its failure; inside but not exact, RST_CHALLENGE
+ *   (the endpoint answers with a challenge ACK, RFC 5961 3.2, and a peer that really
+ *   reset answers that with an exact RST).
+ * Returns RST_EXACT, RST_CHALLENGE, or a failure code (> 0). Changes nothing.
+ */
+export function rstVerdict(t: FlowTable, e: number, d: number, rec: PacketRecord, established: boolean): number {
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  if (directionUnseen(t, e, d)) {
+    return (rec.tcpFlags & TCP_ACK) !== 0 && synAckAcksSyn(t, e, d, rec) ? RST_EXACT : RST_NOT_ACKING_SYN;
+  }
+  const last = w[r + K_LAST] & LAST_WHICH;
+  const seq = rec.tcpSeq | 0;
+  if (last === ((1 - d) | LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (rec.tcpFlags & TCP_ACK) !== 0 && (rec.tcpAck | 0) === w[r + K_LAST_END]) return RST_EXACT;
+  if (d === 0 && last === (1 | LAST_IGNORED | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_ACK]) return RST_EXACT;
+  let exact = true;
+  if ((t.tdFlags(e, 1 - d) & TD_MAXACK_SET) !== 0 && (last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
+    const maxAck = w[r + K_MAXACK + 1 - d];
+    if (((seq - maxAck) | 0) < 0) return RST_BEFORE_ACK;
+    if (established && seq !== maxAck) exact = last === (d | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_END];
+  }
+  const failed = windowCheck(w, r, d, seq, seq, effectiveAck(t, e, d, rec));
+  if (failed !== WINDOW_OK) return failed;
+  return exact ? RST_EXACT : RST_CHALLENGE;
 }
 
-/** td_end of direction `d`: the next sequence number it will send. */
-export function directionEnd(t: FlowTable, e: number, d: number): number {
-  return t.tcp[t.tcpBase(e, d) + TD_END];
+/**
+ * Note a packet passed without a state change (Linux TCP_CONNTRACK_IGNORE): a SYN from
+ * the originator on a live connection, or an ACK from the responder in SYN_SENT (a
+ * challenge ACK). Linux keeps the same last_* fields; the note is good for the very next
+ * packet of the flow only (any packet conntrack passes overwrites it), and the engine
+ * bounds it in time too (Conntrack.updateTcp).
+ */
+export function noteIgnored(t: FlowTable, e: number, d: number, rec: PacketRecord, cls: number): void {
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  const offered = rec.tcpWindowScale >= 0;
+  const scale = offered ? Math.min(rec.tcpWindowScale, MAX_WINDOW_SCALE) : 0;
+  w[r + K_LAST] = d | (cls << LAST_CLASS_SHIFT) | LAST_IGNORED | (offered ? LAST_SCALE_OFFERED : 0) | (scale << LAST_SCALE_SHIFT);
+  w[r + K_LAST_END] = segmentEnd(rec);
+  w[r + K_LAST_ACK] = rec.tcpAck | 0;
+}
+
+/** Forget the last-packet note (a new entry, a restart). */
+export function clearLast(t: FlowTable, e: number): void {
+  t.tcp[e * RECORD_WORDS + K_LAST] = LAST_NONE;
+}
+
+/**
+ * True when `synAck` (from the responder, direction 1) acknowledges the SYN ignored
+ * just before it: the note is the flow's last packet, an ignored SYN from the
+ * originator, and the SYN-ACK acks its end (Linux: last_index == TCP_SYN_SET, last_dir
+ * != dir, ack == last_end).
+ */
+export function acksIgnoredSyn(t: FlowTable, e: number, synAck: PacketRecord): boolean {
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  const last = w[r + K_LAST];
+  return (last & LAST_WHICH) === (LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (synAck.tcpAck | 0) === w[r + K_LAST_END];
+}
+
+/**
+ * Both ends agree on a new connection the filter missed: the responder answered the
+ * ignored SYN with `synAck`. Start entry `e` over as if it had seen that SYN (Linux
+ * does the same from its last_* notes): the originator's side from the note, the
+ * responder's unseen, so the SYN-ACK then initialises it as in any handshake.
+ */
+export function restartFromIgnoredSyn(t: FlowTable, e: number, synAck: PacketRecord): void {
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  const o = tdAt(r, 0);
+  const p = tdAt(r, 1);
+  const note = w[r + K_LAST];
+  const end = w[r + K_LAST_END];
+  w[o + TD_END] = end;
+  w[o + TD_MAXEND] = end;
+  w[o + TD_MAXWIN] = 1; // unknown (not kept): non-zero marks the side as seen
+  w[r + K_MAXACK] = synAck.tcpAck | 0; // the SYN-ACK acks exactly the noted end
+  w[p + TD_END] = 0;
+  w[p + TD_MAXEND] = 0;
+  w[p + TD_MAXWIN] = 0;
+  w[r + K_MAXACK + 1] = 0;
+  t.setTd(e, 0, (note >>> LAST_SCALE_SHIFT) & 0x0f, note & LAST_SCALE_OFFERED ? TD_WSCALE : 0);
+  t.setTd(e, 1, 0, 0);
+  t.removeFlags(e, F_LIBERAL);
+  clearLast(t, e);
 }
 
 /**
@@ -196,52 +416,10 @@ export function directionEnd(t: FlowTable, e: number, d: number): number {
  */
 export function quotedSeqInWindow(t: FlowTable, e: number, d: number, seq: number): boolean {
   if (directionUnseen(t, e, d)) return false;
-  const tcp = t.tcp;
-  const s = t.tcpBase(e, d);
-  const receiverMaxWin = tcp[t.tcpBase(e, 1 - d) + TD_MAXWIN];
+  const w = t.tcp;
+  const r = e * RECORD_WORDS;
+  const s = tdAt(r, d);
+  const receiverMaxWin = w[tdAt(r, 1 - d) + TD_MAXWIN];
   const back = receiverMaxWin > MIN_ACK_WINDOW ? receiverMaxWin : MIN_ACK_WINDOW;
-  return !seqAfter(seq, tcp[s + TD_MAXEND]) && !seqBefore(seq, (tcp[s + TD_END] - back) | 0);
-}
-
-// An ignored SYN (a SYN from the originator on a live connection, T_IGNORE) is noted in
-// one word, as Linux keeps last_end/last_wscale: the low 27 bits of the sequence number
-// after it (ISN + 1) above its window-scale option (bit 4: offered, bits 0-3: shift). The
-// window itself is not kept (no room in the record): the originator's first ACK after a
-// restart sets it.
-const NOTE_SCALE_BITS = 5;
-const NOTE_OFFERED = 0x10;
-
-/** Remember the SYN `rec` that was passed without a state change on entry `e`. */
-export function noteIgnoredSyn(t: FlowTable, e: number, rec: PacketRecord): void {
-  const offered = rec.tcpWindowScale >= 0;
-  const scale = offered ? Math.min(rec.tcpWindowScale, MAX_WINDOW_SCALE) : 0;
-  t.setIgnoredSyn(e, (segmentEnd(rec) << NOTE_SCALE_BITS) | (offered ? NOTE_OFFERED : 0) | scale);
-  t.addFlags(e, F_SYN_IGNORED);
-}
-
-/** True when `rec` (a SYN-ACK from the responder) acknowledges the ignored SYN of entry `e`. */
-export function acksIgnoredSyn(t: FlowTable, e: number, rec: PacketRecord): boolean {
-  return (t.flags(e) & F_SYN_IGNORED) !== 0 && ((rec.tcpAck << NOTE_SCALE_BITS) ^ t.ignoredSyn(e)) >>> NOTE_SCALE_BITS === 0;
-}
-
-/**
- * Both ends agree on a new connection the filter missed: the responder answered the
- * ignored SYN with `synAck`. Start entry `e` over as if it had seen that SYN (Linux
- * does the same from its last_* notes): the originator's side from the note, the
- * responder's unseen, so the SYN-ACK then initialises it as in any handshake.
- */
-export function restartFromIgnoredSyn(t: FlowTable, e: number, synAck: PacketRecord): void {
-  const tcp = t.tcp;
-  const o = t.tcpBase(e, 0);
-  const r = t.tcpBase(e, 1);
-  const note = t.ignoredSyn(e);
-  tcp[o + TD_END] = synAck.tcpAck;
-  tcp[o + TD_MAXEND] = synAck.tcpAck;
-  tcp[o + TD_MAXWIN] = 1; // unknown (not kept): non-zero marks the side as seen
-  tcp[r + TD_END] = 0;
-  tcp[r + TD_MAXEND] = 0;
-  tcp[r + TD_MAXWIN] = 0;
-  t.setTd(e, 0, note & 0x0f, note & NOTE_OFFERED ? TD_WSCALE : 0);
-  t.setTd(e, 1, 0, 0);
-  t.removeFlags(e, F_SYN_IGNORED | F_LIBERAL);
+  return !seqAfter(seq, w[s + TD_MAXEND]) && !seqBefore(seq, (w[s + TD_END] - back) | 0);
 }

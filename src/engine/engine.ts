@@ -6,13 +6,14 @@
 // allocation-free; the policy in force is one reference (`ruleTable`), swapped whole by
 // applyPolicy (P14).
 
-import { Conntrack, FAST_GENERAL, FAST_UNTRACKED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
+import { Conntrack, FAST_GENERAL, FAST_UNTRACKED, CT_ACK_IGNORED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, CT_WRONG_PATH, ctDetail, ctKind, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
 import type { ConntrackOptions } from "../conntrack/conntrack.ts";
 import { END_FLUSHED, END_REUSED, END_REVOKED, FLOW_DROP, FlowEvent } from "../conntrack/flow-event.ts";
 import type { FlowInfo } from "../conntrack/flow-event.ts";
 import { F_OUTBOUND, F_ROUTED } from "../conntrack/flow-record.ts";
 import { stateName } from "../conntrack/states.ts";
-import { CLASS_INVALID, tcpFlagClass } from "../conntrack/tcp-states.ts";
+import { CLASS_INVALID, CLASS_RST, CLASS_SYN, tcpFlagClass } from "../conntrack/tcp-states.ts";
+import { WINDOW_DETAIL_COUNT } from "../conntrack/tcp-window.ts";
 import { FRAG_OVERLAP, FRAG_UNKNOWN, FragmentTable } from "../filter/fragments.ts";
 import { ACTION_DROP, RuleTable } from "../filter/rule-table.ts";
 import { parseIp } from "../packet/address.ts";
@@ -75,8 +76,12 @@ export class Engine {
   lastState = -1;
   /** Direction the last packet was judged in: DIR_IN, DIR_OUT, or DIR_NONE (judge: not for this peer). */
   lastDirection = DIR_NONE;
+  /** For a `tcp-out-of-window` drop, which check failed (reasons.ts WINDOW_DETAIL_NAMES); else 0. */
+  lastDetail = 0;
   /** Verdicts counted per reason code (plus revoked flows under REASON_REVOKED). */
   readonly reasonCounts = new Float64Array(R.REASON_COUNT);
+  /** `tcp-out-of-window` drops counted per failing check (index: WINDOW_DETAIL_NAMES). */
+  readonly detailCounts = new Float64Array(WINDOW_DETAIL_COUNT);
   /** [0]: segment runs judgeBatch took whole, [1]: the packets after the first in them (counted as established too). */
   readonly segmentRunCounts = new Float64Array(2);
   readonly egress: boolean;
@@ -220,13 +225,13 @@ export class Engine {
       // An established TCP/IPv4 segment is judged straight from its bytes
       // (Conntrack.trackTcp4Segment): that is step 3 of judgeInbound/judgeOutbound, all
       // they would do for it, without the decode. So is the run of segments after it.
-      const e = fromBytes ? this.ct.trackTcp4Segment(buf, offsets[i], lengths[i]) : FAST_GENERAL;
-      if (e >= 0) {
+      const ref = fromBytes ? this.ct.trackTcp4Segment(buf, offsets[i], lengths[i], dir === DIR_IN) : FAST_GENERAL;
+      if (ref >= 0) {
         verdicts[i] = VERDICT_ACCEPT;
-        const rest = this.segmentRuns && this.ct.segmentPayload > 0 ? this.acceptRunRest(e, buf, offsets, lengths, i, count) : 0;
+        const rest = this.segmentRuns ? this.acceptRunRest(ref, buf, offsets, lengths, i, count) : 0;
         if (rest > 0) verdicts.fill(VERDICT_ACCEPT, i + 1, i + 1 + rest);
         established += 1 + rest;
-        lastEntry = e;
+        lastEntry = ref >> 1;
         i += 1 + rest;
       } else {
         // Every other packet is decoded into `record` and judged by them.
@@ -253,15 +258,15 @@ export class Engine {
   }
 
   /**
-   * After flow `e`'s fast path took packet `i`: when the packets after it continue it as
+   * After the fast path took packet `i` for flow reference `ref`: when the packets after it continue it as
    * a run of segments (packet/segment-run.ts) that fits the flow's window, accept them
    * with the same checks and counters as segment by segment, and return how many they
    * were; otherwise change nothing and return 0 (they are then judged one by one).
    */
-  private acceptRunRest(e: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, i: number, count: number): number {
+  private acceptRunRest(ref: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, i: number, count: number): number {
     const run = this.run;
     const n = tcpSegmentRun(buf, offsets, lengths, i, count, run);
-    if (n === 1 || !this.ct.trackRunRest(e, run[RUN_LAST_SEQ], run[RUN_END], n - 1, run[RUN_REST_BYTES])) return 0;
+    if (n === 1 || !this.ct.trackRunRest(ref, run[RUN_LAST_SEQ], run[RUN_END], n - 1, run[RUN_REST_BYTES])) return 0;
     this.segmentRunCounts[0]++;
     this.segmentRunCounts[1] += n - 1;
     return n - 1;
@@ -290,6 +295,7 @@ export class Engine {
   private decode(buf: Uint8Array, offset: number, length: number): boolean {
     this.lastRule = -1;
     this.lastState = -1;
+    this.lastDetail = 0;
     return decodePacket(buf, offset, length, this.record, this.verifyChecksum);
   }
 
@@ -314,14 +320,16 @@ export class Engine {
     const rec = this.record;
     // 2. fragments: a non-first fragment follows its first fragment's verdict
     if (rec.isFragment && rec.fragmentOffset > 0) return this.followFirstFragment();
-    // 3. tracked connection: the common case (established TCP, UDP) first, then the rest
-    const fast = this.ct.trackFast(rec);
-    if (fast >= 0) return this.established(fast);
-    let verdict = fast === FAST_UNTRACKED ? UNDECIDED : this.judgeTracked();
+    // 3. tracked connection: the common case (established TCP, UDP) first, then the rest;
+    //    a packet of a tracked flow on the wrong path is dropped (`wrong-path`)
+    const fast = this.ct.trackFast(rec, true);
+    if (fast >= 0) return this.established(fast >> 1);
+    let verdict = fast === FAST_UNTRACKED ? UNDECIDED : this.judgeTracked(true);
     if (verdict === UNDECIDED) {
       // 4. rules, for a packet that may open a connection; 5. track it
       const rules = this.ruleTable;
-      if (rec.protocol === PROTO_TCP && !this.ct.canOpen(rec)) verdict = this.drop(tcpRefusal(rec));
+      if (rules.isLocalSource(rec)) verdict = this.drop(R.REASON_WRONG_PATH); // our own address, arriving from the mesh: spoofed
+      else if (rec.protocol === PROTO_TCP && !this.ct.canOpen(rec)) verdict = this.drop(tcpRefusal(rec));
       else if (rules.isLocalDestination(rec)) verdict = this.openByRule(rules.matchInbound(rec), ORIGIN_INBOUND);
       else if (rules.isRoutedDestination(rec)) verdict = this.openByRule(rules.matchRoute(rec), ORIGIN_ROUTED);
       else verdict = this.drop(R.REASON_NOT_FOR_PEER);
@@ -337,15 +345,18 @@ export class Engine {
     // 2. fragments
     if (rec.isFragment && rec.fragmentOffset > 0) return this.followFirstFragment();
     // 3. tracked connection (replies to inbound/routed flows, our own flows)
-    const fast = this.ct.trackFast(rec);
-    if (fast >= 0) return this.established(fast);
-    let verdict = fast === FAST_UNTRACKED ? UNDECIDED : this.judgeTracked();
+    const fast = this.ct.trackFast(rec, false);
+    if (fast >= 0) return this.established(fast >> 1);
+    let verdict = fast === FAST_UNTRACKED ? UNDECIDED : this.judgeTracked(false);
     if (verdict === UNDECIDED) {
-      // 4. rules: our own new connections pass unfiltered unless egress is on (P13);
-      //    a routed resource may not open connections into the mesh (P6: one-way)
+      // 4. rules: our own traffic passes unfiltered unless egress is on (P13), TCP that
+      //    is no SYN included (openOutbound); a routed resource may not open connections
+      //    into the mesh (P6: one-way)
       const rules = this.ruleTable;
-      if (rec.protocol === PROTO_TCP && !this.ct.canOpen(rec)) verdict = this.drop(tcpRefusal(rec));
-      else if (rules.isLocalSource(rec)) verdict = this.egress ? this.openByRule(rules.matchOutbound(rec), ORIGIN_OUTBOUND) : this.openOutbound();
+      const tcpCannotOpen = rec.protocol === PROTO_TCP && !this.ct.canOpen(rec);
+      if (rules.isLocalSource(rec) && !this.egress) verdict = this.openOutbound();
+      else if (tcpCannotOpen) verdict = this.drop(tcpRefusal(rec));
+      else if (rules.isLocalSource(rec)) verdict = this.openByRule(rules.matchOutbound(rec), ORIGIN_OUTBOUND);
       else if (rules.isRoutedSource(rec)) verdict = this.drop(R.REASON_NO_RULE);
       else verdict = this.drop(R.REASON_NOT_FROM_PEER);
     }
@@ -365,7 +376,7 @@ export class Engine {
   }
 
   /** Step 3: the verdict for a packet of a tracked flow, or UNDECIDED when it has none. */
-  private judgeTracked(): number {
+  private judgeTracked(arrivedInbound: boolean): number {
     const rec = this.record;
     const ct = this.ct;
     const isIcmp = rec.protocol === PROTO_ICMP || rec.protocol === PROTO_ICMPV6;
@@ -376,17 +387,24 @@ export class Engine {
       this.lastState = ct.table.state(related);
       return this.accept(R.REASON_RELATED);
     }
-    const e = ct.lookup(rec);
-    if (e < 0) {
+    const ref = ct.lookup(rec);
+    if (ref < 0) {
       if (isIcmp && rec.icmpIsEchoReply) return this.drop(R.REASON_ICMP_NO_REQUEST);
       return UNDECIDED;
     }
-    const result = ct.update(e, rec);
+    const e = ref >> 1;
+    const result = ct.update(ref, rec, arrivedInbound);
     this.lastRule = ct.table.rule(e);
     this.lastState = ct.table.state(e);
     if (result === CT_OK) return this.accept(R.REASON_ESTABLISHED);
     if (result === CT_RST_CHALLENGE) return this.accept(R.REASON_TCP_RST_CHALLENGE);
     if (result === CT_SYN_IGNORED) return this.accept(R.REASON_TCP_SYN_IGNORED);
+    if (result === CT_ACK_IGNORED) return this.accept(R.REASON_TCP_CHALLENGE_ACK);
+    if (ctKind(result) === CT_OUT_OF_WINDOW) {
+      const detail = ctDetail(result);
+      this.lastDetail = detail;
+      this.detailCounts[detail]++;
+    }
     if (result === CT_RESTART) {
       // Port reuse after TIME_WAIT/CLOSED: the old flow is over; judge the SYN as new.
       ct.remove(e, END_REUSED);
@@ -394,7 +412,7 @@ export class Engine {
       this.lastState = -1;
       return UNDECIDED;
     }
-    return this.drop(trackReason(result));
+    return this.drop(trackReason(ctKind(result)));
   }
 
   /** Step 3, fast path: flow `e` took the packet (Conntrack.trackFast). */
@@ -423,20 +441,36 @@ export class Engine {
       return this.drop(R.REASON_DROP_RULE);
     }
     if (!ct.canOpen(rec)) return this.passUntracked(rule);
-    const e = ct.create(rec, origin, rule);
-    if (e < 0) return this.drop(R.REASON_TABLE_FULL);
+    const ref = ct.create(rec, origin, rule);
+    if (ref < 0) return this.drop(R.REASON_TABLE_FULL);
     rules.countHit(rule, rec.ipTotalLength);
-    this.lastState = ct.table.state(e);
+    this.lastState = ct.table.state(ref >> 1);
     return this.accept(R.REASON_RULE);
   }
 
-  /** Steps 4-5 for a connection this peer opens without egress rules: pass, and track so replies pass. */
+  /**
+   * Steps 4-5 for this peer's own traffic without egress rules (P13): it passes, and is
+   * tracked so that the replies pass. TCP that is no SYN, with no entry, is this peer's
+   * side of a connection the table does not know (it began before the agent, or its
+   * entry expired): it passes and picks up a loose entry (windows unchecked, as Linux
+   * tcp_loose does for a packet its `ct state new` rule accepts), so the replies keep
+   * working. An RST opens nothing and passes untracked: the peer refusing a SYN the
+   * filter dropped, or ending a connection it no longer knows. Illegal flags: dropped.
+   */
   private openOutbound(): number {
     const ct = this.ct;
-    if (!ct.canOpen(this.record)) return this.passUntracked(-1);
-    const e = ct.create(this.record, ORIGIN_OUTBOUND, -1);
-    if (e < 0) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
-    this.lastState = ct.table.state(e);
+    const rec = this.record;
+    if (rec.protocol === PROTO_TCP) {
+      const cls = tcpFlagClass(rec.tcpFlags);
+      if (cls === CLASS_INVALID) return this.drop(R.REASON_TCP_INVALID_FLAGS);
+      if (cls === CLASS_RST) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
+      if (cls !== CLASS_SYN && rec.isFragment) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
+    } else if (!ct.canOpen(rec)) {
+      return this.passUntracked(-1);
+    }
+    const ref = ct.create(rec, ORIGIN_OUTBOUND, -1);
+    if (ref < 0) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
+    this.lastState = ct.table.state(ref >> 1);
     return this.accept(R.REASON_OUTBOUND);
   }
 

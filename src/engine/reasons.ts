@@ -23,46 +23,55 @@ export const REASON_TCP_RST_CHALLENGE = 7;
 /** A SYN from the originator on an established (or closing) connection: passed without a
  *  state change, in case the originator restarted (Linux TCP_CONNTRACK_IGNORE). */
 export const REASON_TCP_SYN_IGNORED = 8;
+/** An ACK from the responder before its SYN-ACK: passed without a state change (Linux
+ *  TCP_CONNTRACK_IGNORE). A host still in TIME_WAIT answers a reused port's SYN with such
+ *  a challenge ACK; the originator's RST answering it ends the entry, and its next SYN
+ *  opens a new connection. */
+export const REASON_TCP_CHALLENGE_ACK = 9;
 
 // ---- drop ----
 /** The packet could not be decoded (see record.malformed for the detail). */
-export const REASON_MALFORMED = 9;
+export const REASON_MALFORMED = 10;
 /** RFC 1858: a first fragment too short to hold the transport header. */
-export const REASON_FRAGMENT_TINY = 10;
+export const REASON_FRAGMENT_TINY = 11;
 /** A fragment overlapping an earlier one of its datagram (RFC 1858, RFC 5722). */
-export const REASON_FRAGMENT_OVERLAP = 11;
+export const REASON_FRAGMENT_OVERLAP = 12;
 /** A non-first fragment with no first fragment seen before it. */
-export const REASON_FRAGMENT_NO_FIRST = 12;
+export const REASON_FRAGMENT_NO_FIRST = 13;
 /** A non-first fragment whose first fragment was dropped. */
-export const REASON_FRAGMENT_FIRST_DROPPED = 13;
+export const REASON_FRAGMENT_FIRST_DROPPED = 14;
 /** No rule allows this new connection (deny by default, P1). */
-export const REASON_NO_RULE = 14;
+export const REASON_NO_RULE = 15;
 /** A drop rule matched (P9). */
-export const REASON_DROP_RULE = 15;
+export const REASON_DROP_RULE = 16;
 /** Illegal TCP flag combination (SYN+FIN, SYN+RST, FIN+RST, FIN without ACK, none, xmas...). */
-export const REASON_TCP_INVALID_FLAGS = 16;
+export const REASON_TCP_INVALID_FLAGS = 17;
 /** TCP segment outside the tracked sequence/ack window (including RSTs far outside it). */
-export const REASON_TCP_OUT_OF_WINDOW = 17;
+export const REASON_TCP_OUT_OF_WINDOW = 18;
 /** TCP flags not acceptable in the connection's state (e.g. a SYN from the responder on an established connection). */
-export const REASON_TCP_INVALID_STATE = 18;
+export const REASON_TCP_INVALID_STATE = 19;
 /** A TCP packet that is not a SYN and belongs to no tracked connection. */
-export const REASON_TCP_NO_CONNECTION = 19;
+export const REASON_TCP_NO_CONNECTION = 20;
 /** An ICMP error that quotes no tracked connection, arrives at the wrong host, or (TCP) quotes a sequence number outside the connection's window (P11). */
-export const REASON_ICMP_UNRELATED = 20;
+export const REASON_ICMP_UNRELATED = 21;
 /** An ICMP echo reply with no echo request session (P11). */
-export const REASON_ICMP_NO_REQUEST = 21;
+export const REASON_ICMP_NO_REQUEST = 22;
 /** An ICMP echo request/reply going the wrong way for its session's direction. */
-export const REASON_ICMP_WRONG_DIRECTION = 22;
+export const REASON_ICMP_WRONG_DIRECTION = 23;
 /** The connection table is full and nothing could be evicted. */
-export const REASON_TABLE_FULL = 23;
+export const REASON_TABLE_FULL = 24;
 /** Counts flows (not packets) cut by a policy change (P14). */
-export const REASON_REVOKED = 24;
+export const REASON_REVOKED = 25;
 /** Inbound packet for an address that is neither this peer's nor a routed resource's. */
-export const REASON_NOT_FOR_PEER = 25;
+export const REASON_NOT_FOR_PEER = 26;
 /** Outbound packet from an address that is neither this peer's nor a routed resource's. */
-export const REASON_NOT_FROM_PEER = 26;
+export const REASON_NOT_FROM_PEER = 27;
+/** A packet of a tracked flow on the wrong path (the originator's packet arriving the way
+ *  the responder's travel, or the other way round), or an inbound packet carrying this
+ *  peer's own address as its source: spoofed. */
+export const REASON_WRONG_PATH = 28;
 
-export const REASON_COUNT = 27;
+export const REASON_COUNT = 29;
 /** Codes below this accept, the rest drop. */
 const FIRST_DROP_REASON = REASON_MALFORMED;
 
@@ -76,6 +85,7 @@ export const REASON_NAMES: readonly string[] = [
   "rule-untracked",
   "tcp-rst-challenge",
   "tcp-syn-ignored",
+  "tcp-challenge-ack",
   "malformed",
   "fragment-tiny",
   "fragment-overlap",
@@ -94,6 +104,23 @@ export const REASON_NAMES: readonly string[] = [
   "revoked",
   "not-for-peer",
   "not-from-peer",
+  "wrong-path",
+];
+
+/**
+ * The sub-reasons of `tcp-out-of-window`: which check failed (conntrack/tcp-window.ts
+ * names them; index 0 is "none"). The engine keeps the last one in `lastDetail` and
+ * counts them in `detailCounts`.
+ */
+export const WINDOW_DETAIL_NAMES: readonly string[] = [
+  "",
+  "seq-above-window",
+  "seq-below-window",
+  "ack-above-sent",
+  "ack-below-window",
+  "rst-before-ack",
+  "rst-not-acking-syn",
+  "synack-not-acking-syn",
 ];
 
 /** True for the codes that accept a packet. */

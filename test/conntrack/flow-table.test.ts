@@ -4,7 +4,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Conntrack, ORIGIN_INBOUND } from "../../src/conntrack/conntrack.ts";
+import { Conntrack, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
 import { END_EVICTED } from "../../src/conntrack/flow-event.ts";
 import { FlowTable } from "../../src/conntrack/flow-table.ts";
 import { TCP_CLOSED, TCP_ESTABLISHED, TCP_TIME_WAIT, UDP_REPLIED } from "../../src/conntrack/states.ts";
@@ -94,9 +94,9 @@ describe("FlowTable", () => {
     expect(t.count).toBe(1000);
   });
 
-  it("uses 128 bytes per tracked flow at a power-of-two capacity", () => {
+  it("uses 144 bytes per tracked flow at a power-of-two capacity (within the 160-byte budget)", () => {
     const t = new FlowTable(65536);
-    expect(t.byteSize / t.capacity).toBe(128);
+    expect(t.byteSize / t.capacity).toBe(144);
   });
 
   it("rejects a nonsensical capacity with a clear error", () => {
@@ -125,7 +125,7 @@ describe("Conntrack capacity, eviction and timeouts", () => {
     for (let i = 0; i < 8; i++) {
       const rec = udpRecord(i);
       ct.lookup(rec);
-      ids.push(ct.create(rec, ORIGIN_INBOUND, 0));
+      ids.push(refEntry(ct.create(rec, ORIGIN_INBOUND, 0)));
     }
     // Pretend some are TCP in late states: the ranks only look at the state byte.
     ct.table.setState(ids[0], TCP_ESTABLISHED);
@@ -154,11 +154,11 @@ describe("Conntrack capacity, eviction and timeouts", () => {
       ct.now = 1000 + i * 10;
       const rec = udpRecord(i);
       ct.lookup(rec);
-      const e = ct.create(rec, ORIGIN_INBOUND, 0);
+      const e = refEntry(ct.create(rec, ORIGIN_INBOUND, 0));
       ct.table.setState(e, UDP_REPLIED);
     }
     ct.now = 100_000;
-    ct.update(ct.lookup(udpRecord(0)), udpRecord(0)); // touch 0: 1 is now the oldest
+    ct.update(ct.lookup(udpRecord(0)), udpRecord(0), true); // touch 0: 1 is now the oldest
     const ended: number[] = [];
     ct.listener = (e) => {
       if (e.kind === 1) ended.push(e.srcPort);
@@ -174,7 +174,7 @@ describe("Conntrack capacity, eviction and timeouts", () => {
     for (let i = 0; i < 2; i++) {
       const rec = udpRecord(i);
       ct.lookup(rec);
-      ct.table.setState(ct.create(rec, ORIGIN_INBOUND, 0), UDP_REPLIED);
+      ct.table.setState(refEntry(ct.create(rec, ORIGIN_INBOUND, 0)), UDP_REPLIED);
     }
     ct.now = 30_000;
     const rec = udpRecord(9);

@@ -55,7 +55,8 @@ export class TcpSim {
   /** Build the packet side `side` would send for flag class `cls`, and advance that side. */
   segment(side: 0 | 1, cls: number, options: SegmentOptions = {}): Uint8Array {
     const other = 1 - side;
-    const flags = options.flags ?? CLASS_FLAGS[cls];
+    // An RST to a side that has sent nothing acknowledges nothing (a client aborting in SYN_SENT).
+    const flags = options.flags ?? (cls === CLASS_RST && !this.synSent[other] ? "R" : CLASS_FLAGS[cls]);
     const isSyn = flags.includes("S");
     const isFin = flags.includes("F");
     let seq: number;
@@ -104,4 +105,10 @@ export class TcpSim {
 export function decoded(packet: Uint8Array, rec = new PacketRecord()): PacketRecord {
   if (!decodePacket(packet, 0, packet.length, rec)) throw new Error(`test packet malformed: ${rec.malformed} at ${rec.malformedAt}`);
   return rec;
+}
+
+/** For a flow opened inbound (ORIGIN_INBOUND): a packet of flow reference `ref` arrives
+ *  from the mesh when it is the originator's (conntrack's path check). */
+export function arrivedInbound(ref: number): boolean {
+  return (ref & 1) === 0;
 }

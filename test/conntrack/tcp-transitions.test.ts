@@ -5,7 +5,7 @@
 // unchanged, or restart).
 
 import { describe, expect, it } from "vitest";
-import { Conntrack, CT_OK, CT_RESTART, CT_SYN_IGNORED, ORIGIN_INBOUND } from "../../src/conntrack/conntrack.ts";
+import { Conntrack, CT_ACK_IGNORED, CT_OK, CT_RESTART, CT_SYN_IGNORED, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
 import { STATE_NAMES, TCP_CLOSE_WAIT, TCP_CLOSED, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_LAST_ACK, TCP_STATE_COUNT, TCP_SYN_RECEIVED, TCP_SYN_SENT, TCP_SYN_SENT2, TCP_TIME_WAIT } from "../../src/conntrack/states.ts";
 import {
   CLASS_ACK,
@@ -23,7 +23,7 @@ import {
   T_RESTART,
   tcpTransition,
 } from "../../src/conntrack/tcp-states.ts";
-import { decoded, TcpSim } from "./tcp-sim.ts";
+import { arrivedInbound, decoded, TcpSim } from "./tcp-sim.ts";
 
 type Step = [side: 0 | 1, cls: number];
 
@@ -49,9 +49,9 @@ export function reach(state: number): { ct: Conntrack; sim: TcpSim; entry: numbe
   let entry = -1;
   for (const [side, cls] of PATHS[state]) {
     const rec = decoded(sim.segment(side, cls));
-    const e = ct.lookup(rec);
-    if (e < 0) entry = ct.create(rec, ORIGIN_INBOUND, 0);
-    else expect(ct.update(e, rec), `${STATE_NAMES[state]} path: ${side}/${CLASS_NAMES[cls]}`).toBe(CT_OK);
+    const ref = ct.lookup(rec);
+    if (ref < 0) entry = refEntry(ct.create(rec, ORIGIN_INBOUND, 0));
+    else expect(ct.update(ref, rec, arrivedInbound(ref)), `${STATE_NAMES[state]} path: ${side}/${CLASS_NAMES[cls]}`).toBe(CT_OK);
   }
   expect(STATE_NAMES[ct.table.state(entry)]).toBe(STATE_NAMES[state]);
   return { ct, sim, entry };
@@ -74,16 +74,17 @@ describe("TCP transition table, cell by cell", () => {
           const { ct, sim, entry } = reach(state);
           if (!reachable(side, cls, sim)) return; // e.g. "acks their FIN" before any FIN: the packet is plain ACK/FIN
           const rec = decoded(sim.segment(side, cls));
-          const e = ct.lookup(rec);
+          const ref = ct.lookup(rec);
+          const e = refEntry(ref);
           expect(e).toBe(entry);
-          const result = ct.update(e, rec);
+          const result = ct.update(ref, rec, arrivedInbound(ref));
           if (expected === T_INVALID) {
             expect(result).not.toBe(CT_OK);
             expect(STATE_NAMES[ct.table.state(e)]).toBe(STATE_NAMES[state]);
           } else if (expected === T_RESTART) {
             expect(result).toBe(CT_RESTART);
           } else if (expected === T_IGNORE) {
-            expect(result).toBe(CT_SYN_IGNORED);
+            expect(result).toBe(cls === CLASS_SYN ? CT_SYN_IGNORED : CT_ACK_IGNORED);
             expect(STATE_NAMES[ct.table.state(e)]).toBe(STATE_NAMES[state]);
           } else {
             expect(result).toBe(CT_OK);
@@ -111,10 +112,11 @@ describe("TCP transition table, cell by cell", () => {
     const rec = decoded(sim.segment(0, CLASS_ACK, { payload: 100 }));
     expect(ct.canOpen(rec)).toBe(true);
     expect(ct.lookup(rec)).toBe(-1);
-    const e = ct.create(rec, ORIGIN_INBOUND, 0);
+    const e = refEntry(ct.create(rec, ORIGIN_INBOUND, 0));
     expect(ct.table.state(e)).toBe(TCP_ESTABLISHED);
     const reply = decoded(sim.segment(1, CLASS_ACK, { payload: 10 }));
-    expect(ct.lookup(reply)).toBe(e);
-    expect(ct.update(e, reply)).toBe(CT_OK);
+    const ref = ct.lookup(reply);
+    expect(refEntry(ref)).toBe(e);
+    expect(ct.update(ref, reply, false)).toBe(CT_OK);
   });
 });

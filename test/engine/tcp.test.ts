@@ -2,6 +2,7 @@
 // alice (100.64.0.10:40000) connects to db-1 (100.64.0.20:5432); the engine runs on db-1,
 // so alice's packets are inbound and db-1's are outbound.
 
+import { WINDOW_DETAIL_NAMES } from "../../src/engine/reasons.ts";
 import { describe, expect, it } from "vitest";
 import type { FlowEvent } from "../../src/conntrack/flow-event.ts";
 import {
@@ -257,35 +258,62 @@ describe("TCP RST", () => {
     return c;
   };
 
+  // Which side has sent an ACK in each state (its td_maxack is known): all but the
+  // originator in syn-sent and syn-received.
+  const hasAcked = (state: string, side: 0 | 1): boolean => !(side === 0 && (state === "syn-sent" || state === "syn-received"));
+  const detail = (c: Conversation): string => WINDOW_DETAIL_NAMES[c.h.engine.lastDetail];
+
   for (const state of Object.keys(paths)) {
     for (const side of [0, 1] as const) {
       const who = side === 0 ? "originator" : "responder";
-      it(`${state}: an exact RST from the ${who} closes the connection`, () => {
+      // In syn-sent the originator has received nothing it could acknowledge: its RST carries no ACK.
+      const noAck = state === "syn-sent" && side === 0 ? { flags: "R" } : {};
+      it(`${state}: an exact RST from the ${who} (at the receiver's highest ACK) closes the connection`, () => {
         const c = reachState(state);
-        expect(c.send(side, CLASS_RST)).toBe("accept:established");
+        expect(c.send(side, CLASS_RST, noAck)).toBe("accept:established");
         expect(c.state).toBe("closed");
         expect(c.send(0, CLASS_ACK)).toBe("drop:tcp-invalid-state");
       });
       it(`${state}: an RST from the ${who} far outside the window is dropped, state kept`, () => {
         const c = reachState(state);
-        expect(c.send(side, CLASS_RST, { seq: c.sim.next[side] + 0x40000000, ack: c.sim.next[1 - side] + 0x40000000 })).toMatch(
+        expect(c.send(side, CLASS_RST, { ...noAck, seq: c.sim.next[side] + 0x40000000, ack: c.sim.next[1 - side] + 0x40000000 })).toMatch(
           /^drop:tcp-out-of-window$/,
         );
         expect(c.h.engine.stateName(c.h.engine.lastState)).toBe(state);
       });
-      // In syn-sent the responder's window is unknown, so only the exact RST is in window at all.
-      if (state !== "syn-sent") {
-        for (const [where, delta] of [["behind", -100], ["ahead of", 1000]] as const) {
-          it(`${state}: an in-window RST from the ${who} ${where} the expected seq passes for a challenge ACK (RFC 5961), state kept`, () => {
-            const c = reachState(state);
-            expect(c.send(side, CLASS_RST, { seq: c.sim.next[side] + delta })).toBe("accept:tcp-rst-challenge");
-            expect(c.h.engine.stateName(c.h.engine.lastState)).toBe(state);
-            expect(c.state).toBe(state);
-            // The endpoint's challenge ACK draws the exact RST, which closes the flow.
-            expect(c.send(side, CLASS_RST)).toBe("accept:established");
-            expect(c.state).toBe("closed");
-          });
-        }
+      if (state === "syn-sent") continue; // the responder's window is unknown: only the exact RST is in window
+      if (hasAcked(state, (1 - side) as 0 | 1)) {
+        it(`${state}: an RST from the ${who} behind the receiver's highest ACK is dropped (rst-before-ack), state kept`, () => {
+          const c = reachState(state);
+          expect(c.send(side, CLASS_RST, { seq: c.sim.next[side] - 100 })).toBe("drop:tcp-out-of-window");
+          expect(detail(c)).toBe("rst-before-ack");
+          expect(c.state).toBe(state);
+        });
+      }
+      if (state === "established") {
+        it(`established: an in-window RST from the ${who} ahead of the receiver's ACK passes for a challenge ACK (RFC 5961), state kept`, () => {
+          const c = reachState(state);
+          expect(c.send(side, CLASS_RST, { seq: c.sim.next[side] + 1000 })).toBe("accept:tcp-rst-challenge");
+          expect(c.h.engine.stateName(c.h.engine.lastState)).toBe(state);
+          expect(c.state).toBe(state);
+          // The endpoint's challenge ACK draws the exact RST, which closes the flow.
+          expect(c.send((1 - side) as 0 | 1, CLASS_ACK)).toBe("accept:established");
+          expect(c.send(side, CLASS_RST)).toBe("accept:established");
+          expect(c.state).toBe("closed");
+        });
+      } else if (state === "syn-received" && side === 1) {
+        it("syn-received: an RST from the responder beyond its first sequence number is out of window (the originator has allowed nothing more yet)", () => {
+          const c = reachState(state);
+          expect(c.send(side, CLASS_RST, { seq: c.sim.next[side] + 1000 })).toBe("drop:tcp-out-of-window");
+          expect(detail(c)).toBe("seq-above-window");
+          expect(c.state).toBe(state);
+        });
+      } else {
+        it(`${state}: an in-window RST from the ${who} ahead of the receiver's ACK closes (not established: exact, as in Linux)`, () => {
+          const c = reachState(state);
+          expect(c.send(side, CLASS_RST, { seq: c.sim.next[side] + 1000 })).toBe("accept:established");
+          expect(c.state).toBe("closed");
+        });
       }
     }
   }
