@@ -637,6 +637,8 @@ function trackReason(result: number): number {
       return R.REASON_TCP_INVALID_STATE;
     case CT_ICMP_MISMATCH:
       return R.REASON_ICMP_WRONG_DIRECTION;
+    case CT_WRONG_PATH:
+      return R.REASON_WRONG_PATH;
     default:
       return R.REASON_MALFORMED;
   }

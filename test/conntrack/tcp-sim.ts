@@ -89,7 +89,7 @@ export class TcpSim {
     if (options.seq === undefined) {
       if (isSyn && !this.synSent[side]) {
         this.synSent[side] = true;
-        this.next[side] = this.isn[side] + 1;
+        this.next[side] = this.isn[side] + 1 + payload; // a SYN may carry data (TCP Fast Open)
       }
       if (!isSyn) this.next[side] = (seq + payload) >>> 0;
       if (isFin && !this.finSent[side]) {

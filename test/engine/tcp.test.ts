@@ -14,34 +14,8 @@ import {
   CLASS_SYN,
   CLASS_SYNACK,
 } from "../../src/conntrack/tcp-states.ts";
-import { TcpSim } from "../conntrack/tcp-sim.ts";
-import type { SegmentOptions } from "../conntrack/tcp-sim.ts";
+import { Conversation } from "./conversation.ts";
 import { Harness } from "./helpers.ts";
-
-/** A connection between alice (side 0, inbound) and db-1 (side 1, outbound). */
-class Conversation {
-  readonly h: Harness;
-  readonly sim = new TcpSim();
-  constructor(h = new Harness()) {
-    this.h = h;
-  }
-  send(side: 0 | 1, cls: number, options?: SegmentOptions): string {
-    const packet = this.sim.segment(side, cls, options);
-    return side === 0 ? this.h.inWhy(packet) : this.h.outWhy(packet);
-  }
-  get state(): string {
-    return this.h.state;
-  }
-  establish(): this {
-    expect(this.send(0, CLASS_SYN)).toBe("accept:rule");
-    expect(this.state).toBe("syn-sent");
-    expect(this.send(1, CLASS_SYNACK)).toBe("accept:established");
-    expect(this.state).toBe("syn-received");
-    expect(this.send(0, CLASS_ACK)).toBe("accept:established");
-    expect(this.state).toBe("established");
-    return this;
-  }
-}
 
 describe("TCP handshakes and closes", () => {
   it("three-way handshake, data both ways, active close by the originator, TIME_WAIT expiry", () => {
