@@ -575,6 +575,11 @@ export class Engine {
     return R.reasonName(code);
   }
 
+  /** Name of a `tcp-out-of-window` detail (lastDetail, detailCounts' index): "seq-above-window"... */
+  detailName(code: number): string {
+    return R.WINDOW_DETAIL_NAMES[code] ?? `unknown(${code})`;
+  }
+
   stateName(code: number): string {
     return code < 0 ? "untracked" : stateName(code);
   }

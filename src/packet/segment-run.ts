@@ -14,6 +14,8 @@
 
 import { viewOf } from "./buffer-view.ts";
 import { commonTcpIpv4HeaderLength } from "./decode-common-tcp-ipv4.ts";
+import * as layout from "./layout.ts";
+import * as tcp4 from "./tcp4-view.ts";
 
 /** Payload bytes a run may carry, as a GSO packet may (64 KiB less the headers). */
 export const MAX_RUN_PAYLOAD = 65535 - 40;
@@ -22,6 +24,11 @@ export const MAX_RUN_PAYLOAD = 65535 - 40;
 const IPV4_NO_OPTIONS = 0x45;
 /** TCP options word of NOP, NOP, timestamp (kind 8, length 10). */
 const NOP_NOP_TIMESTAMP = 0x0101080a;
+/** Runs take IPv4 headers without options only: the TCP header starts here. */
+const L4 = layout.IPV4_MIN_HEADER;
+const PROTO_TCP = 6;
+/** Flags and fragment offset less the DF bit: zero for a packet that is no fragment. */
+const FRAGMENT_BITS = layout.IPV4_FLAG_MF | layout.IPV4_OFFSET_MASK;
 /** Flags a continuation may carry: ACK, or PSH|ACK (the last segment of a TSO split). */
 const TCP_ACK = 0x10;
 const TCP_PSH_ACK = 0x18;
@@ -43,52 +50,52 @@ export function tcpSegmentRun(buf: Uint8Array, offsets: Uint32Array, lengths: Ui
   const base = offsets[first];
   const firstLength = lengths[first];
   // The ports first: in traffic of many flows, the test that fails soonest.
-  const ports = base + 24 <= buf.length ? view.getUint32(base + 20) : -1;
+  const ports = base + L4 + 4 <= buf.length ? tcp4.l4Ports(view, base + L4) : -1;
   const next = offsets[first + 1];
-  if (next + 24 > buf.length || view.getUint32(next + 20) !== ports) return 1;
+  if (next + L4 + 4 > buf.length || tcp4.l4Ports(view, next + L4) !== ports) return 1;
   const headerLength = commonTcpIpv4HeaderLength(buf, view, base, firstLength);
-  if (headerLength === 0 || view.getUint16(base + 2) !== firstLength) return 1;
-  let payload = firstLength - 20 - headerLength;
+  if (headerLength === 0 || tcp4.ipv4TotalLength(view, base) !== firstLength) return 1;
+  let payload = firstLength - L4 - headerLength;
   // Data offset, reserved bits 0, flags left out, window: what every continuation has.
-  const firstOffsetFlagsWindow = view.getUint32(base + 32);
-  const flags = (firstOffsetFlagsWindow >>> 16) & 0xff;
+  const firstOffsetFlagsWindow = tcp4.tcpOffsetFlagsWindow(view, base + L4);
+  const flags = tcp4.flagsOf(firstOffsetFlagsWindow);
   if (payload === 0 || (flags !== TCP_ACK && flags !== TCP_PSH_ACK)) return 1;
   const offsetWindow = (firstOffsetFlagsWindow & 0xff00ffff) >>> 0;
-  const src = view.getUint32(base + 12);
-  const dst = view.getUint32(base + 16);
-  const ack = view.getUint32(base + 28);
+  const src = tcp4.ipv4Src(view, base);
+  const dst = tcp4.ipv4Dst(view, base);
+  const ack = tcp4.tcpAck(view, base + L4);
   let restBytes = 0;
-  let lastSeq = view.getUint32(base + 24);
-  let nextSeq = (lastSeq + payload) >>> 0;
+  let lastSeq = tcp4.tcpSeq(view, base + L4);
+  let nextSeq = (lastSeq + payload) | 0;
   let n = 1;
   for (let j = first + 1; j < count; j++) {
     const o = offsets[j];
     const length = lengths[j];
-    if (length < 40 || o + length > buf.length) break;
+    if (length < L4 + 20 || o + length > buf.length) break;
     // The ports first: in traffic of many flows, the test that fails soonest.
-    if (view.getUint32(o + 20) !== ports) break;
-    const versionToLength = view.getUint32(o);
-    const segmentPayload = length - 20 - headerLength;
+    if (tcp4.l4Ports(view, o + L4) !== ports) break;
+    const versionToLength = tcp4.ipv4VersionToLength(view, o);
+    const segmentPayload = length - L4 - headerLength;
     if (
       versionToLength >>> 24 !== IPV4_NO_OPTIONS ||
       (versionToLength & 0xffff) !== length ||
       segmentPayload <= 0 ||
       payload + segmentPayload > MAX_RUN_PAYLOAD ||
-      view.getUint8(o + 9) !== 6 || // protocol TCP
-      (view.getUint16(o + 6) & 0x3fff) !== 0 || // not a fragment
-      view.getUint32(o + 12) !== src ||
-      view.getUint32(o + 16) !== dst ||
-      view.getUint32(o + 24) !== nextSeq ||
-      view.getUint32(o + 28) !== ack
+      tcp4.ipv4Protocol(view, o) !== PROTO_TCP ||
+      (tcp4.ipv4IdFragment(view, o) & FRAGMENT_BITS) !== 0 ||
+      tcp4.ipv4Src(view, o) !== src ||
+      tcp4.ipv4Dst(view, o) !== dst ||
+      tcp4.tcpSeq(view, o + L4) !== nextSeq ||
+      tcp4.tcpAck(view, o + L4) !== ack
     ) break;
-    const offsetFlagsWindow = view.getUint32(o + 32);
-    const segmentFlags = (offsetFlagsWindow >>> 16) & 0xff;
+    const offsetFlagsWindow = tcp4.tcpOffsetFlagsWindow(view, o + L4);
+    const segmentFlags = tcp4.flagsOf(offsetFlagsWindow);
     if ((offsetFlagsWindow & 0xff00ffff) >>> 0 !== offsetWindow || (segmentFlags !== TCP_ACK && segmentFlags !== TCP_PSH_ACK)) break;
-    if (headerLength === 32 && view.getUint32(o + 40) !== NOP_NOP_TIMESTAMP) break;
+    if (headerLength === 32 && tcp4.tcpFirstOptionWord(view, o + L4) !== NOP_NOP_TIMESTAMP) break;
     payload += segmentPayload;
     restBytes += length;
     lastSeq = nextSeq;
-    nextSeq = (nextSeq + segmentPayload) >>> 0;
+    nextSeq = (nextSeq + segmentPayload) | 0;
     n++;
   }
   run[RUN_LAST_SEQ] = lastSeq;

@@ -89,6 +89,16 @@ export function tcpFirstOptionWord(view: DataView<ArrayBufferLike>, l4: number):
   return view.getUint32(l4 + TCP_MIN_HEADER);
 }
 
+/** TSval of a timestamp option in the NOP, NOP, timestamp layout (tcpFirstOptionWord says so). */
+export function tcpLayoutTsVal(view: DataView<ArrayBufferLike>, l4: number): number {
+  return view.getUint32(l4 + TCP_MIN_HEADER + 4);
+}
+
+/** TSecr of a timestamp option in the NOP, NOP, timestamp layout. */
+export function tcpLayoutTsEcr(view: DataView<ArrayBufferLike>, l4: number): number {
+  return view.getUint32(l4 + TCP_MIN_HEADER + 8);
+}
+
 /** TCP header length in bytes, from tcpOffsetFlagsWindow's word. */
 export function headerLengthOf(offsetFlagsWindow: number): number {
   return (offsetFlagsWindow >>> 28) * 4;

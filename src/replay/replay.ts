@@ -85,7 +85,7 @@ function judgeAll(reader: CaptureReader, filter: PeerFilter, sinks: ReplaySinks,
     } else {
       const reason = engine.lastReason;
       counters.countVerdict(dir, verdict, reason, length);
-      if (verdicts !== undefined) verdicts.write(reader.index, dir, verdict, reason, engine.lastRule, engine.lastState);
+      if (verdicts !== undefined) verdicts.write(reader.index, dir, verdict, reason, engine.lastRule, engine.lastState, engine.lastDetail);
       if (verdict === VERDICT_DROP && dropped !== undefined) dropped.write(data, offset, length, time);
     }
     if (progress !== undefined && progress.due()) progress.show(reader.byteOffset, reader.index + 1);

@@ -8,6 +8,9 @@ import type { ReplayCounters } from "./counters.ts";
 /** What the summary reads from the engine (the Engine satisfies it). */
 export interface SummarySource {
   reasonName(code: number): string;
+  /** `tcp-out-of-window` drops per failing check, and the checks' names. */
+  readonly detailCounts: Float64Array;
+  detailName(code: number): string;
   readonly rules: {
     readonly ruleCount: number;
     readonly hits: Float64Array;
@@ -42,6 +45,8 @@ export interface ReplaySummary extends ReplayContext {
   outbound: { accepted: number; dropped: number };
   acceptsByReason: Record<string, number>;
   dropsByReason: Record<string, number>;
+  /** The `tcp-out-of-window` drops by the check that failed (seq-above-window, ...). */
+  outOfWindowByCheck: Record<string, number>;
   topRules: RuleHits[];
   flowsByState: Record<string, number>;
   /** Capture time of the first and last packet (ISO 8601), null for an empty capture. */
@@ -55,6 +60,14 @@ function byReason(counts: Float64Array, source: SummarySource): Record<string, n
   const entries: [string, number][] = [];
   counts.forEach((count, code) => {
     if (count > 0) entries.push([source.reasonName(code), count]);
+  });
+  return Object.fromEntries(entries.sort((a, b) => b[1] - a[1]));
+}
+
+function byDetail(source: SummarySource): Record<string, number> {
+  const entries: [string, number][] = [];
+  source.detailCounts.forEach((count, code) => {
+    if (count > 0 && code > 0) entries.push([source.detailName(code), count]);
   });
   return Object.fromEntries(entries.sort((a, b) => b[1] - a[1]));
 }
@@ -97,6 +110,7 @@ export function buildSummary(context: ReplayContext, counters: ReplayCounters, s
     outbound: { accepted: counters.outboundAccepted, dropped: counters.outboundDropped },
     acceptsByReason: byReason(counters.acceptedByReason, source),
     dropsByReason: byReason(counters.droppedByReason, source),
+    outOfWindowByCheck: byDetail(source),
     topRules: topRules(source),
     flowsByState: flowsByState(source),
     firstPacket: isoTime(counters.firstTimeMs),
@@ -133,6 +147,7 @@ export function formatSummary(s: ReplaySummary): string {
     ]),
   );
   lines.push(...table("Drops by reason", Object.entries(s.dropsByReason)));
+  lines.push(...table("tcp-out-of-window by failing check", Object.entries(s.outOfWindowByCheck)));
   lines.push(...table("Accepts by reason", Object.entries(s.acceptsByReason)));
   lines.push(...table("Top rules by hits (new connections)", s.topRules.map((r) => [`${r.rule} (${r.action})`, r.hits])));
   lines.push(...table("Flows by final state", Object.entries(s.flowsByState)));

@@ -1,5 +1,7 @@
 // The `--verdicts FILE` stream: one JSON object per packet, in capture order,
 //   {"index": 0, "dir": "in", "verdict": "accept", "reason": "rule", "rule": "p1/r1", "state": "established"}
+// and, for a `tcp-out-of-window` drop, the check that failed:
+//   {..., "reason": "tcp-out-of-window", ..., "state": "established", "detail": "seq-above-window"}
 // Written for millions of packets, so no JSON.stringify and no string per packet: every
 // reason, rule id and state name is JSON-encoded to bytes once, each combination of them
 // is assembled into a line tail once, and a line is the index's digits plus a copy of
@@ -19,9 +21,9 @@ const DIR_VERDICT = ["none", "in", "out"].map((dir) =>
 );
 const AFTER_REASON = ', "rule": ';
 const AFTER_RULE = ', "state": ';
-const AFTER_STATE = "}\n";
+const LINE_END = bytes("}\n");
 const NULL_RULE = bytes(`null${AFTER_RULE}`);
-const NULL_STATE = bytes(`null${AFTER_STATE}`);
+const NULL_STATE = bytes("null");
 /** Bytes of the opening, the index (at most 16 digits) and the longest dir/verdict fragment. */
 const FIXED_LINE_BYTES = INDEX_OPEN.length + 16 + 48;
 
@@ -34,6 +36,8 @@ export interface VerdictNames {
   reasonName(code: number): string;
   ruleId(index: number): string;
   stateName(code: number): string;
+  /** The name of a `tcp-out-of-window` detail code (> 0). */
+  detailName(code: number): string;
 }
 
 /**
@@ -65,6 +69,7 @@ export class VerdictLineWriter {
   private readonly reasons: EncodedNames;
   private readonly rules: EncodedNames;
   private readonly states: EncodedNames;
+  private readonly details: EncodedNames;
   private readonly tails = new Map<number, Uint8Array>();
   private closed = false;
 
@@ -73,15 +78,17 @@ export class VerdictLineWriter {
     this.fd = openSync(path, "w");
     this.reasons = new EncodedNames((c) => names.reasonName(c), AFTER_REASON);
     this.rules = new EncodedNames((i) => names.ruleId(i), AFTER_RULE);
-    this.states = new EncodedNames((c) => names.stateName(c), AFTER_STATE);
+    this.states = new EncodedNames((c) => names.stateName(c), "");
+    this.details = new EncodedNames((c) => names.detailName(c), "}\n");
   }
 
   /**
    * Append one line. `dir` is 0 none, 1 in, 2 out (the engine's DIR_*); `verdict` 0 drop,
-   * 1 accept; `rule` and `state` are -1 when there is none (written as null).
+   * 1 accept; `rule` and `state` are -1 when there is none (written as null); `detail`
+   * the engine's lastDetail (0: none, left out of the line).
    */
-  write(index: number, dir: number, verdict: number, reason: number, rule: number, state: number): void {
-    const tail = this.tail(dir, verdict, reason, rule, state);
+  write(index: number, dir: number, verdict: number, reason: number, rule: number, state: number, detail = 0): void {
+    const tail = this.tail(dir, verdict, reason, rule, state, detail);
     if (this.position + FIXED_LINE_BYTES + tail.length > BUFFER_BYTES) this.flush();
     const buffer = this.buffer;
     let at = this.position;
@@ -97,12 +104,19 @@ export class VerdictLineWriter {
    * shows few combinations (established traffic is the same tail again and again), so
    * each is assembled once and then copied whole.
    */
-  private tail(dir: number, verdict: number, reason: number, rule: number, state: number): Uint8Array {
-    // 3 dirs x 2 verdicts x 64 reasons x (rules + 1) x (64 states + 1): exact in a double.
-    const key = ((((rule + 1) * 65 + (state + 1)) * 64 + reason) * 2 + verdict) * 3 + dir;
+  private tail(dir: number, verdict: number, reason: number, rule: number, state: number, detail: number): Uint8Array {
+    // 3 dirs x 2 verdicts x 64 reasons x (rules + 1) x (64 states + 1) x 16 details: exact in a double.
+    const key = (((((rule + 1) * 65 + (state + 1)) * 64 + reason) * 2 + verdict) * 3 + dir) * 16 + detail;
     let tail = this.tails.get(key);
     if (tail === undefined) {
-      const parts = [DIR_VERDICT[dir][verdict], this.reasons.get(reason), rule < 0 ? NULL_RULE : this.rules.get(rule), state < 0 ? NULL_STATE : this.states.get(state)];
+      const parts = [
+        DIR_VERDICT[dir][verdict],
+        this.reasons.get(reason),
+        rule < 0 ? NULL_RULE : this.rules.get(rule),
+        state < 0 ? NULL_STATE : this.states.get(state),
+        detail > 0 ? bytes(`, "detail": `) : LINE_END,
+        ...(detail > 0 ? [this.details.get(detail)] : []),
+      ];
       tail = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
       let at = 0;
       for (const part of parts) {

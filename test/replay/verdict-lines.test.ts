@@ -11,6 +11,7 @@ const names = {
   reasonName: (code: number) => ["rule", "established", "no-rule"][code],
   ruleId: (index: number) => [`p1/r1`, `pol "quoted"/r\\2`][index],
   stateName: (code: number) => ["syn-sent", "established"][code],
+  detailName: (code: number) => ["", "seq-above-window"][code],
 };
 
 describe("VerdictLineWriter", () => {
@@ -30,6 +31,17 @@ describe("VerdictLineWriter", () => {
       { index: 2, dir: "none", verdict: "drop", reason: "no-rule", rule: null, state: null },
       { index: 1234567890, dir: "in", verdict: "drop", reason: "no-rule", rule: 'pol "quoted"/r\\2', state: null },
     ]);
+  });
+
+  it("adds the failing check as `detail` when there is one", () => {
+    const file = path.join(dir, "detail.jsonl");
+    const writer = new VerdictLineWriter(file, names);
+    writer.write(0, 1, 0, 2, 0, 1, 1);
+    writer.write(1, 1, 0, 2, 0, 1, 0);
+    writer.close();
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+    expect(lines[0]).toBe('{"index": 0, "dir": "in", "verdict": "drop", "reason": "no-rule", "rule": "p1/r1", "state": "established", "detail": "seq-above-window"}');
+    expect(JSON.parse(lines[1])).toEqual({ index: 1, dir: "in", verdict: "drop", reason: "no-rule", rule: "p1/r1", state: "established" });
   });
 
   it("keeps every line intact across many buffer flushes", () => {
