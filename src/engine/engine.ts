@@ -195,7 +195,8 @@ export class Engine {
 
   /**
    * Judge `count` packets buf[offsets[i], +lengths[i]) in direction `dir` (DIR_IN,
-   * DIR_OUT, or DIR_NONE: classify each), writing verdicts[i]. A run of segments of an
+   * DIR_OUT, or DIR_NONE: each packet as `judge` judges it, so a packet for nobody here
+   * is dropped and not counted, the same way), writing verdicts[i]. A run of segments of an
    * established connection is judged at once (acceptRunRest); every other packet alone.
    * After it, `record` holds the last packet decoded: the established TCP/IPv4 segments
    * judged from their bytes are not decoded.
@@ -235,7 +236,7 @@ export class Engine {
         i += 1 + rest;
       } else {
         // Every other packet is decoded into `record` and judged by them.
-        verdicts[i] = dir === DIR_NONE ? this.judgeEither(buf, offsets[i], lengths[i]) : this.judgeDecoded(dir, buf, offsets[i], lengths[i]);
+        verdicts[i] = dir === DIR_NONE ? this.judge(buf, offsets[i], lengths[i]) : this.judgeDecoded(dir, buf, offsets[i], lengths[i]);
         lastEntry = -1;
         i++;
       }
@@ -280,15 +281,6 @@ export class Engine {
   classify(buf: Uint8Array, offset: number, length: number): number {
     decodePacket(buf, offset, length, this.record, this.verifyChecksum);
     return this.directionOfRecord();
-  }
-
-  /** judgeBatch with DIR_NONE: classified, then judged (a packet for nobody here is judged inbound: `not-for-peer`). */
-  private judgeEither(buf: Uint8Array, offset: number, length: number): number {
-    const ok = this.decode(buf, offset, length);
-    const dir = this.directionOfRecord();
-    this.lastDirection = dir === DIR_OUT ? DIR_OUT : DIR_IN;
-    if (!ok) return this.drop(malformedReason(this.record.malformed));
-    return dir === DIR_OUT ? this.judgeOutbound() : this.judgeInbound();
   }
 
   /** Decode into `record` and reset the per-packet results; false when malformed. */

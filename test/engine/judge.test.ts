@@ -95,7 +95,7 @@ describe("judgeBatch", () => {
         const expected = packets.map((p) => {
           if (dir === DIR_IN) return single.inbound(p, 0, p.length);
           if (dir === DIR_OUT) return single.outbound(p, 0, p.length);
-          return single.classify(p, 0, p.length) === DIR_OUT ? single.outbound(p, 0, p.length) : single.inbound(p, 0, p.length);
+          return single.judge(p, 0, p.length); // DIR_NONE: judge's verdict and counting, packet by packet
         });
         expect(Array.from(verdicts)).toEqual(expected);
         expect(Array.from(batch.reasonCounts)).toEqual(Array.from(single.reasonCounts));
