@@ -8,7 +8,7 @@ import { CLASS_ACK, CLASS_FIN, CLASS_RST, CLASS_SYN, CLASS_SYNACK } from "../../
 import { WINDOW_DETAIL_NAMES } from "../../src/engine/reasons.ts";
 import { buildPacket } from "../../src/packet/builder.ts";
 import { Conversation } from "./conversation.ts";
-import { ALICE, DB, Harness } from "./helpers.ts";
+import { ALICE, DB, Harness, OFFICE_HOST, policyFor, ROUTER } from "./helpers.ts";
 
 const detail = (c: Conversation): string => WINDOW_DETAIL_NAMES[c.h.engine.lastDetail];
 
@@ -225,5 +225,22 @@ describe("the ignored-SYN note (Linux last_index): one packet, bounded time", ()
     c.h.inWhy(c.sim.segment(0, CLASS_SYN, syn));
     expect(c.send(1, CLASS_SYNACK, { seq: 42, ack: syn.seq + 1 })).toBe("accept:established");
     expect(c.state).toBe("syn-received");
+  });
+});
+
+describe("path before state, on a routed flow", () => {
+  it("a host on the resource's LAN cannot restart a routed flow by posing as the mesh peer on the outbound path", () => {
+    const h = new Harness(policyFor(ROUTER, { routes: [{ id: "office/alice", protocol: "tcp", sources: [`${ALICE}/32`], destinations: ["198.18.1.0/24"], ports: [22] }] }));
+    const tcp = (src: string, dst: string, sp: number, dp: number, flags: string, seq: number, ack = 0) =>
+      buildPacket({ src, dst, protocol: "tcp", srcPort: sp, dstPort: dp, tcp: { flags, seq, ack } });
+    expect(h.inWhy(tcp(ALICE, OFFICE_HOST, 40000, 22, "S", 100))).toBe("accept:rule");
+    expect(h.outWhy(tcp(OFFICE_HOST, ALICE, 22, 40000, "SA", 5000, 101))).toBe("accept:established");
+    expect(h.inWhy(tcp(ALICE, OFFICE_HOST, 40000, 22, "A", 101, 5001))).toBe("accept:established");
+    // From the LAN (the outbound path): alice's SYN, then a SYN-ACK answering it.
+    expect(h.outWhy(tcp(ALICE, OFFICE_HOST, 40000, 22, "S", 900_000))).toBe("drop:wrong-path");
+    expect(h.inWhy(tcp(OFFICE_HOST, ALICE, 22, 40000, "SA", 7000, 900_001))).toBe("drop:wrong-path");
+    // The honest packets still pass.
+    expect(h.inWhy(tcp(ALICE, OFFICE_HOST, 40000, 22, "PA", 101, 5001))).toBe("accept:established");
+    expect(h.outWhy(tcp(OFFICE_HOST, ALICE, 22, 40000, "A", 5001, 101))).toBe("accept:established");
   });
 });
