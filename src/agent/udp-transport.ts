@@ -12,6 +12,7 @@
 // with and without offload interoperate. IPv4 overlay and underlay only.
 
 import { formatIpv4, maskWord, parseCidr, parseIpv4 } from "../packet/address.ts";
+import * as tcp4 from "../packet/tcp4-view.ts";
 import { loadNativeAddon, type NativeUdpSocket } from "../io/tun.ts";
 import type { DeliverBatch, Transport, TransportCounters } from "./transport.ts";
 
@@ -148,7 +149,7 @@ export class UdpTransport implements Transport {
       dstPorts[i] = 0; // 0 = do not send
       if (verdicts[i] === 0) continue;
       const off = offsets[i];
-      const peer = (buf[off] >> 4) === 4 ? this.peerFor(((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0) : -1;
+      const peer = tcp4.ipVersionByte(buf, off) === 4 ? this.peerFor(tcp4.ipv4DstBytes(buf, off)) : -1;
       if (peer < 0) {
         this.counters.noRoute++;
         continue;
