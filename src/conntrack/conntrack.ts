@@ -337,7 +337,6 @@ export class Conntrack {
       if (windowCheck(tw, r, d, seq, end, ack) !== WINDOW_OK) return FAST_GENERAL;
       windowAdvance(tw, r, d, end, ack, window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f)), true);
       noteLast(tw, r, d, CLASS_ACK, end, ack);
-      meta = w[r + K_META]; // windowAdvance may have set a TD_MAXACK_SET bit
     } else if (d === DIR_REPLY) {
       meta = (meta & ~0xff) | UDP_REPLIED;
     }

@@ -30,10 +30,7 @@ export const F_SPARE = 0x80;
 export const TD_WSCALE = 0x01;
 /** This direction has sent its FIN (its td_end then includes the FIN). */
 export const TD_FIN_SEEN = 0x02;
-/** This direction has sent an ACK: its td_maxack word holds the highest one (Linux
- *  IP_CT_TCP_FLAG_MAXACK_SET). Until then the word holds the first sequence number after
- *  its SYN, against which the answering SYN-ACK's ACK is checked. */
-export const TD_MAXACK_SET = 0x04;
+
 
 // Layout of one entry's record, in 32-bit words (doubles at even word offsets).
 export const RECORD_WORDS = 34;
@@ -60,7 +57,7 @@ export const K_LAST = K_NEXT_FREE;
 export const D_CREATED = 11;
 export const D_LAST_SEEN = 12;
 export const D_BYTES = 13; // and 14 for the reply direction
-/** Words 30-31: td_maxack per direction (see TD_MAXACK_SET). */
+/** Words 30-31: td_maxack per direction (tcp-window.ts says what it holds before the first ACK). */
 export const K_MAXACK = 30;
 /** Word 32: Linux last_end: the sequence number after the last passed ACK-class segment
  *  (for an RST train), or after the ignored SYN (for its note). */

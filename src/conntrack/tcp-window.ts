@@ -4,8 +4,9 @@
 //   td_end    highest sequence number this side has sent, + 1
 //   td_maxend highest sequence number this side may send (the peer's ack + its window)
 //   td_maxwin the largest window this side has advertised (scaled)
-//   td_maxack the highest ACK this side has sent (once TD_MAXACK_SET; before that the
-//             first sequence number after its SYN, see initFromSyn)
+//   td_maxack the highest ACK this side has sent; before its first ACK, the first
+//             sequence number after the other side's SYN (see initFromSyn): a lower
+//             bound in the same sequence space, so the plain maximum keeps it right
 //   td_scale  this side's window-scale shift (RFC 7323), 0 unless both SYNs offered it
 //
 // THE window check is `windowCheck` below: every path (the general per-packet path, the
@@ -39,7 +40,6 @@ const TCP_RST = packet.TCP_RST;
 const TCP_SYN = packet.TCP_SYN;
 const F_LIBERAL = flow.F_LIBERAL;
 const K_TCP = flow.K_TCP;
-const K_META = flow.K_META;
 const K_MAXACK = flow.K_MAXACK;
 const K_LAST = flow.K_LAST;
 const K_LAST_END = flow.K_LAST_END;
@@ -50,11 +50,9 @@ const LAST_IGNORED = flow.LAST_IGNORED;
 const LAST_NONE = flow.LAST_NONE;
 const LAST_SCALE_OFFERED = flow.LAST_SCALE_OFFERED;
 const LAST_SCALE_SHIFT = flow.LAST_SCALE_SHIFT;
-const META_TD_SHIFT = flow.META_TD_SHIFT;
 const RECORD_WORDS = flow.RECORD_WORDS;
 const TD_END = flow.TD_END;
 const TD_FIN_SEEN = flow.TD_FIN_SEEN;
-const TD_MAXACK_SET = flow.TD_MAXACK_SET;
 const TD_MAXEND = flow.TD_MAXEND;
 const TD_MAXWIN = flow.TD_MAXWIN;
 const TD_WSCALE = flow.TD_WSCALE;
@@ -140,17 +138,8 @@ export function windowAdvance(w: Int32Array, r: number, d: number, end: number, 
   const o = tdAt(r, 1 - d);
   if (w[s + TD_MAXWIN] < win) w[s + TD_MAXWIN] = win;
   advanceEnd(w, s, o, end);
-  if (hasAck) {
-    const m = r + K_MAXACK + d;
-    const meta = w[r + K_META];
-    const setBit = TD_MAXACK_SET << (META_TD_SHIFT + 8 * d + 4);
-    if ((meta & setBit) === 0) {
-      w[r + K_META] = meta | setBit;
-      w[m] = ack;
-    } else if (((w[m] - ack) | 0) < 0) {
-      w[m] = ack;
-    }
-  }
+  const m = r + K_MAXACK + d;
+  if (hasAck && ((w[m] - ack) | 0) < 0) w[m] = ack;
   const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
   if (((w[o + TD_MAXEND] - allowed) | 0) < 0) w[o + TD_MAXEND] = allowed;
 }
@@ -197,9 +186,10 @@ export function runRestInWindow(w: Int32Array, r: number, d: number, cls: number
 
 /**
  * Start tracking direction `d` of entry `e` from its SYN (or SYN-ACK): the first
- * packet this side sends. Windows in SYNs are never scaled. td_maxack holds the first
- * sequence number after the SYN until this side sends an ACK: a SYN-ACK answering it
- * must acknowledge a number in (ISN, td_end] (the SYN and any data it carried).
+ * packet this side sends. Windows in SYNs are never scaled. The other side's td_maxack
+ * starts at the first sequence number after this SYN: nothing before it can ever be
+ * acknowledged, and a SYN-ACK answering the SYN must acknowledge a number in
+ * [that, td_end] (the SYN and any data it carried).
  */
 export function initFromSyn(t: FlowTable, e: number, d: number, rec: PacketRecord): void {
   const w = t.tcp;
@@ -209,7 +199,7 @@ export function initFromSyn(t: FlowTable, e: number, d: number, rec: PacketRecor
   w[s + TD_END] = end;
   w[s + TD_MAXEND] = end;
   w[s + TD_MAXWIN] = rec.tcpWindow === 0 ? 1 : rec.tcpWindow;
-  w[r + K_MAXACK + d] = (rec.tcpSeq + 1) | 0;
+  w[r + K_MAXACK + 1 - d] = (rec.tcpSeq + 1) | 0;
   const offered = rec.tcpWindowScale >= 0;
   // A SYN starts the direction over: no FIN seen, no ACK sent yet.
   t.setTd(e, d, offered ? Math.min(rec.tcpWindowScale, MAX_WINDOW_SCALE) : 0, offered ? TD_WSCALE : 0);
@@ -234,6 +224,7 @@ export function initMidStream(t: FlowTable, e: number, d: number, rec: PacketRec
   w[s + TD_END] = end;
   w[s + TD_MAXWIN] = win;
   w[s + TD_MAXEND] = (end + win) | 0;
+  if (rec.tcpFlags & TCP_ACK) w[r + K_MAXACK + d] = rec.tcpAck | 0;
   if (w[o + TD_MAXWIN] === 0 && rec.tcpFlags & TCP_ACK) {
     // Nothing seen from the other side yet: let its ack point stand for its end.
     w[o + TD_END] = rec.tcpAck;
@@ -295,7 +286,7 @@ export function synAckAcksSyn(t: FlowTable, e: number, d: number, rec: PacketRec
   const r = e * RECORD_WORDS;
   const w = t.tcp;
   const ack = rec.tcpAck | 0;
-  const firstAfterSyn = w[r + K_MAXACK + 1 - d];
+  const firstAfterSyn = w[r + K_MAXACK + d]; // d has sent nothing: its td_maxack is still the SYN's ISN + 1
   return ((ack - firstAfterSyn) | 0) >= 0 && ((w[tdAt(r, 1 - d) + TD_END] - ack) | 0) >= 0;
 }
 
@@ -335,7 +326,7 @@ export function rstVerdict(t: FlowTable, e: number, d: number, rec: PacketRecord
   if (last === ((1 - d) | LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (rec.tcpFlags & TCP_ACK) !== 0 && (rec.tcpAck | 0) === w[r + K_LAST_END]) return RST_EXACT;
   if (d === 0 && last === (1 | LAST_IGNORED | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_ACK]) return RST_EXACT;
   let exact = true;
-  if ((t.tdFlags(e, 1 - d) & TD_MAXACK_SET) !== 0 && (last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
+  if ((last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
     const maxAck = w[r + K_MAXACK + 1 - d];
     if (((seq - maxAck) | 0) < 0) return RST_BEFORE_ACK;
     if (established && seq !== maxAck) exact = last === (d | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_END];
@@ -396,11 +387,11 @@ export function restartFromIgnoredSyn(t: FlowTable, e: number, synAck: PacketRec
   w[o + TD_END] = end;
   w[o + TD_MAXEND] = end;
   w[o + TD_MAXWIN] = 1; // unknown (not kept): non-zero marks the side as seen
-  w[r + K_MAXACK] = synAck.tcpAck | 0; // the SYN-ACK acks exactly the noted end
+  w[r + K_MAXACK] = 0; // set from the SYN-ACK (initFromSyn)
+  w[r + K_MAXACK + 1] = end; // the responder acknowledges nothing before the noted SYN's end
   w[p + TD_END] = 0;
   w[p + TD_MAXEND] = 0;
   w[p + TD_MAXWIN] = 0;
-  w[r + K_MAXACK + 1] = 0;
   t.setTd(e, 0, (note >>> LAST_SCALE_SHIFT) & 0x0f, note & LAST_SCALE_OFFERED ? TD_WSCALE : 0);
   t.setTd(e, 1, 0, 0);
   t.removeFlags(e, F_LIBERAL);
