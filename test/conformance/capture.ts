@@ -1,8 +1,10 @@
 // The firewall's capture (capture.py in fw) and what Linux decided: a packet that
 // arrived at fw was accepted by Linux iff its forwarded copy left the other
-// interface. Copies are matched by addresses, protocol and the bytes after the IP
-// header (forwarding changes the TTL and IP checksum only; nothing is NATed);
-// identical packets (retransmissions) are matched first in, first out.
+// interface. Copies are matched by IP id, addresses, protocol and the bytes after
+// the IP header (forwarding changes the TTL and IP checksum only; nothing is NATed).
+// Injected packets carry distinct IP ids, so a dropped packet and a later identical
+// one that passes are told apart; identical kernel packets are matched first in,
+// first out.
 
 import type { ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
@@ -31,7 +33,8 @@ export interface Arrival {
 
 function l4Key(b: Uint8Array): string {
   const ihl = (b[0] & 15) * 4;
-  return Buffer.from(b.subarray(12, 20)).toString("hex") + b[9].toString(16) + Buffer.from(b.subarray(ihl)).toString("hex");
+  const id = Buffer.from(b.subarray(4, 6)).toString("hex");
+  return id + Buffer.from(b.subarray(12, 20)).toString("hex") + b[9].toString(16) + Buffer.from(b.subarray(ihl)).toString("hex");
 }
 
 export class Capture {

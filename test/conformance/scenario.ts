@@ -47,6 +47,9 @@ export interface InjectOptions {
   expect?: Verdict;
 }
 
+/** IP ids of injected packets: distinct, so that capture.ts can match each forwarded copy to its packet. */
+let nextIpId = 0;
+
 export class ScenarioContext {
   readonly injected: Injected[] = [];
   private steps = 0;
@@ -66,7 +69,8 @@ export class ScenarioContext {
 
   /** Sends a crafted packet from the client's (c) or the server's (s) namespace and waits until it reached fw. */
   async inject(side: Side, spec: Omit<PacketSpec, "src" | "dst"> & { src?: string; dst?: string }, options: InjectOptions = {}): Promise<Uint8Array> {
-    const packet = buildPacket({ src: side === "c" ? CLIENT : SERVER, dst: side === "c" ? SERVER : CLIENT, ...spec });
+    nextIpId = (nextIpId % 0xffff) + 1;
+    const packet = buildPacket({ src: side === "c" ? CLIENT : SERVER, dst: side === "c" ? SERVER : CLIENT, ipId: nextIpId, ...spec });
     return this.injectBytes(side, packet, options);
   }
 

@@ -83,6 +83,16 @@ export class TcpScript {
     return this.h[side].tdMaxwin;
   }
 
+  /**
+   * The lowest sequence number at which Linux refuses a `len`-byte segment from
+   * `side`: since 6.1 a segment starting beyond td_maxend still passes when it
+   * overshoots by at most the receiver's td_maxwin (end - td_maxend + 1 <=
+   * td_maxwin: "%u bytes more than expected", NFCT_TCP_IGNORE with td_end moved).
+   */
+  firstRefusedSeq(side: Side, len: number): number {
+    return this.maxend(side) + this.maxwin(side === "c" ? "s" : "c") - len;
+  }
+
   /** The highest ACK `side` sent (Linux's td_maxack). */
   maxack(side: Side): number {
     return this.h[side].maxack;

@@ -120,6 +120,11 @@ export class Topology {
     // Linux's defaults, set explicitly: the judge must be stock conntrack, whatever the
     // host has (these are per namespace once the ruleset above loaded nf_conntrack).
     this.sysctl("fw", "net.netfilter.nf_conntrack_tcp_loose=1", "net.netfilter.nf_conntrack_tcp_be_liberal=0", "net.netfilter.nf_conntrack_checksum=1");
+    if (process.env.MFCT_LOG_INVALID) {
+      // Debugging aid: conntrack logs why it found a packet invalid (or ignored it) to
+      // the kernel log (dmesg). Needs net.netfilter.nf_log_all_netns=1 on the host.
+      this.sysctl("fw", "net.netfilter.nf_log.2=nf_log_ipv4", "net.netfilter.nf_conntrack_log_invalid=255");
+    }
     this.exec("cli", ["nft", "-f", "-"], silenceRuleset("client"));
     this.exec("srv", ["nft", "-f", "-"], silenceRuleset("server"));
     // TCP Fast Open without cookies (client 0x1|0x4, server 0x2|0x200): the SYN carries

@@ -1,10 +1,19 @@
 // Window edges with window scaling (RFC 7323): windows of non-SYN segments are
-// shifted only when both SYNs carried the option; a SYN's own window never is.
+// shifted only when both SYNs carried the option; a SYN's own window never is. The
+// probes aim at the first sequence number Linux refuses (tcp-script.ts
+// firstRefusedSeq), which moves with both td_maxend and the receiver's td_maxwin:
+// a wrong shift in either moves it by far more than the probes' one byte.
 
 import type { Scenario } from "../scenario.ts";
 import { TcpScript } from "../tcp-script.ts";
 
 const probeData = (t: TcpScript, seq: number, expect: "accept" | "drop", label: string) => t.c("PA", { seq, data: 10, advance: false, label, expect });
+
+/** The refused probe first (it changes nothing), then the last one allowed. */
+async function edges(t: TcpScript): Promise<void> {
+  await probeData(t, t.firstRefusedSeq("c", 10), "drop", "first refused");
+  await probeData(t, t.firstRefusedSeq("c", 10) - 1, "accept", "last allowed");
+}
 
 export const windowScale: Scenario[] = [
   {
@@ -20,15 +29,14 @@ export const windowScale: Scenario[] = [
     },
   },
   {
-    name: "wscale-seq-above-scaled-maxend",
+    name: "wscale-scaled-edges",
     category: "window-scale",
     kind: "scripted",
     async run(ctx) {
       const t = new TcpScript(ctx);
       await t.handshake({ window: [20000, 8000], wscale: [7, 7] });
       await t.s("A", { window: 100 });
-      await probeData(t, t.maxend("c") + 1, "drop", "seq = scaled maxend+1");
-      await probeData(t, t.nxt("c") + 100 * 128 - 1, "accept", "inside scaled window");
+      await edges(t);
     },
   },
   {
@@ -42,8 +50,7 @@ export const windowScale: Scenario[] = [
       await t.s("SA", { window: 50, label: "SA no wscale" });
       await t.c("A");
       await t.s("A", { window: 100, label: "s A win 100" });
-      await probeData(t, t.maxend("c") + 1, "drop", "seq = unscaled maxend+1");
-      await probeData(t, t.maxend("c"), "accept", "seq = unscaled maxend");
+      await edges(t);
     },
   },
   {
@@ -56,8 +63,7 @@ export const windowScale: Scenario[] = [
       await t.c("S", { window: 20000, windowScale: 7, label: "S wscale 7" });
       await t.s("SA", { window: 50, windowScale: 7, label: "SA win 50 wscale 7" });
       await t.c("A");
-      await probeData(t, t.maxend("c") + 1, "drop", "seq = SYN window+1");
-      await probeData(t, t.maxend("c"), "accept", "seq = SYN window");
+      await edges(t);
     },
   },
   {
@@ -69,13 +75,14 @@ export const windowScale: Scenario[] = [
       const t = new TcpScript(ctx);
       await t.handshake({ window: [20000, 8000], wscale: [14, 14] });
       await t.s("A", { window: 4 });
-      await probeData(t, t.maxend("c") + 1, "drop", "seq = maxend+1");
-      await probeData(t, t.maxend("c"), "accept", "seq = maxend");
+      await edges(t);
     },
   },
   {
-    // With a scaled window above 66000 the ACK lower bound is the window itself:
-    // the client advertised 1000 << 7 = 128000 bytes.
+    // With a scaled window above 66000 the ACK lower bound is the window itself: the
+    // client advertised 1000 << 7 = 128000 bytes. New data acking one byte too old is
+    // ignored by Linux (accepted, unseen), so the server's ACK of it fails; at the
+    // edge both pass.
     name: "wscale-ack-lower-edge-large-window",
     category: "window-scale",
     kind: "scripted",
@@ -86,13 +93,16 @@ export const windowScale: Scenario[] = [
       await t.c("A");
       await t.s("PA", { data: 100 });
       await t.c("A");
-      await t.c("A", { ack: t.end("s") - t.maxwin("c") + 1, advance: false, label: "ack = td_end-maxwin+1", expect: "accept" });
-      await t.c("A", { ack: t.end("s") - t.maxwin("c"), advance: false, label: "ack = td_end-maxwin", expect: "accept" });
+      const seq = t.nxt("c");
+      await t.c("PA", { ack: t.end("s") - t.maxwin("c") - 1, data: 10, advance: false, label: "data, ack = td_end-maxwin-1", expect: "accept" });
+      await t.s("A", { ack: seq + 10, advance: false, label: "s A of ignored data", expect: "drop" });
+      await t.c("PA", { ack: t.end("s") - t.maxwin("c"), data: 10, label: "data, ack = td_end-maxwin", expect: "accept" });
+      await t.s("A", { label: "s A of data", expect: "accept" });
     },
   },
   {
-    // The same old-data edge as without scaling, with the receiver's window scaled:
-    // the server advertised 16 << 7 = 2048 bytes.
+    // The old-data edge with the receiver's window scaled: the server advertised
+    // 16 << 7 = 2048 bytes.
     name: "wscale-retransmit-lower-edge",
     category: "window-scale",
     kind: "scripted",
@@ -105,8 +115,8 @@ export const windowScale: Scenario[] = [
         await t.s("A", { window: 16 });
       }
       const floor = t.end("c") - t.maxwin("s");
-      await probeData(t, floor + 1 - 10, "accept", "end = td_end-maxwin+1");
       await probeData(t, floor - 10, "accept", "end = td_end-maxwin");
+      await probeData(t, floor - 11, "accept", "end = td_end-maxwin-1");
     },
   },
 ];

@@ -1,9 +1,12 @@
-// Window edges without window scaling: each of Linux's four tcp_in_window checks,
-// probed just inside and just outside, each in a fresh connection (a passing probe
-// moves the window). I: seq <= sender.td_maxend; II: end > sender.td_end -
-// receiver.td_maxwin; III: ack <= receiver.td_end; IV: ack > receiver.td_end -
-// max(sender.td_maxwin, 66000). Linux drops I and III failures as invalid; since 6.1
-// it passes II and IV failures untouched (NFCT_TCP_IGNORE).
+// Window edges without window scaling: each of Linux's tcp_in_window checks, probed
+// just inside and just outside, each in a fresh connection (a passing probe moves the
+// window). I: seq <= sender.td_maxend, except that since 6.1 an overshoot of at most
+// receiver.td_maxwin passes too (tcp-script.ts firstRefusedSeq); II: end >=
+// sender.td_end - receiver.td_maxwin; III: ack <= receiver.td_end; IV: ack >=
+// receiver.td_end - max(sender.td_maxwin, 66000). Linux drops I and III failures
+// (invalid) and passes II and IV failures without looking further (NFCT_TCP_IGNORE):
+// their verdict is accept either way, so the IV probes carry new data, which Linux
+// then has not seen: the receiver's ACK of it fails III.
 
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import { TcpScript } from "../tcp-script.ts";
@@ -38,21 +41,34 @@ function probe(name: string, what: (t: TcpScript) => Promise<unknown>): Scenario
 
 const data = (t: TcpScript, seq: number, len: number, expect: Verdict, label: string) => t.c("PA", { seq, data: len, advance: false, label, expect });
 
+/** New data acking `ack`, then the server's ACK of it. */
+async function dataWithAck(t: TcpScript, ack: number, expect: [Verdict, Verdict], label: string): Promise<void> {
+  const seq = t.nxt("c");
+  await t.c("PA", { seq, ack, data: 10, advance: false, label, expect: expect[0] });
+  await t.s("A", { ack: seq + 10, advance: false, label: "s A of it", expect: expect[1] });
+}
+
 export const window: Scenario[] = [
-  // I: the first byte may be at td_maxend, not beyond; a segment may straddle it.
+  // I: the first byte may be at td_maxend; a segment may straddle it.
   probe("window-seq-at-maxend", (t) => data(t, t.maxend("c"), 10, "accept", "seq = maxend")),
-  probe("window-seq-above-maxend", (t) => data(t, t.maxend("c") + 1, 10, "drop", "seq = maxend+1")),
   probe("window-data-straddles-maxend", (t) => data(t, t.maxend("c") - 5, 100, "accept", "straddles maxend")),
-  probe("window-server-seq-above-maxend", (t) => t.s("PA", { seq: t.maxend("s") + 1, data: 10, advance: false, label: "s seq = maxend+1", expect: "drop" })),
-  // II: a retransmission ending just above / at sender.td_end - receiver.td_maxwin.
-  probe("window-retransmit-at-lower-edge", (t) => data(t, t.end("c") - t.maxwin("s") + 1 - 10, 10, "accept", "end = td_end-maxwin+1")),
-  probe("window-retransmit-below-lower-edge", (t) => data(t, t.end("c") - t.maxwin("s") - 10, 10, "accept", "end = td_end-maxwin")),
+  // I, Linux 6.1+'s overshoot allowance: just beyond td_maxend, the last byte it allows, the first it refuses.
+  probe("window-seq-overshoot", async (t) => {
+    await data(t, t.maxend("c") + 1, 10, "accept", "seq = maxend+1");
+    await t.s("A", { ack: t.maxend("c") + 11, advance: false, label: "s A of it", expect: "accept" });
+  }),
+  probe("window-seq-overshoot-last", (t) => data(t, t.firstRefusedSeq("c", 10) - 1, 10, "accept", "overshoot = maxwin")),
+  probe("window-seq-overshoot-refused", (t) => data(t, t.firstRefusedSeq("c", 10), 10, "drop", "overshoot = maxwin+1")),
+  probe("window-server-seq-refused", (t) => t.s("PA", { seq: t.firstRefusedSeq("s", 10), data: 10, advance: false, label: "s overshoot = maxwin+1", expect: "drop" })),
+  // II: a retransmission ending at / just below sender.td_end - receiver.td_maxwin.
+  probe("window-retransmit-at-lower-edge", (t) => data(t, t.end("c") - t.maxwin("s") - 10, 10, "accept", "end = td_end-maxwin")),
+  probe("window-retransmit-below-lower-edge", (t) => data(t, t.end("c") - t.maxwin("s") - 11, 10, "accept", "end = td_end-maxwin-1")),
   // III: an ACK of data the other side never sent.
   probe("window-ack-at-sent", (t) => t.c("A", { ack: t.end("s"), advance: false, label: "ack = td_end", expect: "accept" })),
   probe("window-ack-above-sent", (t) => t.c("A", { ack: t.end("s") + 1, advance: false, label: "ack = td_end+1", expect: "drop" })),
-  // IV: an ACK more than max(sender.td_maxwin, 66000) behind.
-  probe("window-ack-at-lower-edge", (t) => t.c("A", { ack: t.end("s") - 66000 + 1, advance: false, label: "ack = td_end-66000+1", expect: "accept" })),
-  probe("window-ack-below-lower-edge", (t) => t.c("A", { ack: t.end("s") - 66000, advance: false, label: "ack = td_end-66000", expect: "accept" })),
+  // IV: an ACK max(sender.td_maxwin, 66000) behind, and one more.
+  probe("window-ack-at-lower-edge", (t) => dataWithAck(t, t.end("s") - 66000, ["accept", "accept"], "data, ack = td_end-66000")),
+  probe("window-ack-below-lower-edge", (t) => dataWithAck(t, t.end("s") - 66001, ["accept", "drop"], "data, ack = td_end-66001")),
   // A zero window does not shrink Linux's td_maxend; a one-byte probe passes.
   probe("window-zero-window-probe", async (t) => {
     await t.s("A", { window: 0, label: "s A win 0" });
