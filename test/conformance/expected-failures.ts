@@ -18,6 +18,7 @@ const SYN_DATA = "SYN with data: a SYN-ACK acking only ISN+1 is refused, and the
 const SYNACK_REINIT = "a second SYN-ACK (new ISN, or answering an earlier SYN) is refused; Linux passes it";
 const LOWER_ISN = "retransmitted SYN with an ISN over 66000 lower: Linux ignores the SYN-ACK and refuses the ACK, meshfilter passes both";
 const RST_WINDOW = "RST before the receiver's td_maxack or far outside the window passes as tcp-rst-challenge";
+const RST_ACK = "an exact RST+ACK acknowledging data never sent passes and closes the flow (Linux checks III on it and drops it)";
 const AFTER_RST = "after an exact RST, Linux's CLOSE state still passes in-window ACKs and data; meshfilter's CLOSED drops them";
 const PICKUP = "server-originated mid-stream TCP with no entry is dropped (Linux tcp_loose picks it up and passes the replies)";
 const SACK = "SACK blocks are not checked: a SACK beyond what the other side sent passes (Linux checks III on the highest SACKed byte)";
@@ -32,6 +33,8 @@ export const EXPECTED_FAILURES_TEMPORARY: ExpectedFailure[] = [
   { scenario: "blind-rst-below-maxack", packet: "R maxack-1", cause: RST_WINDOW },
   { scenario: "blind-rst-far-above-window", packet: "R far above", cause: RST_WINDOW },
   { scenario: "blind-rst-far-below", packet: "R far below", cause: RST_WINDOW },
+  { scenario: "blind-rst-overshoot-refused", packet: "R overshoot = maxwin+1", cause: RST_WINDOW },
+  { scenario: "blind-rst-ack-above-sent", packet: "RA ack above sent", cause: RST_ACK },
   { scenario: "teardown-rst-then-late-data", packet: any, cause: AFTER_RST },
   { scenario: "teardown-rst-after-fin", packet: "c A after RST", cause: AFTER_RST },
   { scenario: "teardown-rst-train", packet: "c A after RST", cause: AFTER_RST },

@@ -8,6 +8,7 @@
 import { abort, established } from "../real-tcp.ts";
 import type { Scenario, ScenarioContext, Side, Verdict } from "../scenario.ts";
 import { CLIENT, SERVER, TCP_LISTENER } from "../policy.ts";
+import { TcpScript } from "../tcp-script.ts";
 
 interface Numbers {
   /** Next sequence number of the client and of the server. */
@@ -51,6 +52,28 @@ function scenario(name: string, probe: (ctx: ScenarioContext, n: Numbers) => Pro
 
 const FAR = 2 ** 30;
 
+/**
+ * Blind RSTs at the upper window edge, where the live numbers of a kernel connection
+ * are too coarse to aim: scripted, client window 20000, server window 2000, and an
+ * ordinary segment afterwards to show whether the connection survived.
+ */
+function rstEdge(name: string, seq: (t: TcpScript) => number, expect: Verdict, label: string): Scenario {
+  return {
+    name,
+    category: "blind",
+    kind: "scripted",
+    async run(ctx) {
+      const t = new TcpScript(ctx);
+      await t.handshake({ window: [20000, 2000] });
+      await t.c("PA", { data: 1000 });
+      await t.s("A");
+      await t.c("R", { seq: seq(t), advance: false, label, expect });
+      await t.s("PA", { data: 10, label: "s data after" });
+      await t.c("A", { label: "c A after" });
+    },
+  };
+}
+
 export const blindInjection: Scenario[] = [
   // RST from the client's side: before, at and after the server's highest ACK, at the far edge.
   scenario("blind-rst-below-maxack", (ctx, n) => blind(ctx, "c", "R", n.c - 1, 0, 0, "R maxack-1", "drop")),
@@ -75,6 +98,13 @@ export const blindInjection: Scenario[] = [
   scenario("blind-data-in-window-hole", (ctx, n) => blind(ctx, "c", "PA", n.c + 10, n.s, 10, "data beyond hole", "accept")),
   scenario("blind-data-too-old", (ctx, n) => blind(ctx, "c", "PA", n.c - FAR, n.s, 10, "data far below", "accept")),
   scenario("blind-data-server-too-old", (ctx, n) => blind(ctx, "s", "PA", n.s - FAR, n.c, 10, "s data far below", "accept")),
+  // RST at the top of the window (in window, inexact), just beyond it (Linux's
+  // overshoot allowance: ignored, passed), and where Linux starts refusing.
+  rstEdge("blind-rst-at-maxend", (t) => t.maxend("c"), "accept", "R at maxend"),
+  rstEdge("blind-rst-just-above-maxend", (t) => t.maxend("c") + 1, "accept", "R at maxend+1"),
+  rstEdge("blind-rst-overshoot-refused", (t) => t.firstRefusedSeq("c", 0), "drop", "R overshoot = maxwin+1"),
+  // RST+ACK at the exact sequence number but acknowledging data never sent (check III).
+  scenario("blind-rst-ack-above-sent", (ctx, n) => blind(ctx, "c", "RA", n.c, n.s + 1000, 0, "RA ack above sent", "drop")),
   // A SYN on the live connection: the server answers with a challenge ACK (RFC 5961 4).
   scenario("blind-syn-on-established", (ctx, n) => blind(ctx, "c", "S", n.c + 12345678, 0, 0, "S", "accept")),
 ];
