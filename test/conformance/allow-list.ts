@@ -42,7 +42,7 @@ export const ALLOW_LIST: AllowEntry[] = [
   { scenario: "icmp-source-quench", packet: "source quench", departure: DEPARTURES.sourceQuench, why: "Linux relates a source quench quoting a tracked flow like any ICMP error" },
   {
     scenario: "handshake-rst-answers-syn-wrong-ack",
-    packet: "step 4",
+    packet: "A completing the handshake",
     departure: DEPARTURES.refusedChangesNothing,
     why: "the refused RST initialised Linux's reply direction, so it ignored the real SYN-ACK and drops the client's final ACK",
   },

@@ -8,7 +8,7 @@
 import { buildPacket, type PacketSpec } from "../../src/packet/builder.ts";
 import type { Capture } from "./capture.ts";
 import type { Endpoint } from "./endpoint.ts";
-import { describe, type PacketView } from "./packet-view.ts";
+import type { PacketView } from "./packet-view.ts";
 import { CLIENT, PORTS_PER_SCENARIO, SERVER } from "./policy.ts";
 
 export type Category =
@@ -108,10 +108,5 @@ export class ScenarioContext {
       return found !== undefined;
     }, `${this.scenario.name}: ${what}`);
     return found!;
-  }
-
-  /** Description for error messages. */
-  static describe(v: PacketView): string {
-    return describe(v);
   }
 }

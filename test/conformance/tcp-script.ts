@@ -147,13 +147,13 @@ export class TcpScript {
     if (o.advance !== false) {
       if (after(end, me.nxt) || (syn && me.nxt === me.isn)) me.nxt = end;
       if (syn) me.isn = seq;
-      this.model(side, seq, end, ack, hasAck, syn, window);
+      this.model(side, end, ack, hasAck, syn, window);
     }
     return packet;
   }
 
   /** Linux's bookkeeping for an accepted segment (the part of tcp_in_window after the checks). */
-  private model(side: Side, seq: number, end: number, ack: number, hasAck: boolean, syn: boolean, window: number): void {
+  private model(side: Side, end: number, ack: number, hasAck: boolean, syn: boolean, window: number): void {
     const me = this.h[side];
     const other = this.h[side === "c" ? "s" : "c"];
     const win = syn ? window : window * 2 ** this.scale(side);
@@ -166,6 +166,5 @@ export class TcpScript {
     if (hasAck && (me.maxack === 0 || after(ack, me.maxack))) me.maxack = ack;
     const edge = u32((hasAck ? ack : other.tdEnd) + win);
     if (after(edge, other.tdMaxend)) other.tdMaxend = edge;
-    void seq;
   }
 }

@@ -251,8 +251,8 @@ export const handshake: Scenario[] = [
       const isn = t.nxt("c");
       await t.c("S");
       await t.s("RA", { seq: 0, ack: isn + 100, advance: false, label: "RA ack ISN+100", expect: "drop" });
-      await t.s("SA");
-      await t.c("A");
+      await t.s("SA", { label: "SA" });
+      await t.c("A", { label: "A completing the handshake" });
     },
   },
   {
