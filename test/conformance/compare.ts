@@ -6,7 +6,7 @@
 
 import type { Arrival } from "./capture.ts";
 import type { MeshfilterVerdict } from "./meshfilter-judge.ts";
-import { describe } from "./packet-view.ts";
+import { describe, flagText, type PacketView } from "./packet-view.ts";
 import type { Category, ScenarioContext, Verdict } from "./scenario.ts";
 
 export interface PacketResult {
@@ -35,6 +35,13 @@ export function selects(s: PacketSelector, r: PacketResult): boolean {
 
 const verdict = (accepted: boolean): Verdict => (accepted ? "accept" : "drop");
 
+/** The label of a packet the endpoint kernels sent: "kernel SA", "kernel udp", "kernel icmp 3/3". */
+function kernelLabel(v: PacketView): string {
+  if (v.protocol === 6) return `kernel ${flagText(v.flags)}`;
+  if (v.protocol === 17) return "kernel udp";
+  return `kernel icmp ${v.icmpType}/${v.icmpCode}`;
+}
+
 /** Joins arrivals, meshfilter's verdicts and the scenarios' labels into one result per scenario packet. */
 export function results(contexts: readonly ScenarioContext[], arrivals: readonly Arrival[], mf: readonly MeshfilterVerdict[]): PacketResult[] {
   const out: PacketResult[] = [];
@@ -54,7 +61,7 @@ export function results(contexts: readonly ScenarioContext[], arrivals: readonly
         scenario: ctx.scenario.name,
         category: ctx.scenario.category,
         index: index++,
-        label: known?.label ?? `kernel ${describe(a.view).split(" ")[3] ?? ""}`.trim(),
+        label: known?.label ?? kernelLabel(a.view),
         text: describe(a.view),
         linux: verdict(a.forwarded),
         meshfilter: verdict(m.accepted),

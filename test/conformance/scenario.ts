@@ -98,15 +98,4 @@ export class ScenarioContext {
     }
     throw new Error(`${this.scenario.name}: no segment from ${from} on port ${port} yet`);
   }
-
-  /** Waits for a segment from `from` on `port` matching `test`. */
-  async waitFor(from: Side, test: (v: PacketView) => boolean, what: string, port = this.port): Promise<PacketView> {
-    const src = from === "c" ? CLIENT : SERVER;
-    let found: PacketView | undefined;
-    await this.capture.until(() => {
-      found = this.capture.arrivals.find((a) => a.view.src === src && a.port === port && a.view.protocol === 6 && test(a.view))?.view;
-      return found !== undefined;
-    }, `${this.scenario.name}: ${what}`);
-    return found!;
-  }
 }
