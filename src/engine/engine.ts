@@ -369,12 +369,19 @@ export class Engine {
     const rec = this.record;
     const ct = this.ct;
     const isIcmp = rec.protocol === PROTO_ICMP || rec.protocol === PROTO_ICMPV6;
-    if (isIcmp && (rec.icmpIsError || isSourceQuench(rec))) {
-      const related = rec.icmpIsError ? ct.lookupRelated(rec) : -1;
-      if (related < 0) return this.drop(R.REASON_ICMP_UNRELATED);
-      this.lastRule = ct.table.rule(related);
-      this.lastState = ct.table.state(related);
-      return this.accept(R.REASON_RELATED);
+    if (isIcmp) {
+      // Errors (and redirects) pass only as related to the flow they quote (P11), in
+      // either direction; source quench never does. Nothing else about ICMP but echo
+      // has a session: other types never look one up (an id-0 echo session must not
+      // catch a timestamp request) and go on to the rules (inbound) or pass (P13).
+      if (rec.icmpIsError) {
+        const related = isSourceQuench(rec) ? -1 : ct.lookupRelated(rec);
+        if (related < 0) return this.drop(R.REASON_ICMP_UNRELATED);
+        this.lastRule = ct.table.rule(related);
+        this.lastState = ct.table.state(related);
+        return this.accept(R.REASON_RELATED);
+      }
+      if (!rec.icmpIsEchoRequest && !rec.icmpIsEchoReply) return UNDECIDED;
     }
     const e = ct.lookup(rec);
     if (e < 0) {
@@ -608,7 +615,7 @@ function trackReason(result: number): number {
   }
 }
 
-/** ICMPv4 source quench: deprecated (RFC 6633), never related to anything, dropped. */
+/** ICMPv4 source quench: deprecated (RFC 6633), never related to anything, dropped (the decoder counts it among the errors: it quotes a packet). */
 function isSourceQuench(rec: PacketRecord): boolean {
   return rec.protocol === PROTO_ICMP && rec.icmpType === 4;
 }

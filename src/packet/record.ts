@@ -134,7 +134,7 @@ export class PacketRecord {
   /** Echo identifier and sequence (valid for echo request/reply). */
   icmpId = 0;
   icmpSeq = 0;
-  /** True for error messages (unreachable, time exceeded, packet too big, parameter problem). */
+  /** True for messages that quote a packet: errors (unreachable, time exceeded, packet too big, parameter problem) and ICMPv4 source quench and redirect. */
   icmpIsError = false;
   /** True for echo request. */
   icmpIsEchoRequest = false;
@@ -153,13 +153,20 @@ export class PacketRecord {
   innerDst1 = 0;
   innerDst2 = 0;
   innerDst3 = 0;
+  /**
+   * Bytes of the quoted packet's L4 header present in the quote (from its start to the
+   * end of the quote; 0 for a quoted non-first fragment). Which quoted fields below are
+   * real depends on it: ports need 4, the ICMP echo id 6, the TCP sequence number 8.
+   * An absent field reads 0, which must never be taken for a value.
+   */
+  innerL4Length = 0;
   /** Quoted TCP/UDP ports (0 when not TCP/UDP or not quoted). */
   innerSrcPort = 0;
   innerDstPort = 0;
   /** Quoted ICMP echo id and type, when the quoted packet is an echo. */
   innerIcmpId = 0;
   innerIcmpType = 0;
-  /** Quoted TCP sequence number (the first 8 bytes of TCP are always quoted). */
+  /** Quoted TCP sequence number (valid when innerL4Length >= 8; RFC 792 asks for 8 bytes, a forger need not send them). */
   innerTcpSeq = 0;
 
   /**
