@@ -19,7 +19,7 @@ import { parseIp } from "../packet/address.ts";
 import { viewOf } from "../packet/buffer-view.ts";
 import { decodePacket } from "../packet/decode.ts";
 import { RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../packet/segment-run.ts";
-import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
+import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_FRAGMENT_TOO_LONG, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import * as R from "./reasons.ts";
 
@@ -592,6 +592,7 @@ export class Engine {
 function malformedReason(malformed: number): number {
   if (malformed === MALFORMED_TINY_FRAGMENT) return R.REASON_FRAGMENT_TINY;
   if (malformed === MALFORMED_FRAGMENT_OVERLAP) return R.REASON_FRAGMENT_OVERLAP;
+  if (malformed === MALFORMED_FRAGMENT_TOO_LONG) return R.REASON_FRAGMENT_TOO_LONG;
   return R.REASON_MALFORMED;
 }
 

@@ -61,8 +61,10 @@ export const REASON_REVOKED = 24;
 export const REASON_NOT_FOR_PEER = 25;
 /** Outbound packet from an address that is neither this peer's nor a routed resource's. */
 export const REASON_NOT_FROM_PEER = 26;
+/** A fragment reaching past the 65,535 bytes a datagram can hold (IPv4 total length, IPv6 payload length): the "ping of death". */
+export const REASON_FRAGMENT_TOO_LONG = 27;
 
-export const REASON_COUNT = 27;
+export const REASON_COUNT = 28;
 /** Codes below this accept, the rest drop. */
 const FIRST_DROP_REASON = REASON_MALFORMED;
 
@@ -94,6 +96,7 @@ export const REASON_NAMES: readonly string[] = [
   "revoked",
   "not-for-peer",
   "not-from-peer",
+  "fragment-too-long",
 ];
 
 /** True for the codes that accept a packet. */

@@ -33,6 +33,7 @@ export const MALFORMED_BAD_UDP_LENGTH = 8; // UDP length field < 8 or beyond the
 export const MALFORMED_BAD_EXTENSION_HEADER = 9; // IPv6 extension header chain runs off the packet or is too long
 export const MALFORMED_BAD_OPTIONS = 10; // IPv4 or TCP options are malformed (length 0/1 or past the header)
 export const MALFORMED_BAD_CHECKSUM = 11; // IPv4 header or TCP/UDP/ICMP checksum wrong (only when verification is asked for)
+export const MALFORMED_FRAGMENT_TOO_LONG = 12; // a fragment reaching past the 65,535 bytes a datagram can hold (ping of death)
 
 export const MALFORMED_REASONS: readonly string[] = [
   "none",
@@ -47,6 +48,7 @@ export const MALFORMED_REASONS: readonly string[] = [
   "bad-extension-header",
   "bad-options",
   "bad-checksum",
+  "fragment-too-long",
 ];
 
 export const MAX_SACK_BLOCKS = 4;
