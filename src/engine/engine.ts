@@ -375,6 +375,10 @@ export class Engine {
       // has a session: other types never look one up (an id-0 echo session must not
       // catch a timestamp request) and go on to the rules (inbound) or pass (P13).
       if (rec.icmpIsError) {
+        // Relating keys on the quoted packet, not on the error's own addresses: an error
+        // neither to (inbound) nor from (outbound) this peer or a resource it routes
+        // for goes on to step 4, which names it not-for-peer / not-from-peer.
+        if (!isOurs(this.ruleTable, rec, this.lastDirection === DIR_OUT)) return UNDECIDED;
         const related = isSourceQuench(rec) ? -1 : ct.lookupRelated(rec);
         if (related < 0) return this.drop(R.REASON_ICMP_UNRELATED);
         this.lastRule = ct.table.rule(related);
@@ -619,4 +623,10 @@ function trackReason(result: number): number {
 /** ICMPv4 source quench: deprecated (RFC 6633), never related to anything, dropped (the decoder counts it among the errors: it quotes a packet). */
 function isSourceQuench(rec: PacketRecord): boolean {
   return rec.protocol === PROTO_ICMP && rec.icmpType === 4;
+}
+
+/** For an ICMP error: inbound, addressed to this peer or a routed resource; outbound, sent by one. */
+function isOurs(rules: RuleTable, rec: PacketRecord, outbound: boolean): boolean {
+  if (outbound) return rules.isLocalSource(rec) || rules.isRoutedSource(rec);
+  return rules.isLocalDestination(rec) || rules.isRoutedDestination(rec);
 }

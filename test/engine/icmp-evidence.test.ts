@@ -5,6 +5,7 @@
 // redirects and source quench never pass unrelated.
 
 import { describe, expect, it } from "vitest";
+import { DIR_NONE } from "../../src/engine/engine.ts";
 import { buildPacket } from "../../src/packet/builder.ts";
 import type { PacketSpec } from "../../src/packet/builder.ts";
 import { ALICE, DB, Harness, policyFor, WEB } from "./helpers.ts";
@@ -96,6 +97,23 @@ describe("P11: ICMP errors relate only on evidence", () => {
     expect(h.outWhy({ src: DB, dst: WEB, protocol: "udp", srcPort: 0, dstPort: 0, payload: 8 })).toBe("accept:outbound");
     const tail = buildPacket({ src: DB, dst: WEB, protocol: "udp", fragmentOffset: 64, payload: 16 });
     expect(h.inWhy(error(ROUTER_ON_PATH, DB, tail, 11, 1))).toBe("drop:icmp-unrelated");
+  });
+
+  it("P11: an error neither to nor from this peer never relates, whatever it quotes", () => {
+    const h = new Harness();
+    const syn = buildPacket({ src: ALICE, dst: DB, protocol: "tcp", srcPort: 50000, dstPort: 5432, tcp: { flags: "S", seq: 10 } });
+    expect(h.inWhy(syn)).toBe("accept:rule");
+    // Addressed to alice (it is about her packet), but it reached db-1's inbound path.
+    const stray = buildPacket(error(WEB, ALICE, syn, 3, 3));
+    expect(h.inWhy(stray)).toBe("drop:not-for-peer");
+    // Nor can one leave as if db-1 sent it.
+    expect(h.outWhy(error(WEB, ALICE, syn, 3, 3))).toBe("drop:not-from-peer");
+    // judgeBatch, classifying: not judged as ours either.
+    const verdicts = new Uint8Array(1);
+    h.engine.judgeBatch(DIR_NONE, stray, Uint32Array.of(0), Uint32Array.of(stray.length), 1, verdicts);
+    expect(verdicts[0]).toBe(0);
+    // The same error from db-1 to alice is db-1's own, about alice's packet (control).
+    expect(h.outWhy(error(DB, ALICE, syn, 3, 3))).toBe("accept:related");
   });
 
   it("P11: errors about errors never relate", () => {
