@@ -7,7 +7,7 @@
 export const REASON_RULE = 0;
 /** A packet of a tracked connection, in either direction (P7). */
 export const REASON_ESTABLISHED = 1;
-/** An ICMP error quoting a tracked connection (P11). */
+/** An ICMP error (or ICMPv4 redirect) quoting a tracked connection with all the evidence the relation needs (P11). */
 export const REASON_RELATED = 2;
 /** A connection this peer opened: not filtered, but tracked so its replies pass (P13). */
 export const REASON_OUTBOUND = 3;
@@ -15,7 +15,7 @@ export const REASON_OUTBOUND = 3;
 export const REASON_OUTBOUND_UNTRACKED = 4;
 /** A non-first fragment whose first fragment was accepted. */
 export const REASON_FRAGMENT = 5;
-/** An ICMP message that opens no session (not echo, not an error), allowed by an icmp rule (P11). */
+/** An ICMP message that opens no session (not echo, not an error), allowed by an icmp rule (P11), or sent by this peer (P13). */
 export const REASON_RULE_UNTRACKED = 6;
 /** An RST inside the window but not at the exact sequence number: passed to the endpoint,
  *  which answers it with a challenge ACK (RFC 5961 3.2); the flow's state is kept. */
@@ -47,7 +47,7 @@ export const REASON_TCP_OUT_OF_WINDOW = 17;
 export const REASON_TCP_INVALID_STATE = 18;
 /** A TCP packet that is not a SYN and belongs to no tracked connection. */
 export const REASON_TCP_NO_CONNECTION = 19;
-/** An ICMP error that quotes no tracked connection, arrives at the wrong host, or (TCP) quotes a sequence number outside the connection's window (P11). */
+/** An ICMP error (or ICMPv4 redirect) that quotes no tracked connection, arrives at the wrong host, quotes too little to tell (TCP: no sequence number; UDP: no ports; ICMP: not an echo request with its id), or (TCP) quotes a sequence number outside the connection's window; and every ICMPv4 source quench (P11). */
 export const REASON_ICMP_UNRELATED = 20;
 /** An ICMP echo reply with no echo request session (P11). */
 export const REASON_ICMP_NO_REQUEST = 21;
