@@ -155,7 +155,7 @@ export class FragmentTable {
     if (this.deniedHash[denied] === this.keyHash) this.deniedUntil[denied] = 0;
     if (slot < 0) {
       slot = this.claimSlot();
-      if (slot < 0) return; // the source is at its share: its later fragments find no first
+      if (slot < 0) return; // not recorded (at its share, or no larger holder to evict): its later fragments find no first
       for (let i = 0; i < KEY_WORDS; i++) this.keys[slot * KEY_WORDS + i] = this.probe[i];
       this.owners[slot] = this.source;
       this.held[this.source]++;
