@@ -11,6 +11,7 @@
 import { formatIp } from "../packet/address.ts";
 import { viewOf } from "../packet/buffer-view.ts";
 import { commonTcpIpv4HeaderLength } from "../packet/decode-common-tcp-ipv4.ts";
+import * as wire from "../packet/layout.ts";
 import * as tcp4 from "../packet/tcp4-view.ts";
 import type { PacketRecord } from "../packet/record.ts";
 import * as packet from "../packet/record.ts";
@@ -371,30 +372,43 @@ export class Conntrack {
    * For an ICMP error: the tracked flow of the packet it quotes, or -1. The error must
    * travel back towards the quoted packet's sender (outer destination == inner source),
    * as it does when the flow's other end or a router on the path reports a problem (P11).
-   * For TCP the quoted sequence number must lie in the quoting direction's window (pf,
-   * Linux): an error forged without knowing the connection's sequence numbers cannot
-   * pass, nor reset it at the endpoint (RFC 5927).
+   * It relates only on evidence the quote carries; a field it does not hold is never
+   * taken for the 0 the record holds instead (docs/conntrack.md, "ICMP errors"):
+   * - TCP: the ports and the sequence number (8 bytes of the TCP header), and the
+   *   sequence number must lie in the quoting direction's window (pf, Linux): an error
+   *   forged without knowing the connection's sequence numbers cannot pass, nor reset it
+   *   at the endpoint (RFC 5927);
+   * - UDP: the ports (4 bytes);
+   * - ICMP: an echo request with its id (6 bytes), sent by the session's requester, so
+   *   the error's receiver. An error about an echo reply, or about an error, never relates.
    */
   lookupRelated(rec: PacketRecord): number {
     if (!rec.innerValid || rec.innerVersion !== rec.ipVersion) return -1;
     if (rec.dst0 !== rec.innerSrc0 || rec.dst1 !== rec.innerSrc1 || rec.dst2 !== rec.innerSrc2 || rec.dst3 !== rec.innerSrc3) return -1;
     const p = rec.innerProtocol;
+    const quoted = rec.innerL4Length;
     let sp = 0;
     let dp = 0;
+    let echo = false;
     if (p === PROTO_TCP || p === PROTO_UDP) {
+      if (quoted < (p === PROTO_TCP ? TCP_SEQ + 4 : 4)) return -1;
       sp = rec.innerSrcPort;
       dp = rec.innerDstPort;
     } else if (p === PROTO_ICMP || p === PROTO_ICMPV6) {
+      if (quoted < QUOTED_ECHO_ID_END || rec.innerIcmpType !== (rec.innerVersion === 4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST)) return -1;
       sp = dp = rec.innerIcmpId;
+      echo = true;
     }
     const t = this.table;
     // int32 address words, as in keyFromPacket (no boxing).
     t.setKey(p, rec.innerVersion, rec.innerSrc0 | 0, rec.innerSrc1 | 0, rec.innerSrc2 | 0, rec.innerSrc3 | 0, sp, rec.innerDst0 | 0, rec.innerDst1 | 0, rec.innerDst2 | 0, rec.innerDst3 | 0, dp);
     const e = t.find();
     if (e < 0 || this.isExpired(e)) return -1;
+    // The quoted request went from the requester to the responder: the original direction.
+    if (echo && !t.isOriginalDirection(e)) return -1;
     if (p === PROTO_TCP && (t.flags(e) & F_LIBERAL) === 0) {
-      const quoted = t.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY;
-      if (!quotedSeqInWindow(t, e, quoted, rec.innerTcpSeq | 0)) return -1;
+      const quotedDirection = t.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY;
+      if (!quotedSeqInWindow(t, e, quotedDirection, rec.innerTcpSeq | 0)) return -1;
     }
     return e;
   }
@@ -735,3 +749,10 @@ export function protocolName(p: number): string {
   return p === PROTO_TCP ? "tcp" : p === PROTO_UDP ? "udp" : p === PROTO_ICMP ? "icmp" : p === PROTO_ICMPV6 ? "icmpv6" : String(p);
 }
 
+// lookupRelated's constants (module-local, as above).
+/** A quoted TCP header holds the sequence number up to this byte. */
+const TCP_SEQ = wire.TCP_SEQ;
+const ICMP4_ECHO_REQUEST = wire.ICMP4_ECHO_REQUEST;
+const ICMP6_ECHO_REQUEST = wire.ICMP6_ECHO_REQUEST;
+/** A quoted ICMP header holds the echo id up to this byte (type, code, checksum, id). */
+const QUOTED_ECHO_ID_END = wire.ICMP_ID + 2;

@@ -20,7 +20,7 @@ import { parseIp } from "../packet/address.ts";
 import { viewOf } from "../packet/buffer-view.ts";
 import { decodePacket } from "../packet/decode.ts";
 import { RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../packet/segment-run.ts";
-import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
+import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_FRAGMENT_TOO_LONG, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import * as R from "./reasons.ts";
 
@@ -372,12 +372,23 @@ export class Engine {
     const rec = this.record;
     const ct = this.ct;
     const isIcmp = rec.protocol === PROTO_ICMP || rec.protocol === PROTO_ICMPV6;
-    if (isIcmp && (rec.icmpIsError || isSourceQuench(rec))) {
-      const related = rec.icmpIsError ? ct.lookupRelated(rec) : -1;
-      if (related < 0) return this.drop(R.REASON_ICMP_UNRELATED);
-      this.lastRule = ct.table.rule(related);
-      this.lastState = ct.table.state(related);
-      return this.accept(R.REASON_RELATED);
+    if (isIcmp) {
+      // Errors (and redirects) pass only as related to the flow they quote (P11), in
+      // either direction; source quench never does. Nothing else about ICMP but echo
+      // has a session: other types never look one up (an id-0 echo session must not
+      // catch a timestamp request) and go on to the rules (inbound) or pass (P13).
+      if (rec.icmpIsError) {
+        // Relating keys on the quoted packet, not on the error's own addresses: an error
+        // neither to (inbound) nor from (outbound) this peer or a resource it routes
+        // for goes on to step 4, which names it not-for-peer / not-from-peer.
+        if (!isOurs(this.ruleTable, rec, !arrivedInbound)) return UNDECIDED;
+        const related = isSourceQuench(rec) ? -1 : ct.lookupRelated(rec);
+        if (related < 0) return this.drop(R.REASON_ICMP_UNRELATED);
+        this.lastRule = ct.table.rule(related);
+        this.lastState = ct.table.state(related);
+        return this.accept(R.REASON_RELATED);
+      }
+      if (!rec.icmpIsEchoRequest && !rec.icmpIsEchoReply) return UNDECIDED;
     }
     const ref = ct.lookup(rec);
     if (ref < 0) {
@@ -616,6 +627,7 @@ export class Engine {
 function malformedReason(malformed: number): number {
   if (malformed === MALFORMED_TINY_FRAGMENT) return R.REASON_FRAGMENT_TINY;
   if (malformed === MALFORMED_FRAGMENT_OVERLAP) return R.REASON_FRAGMENT_OVERLAP;
+  if (malformed === MALFORMED_FRAGMENT_TOO_LONG) return R.REASON_FRAGMENT_TOO_LONG;
   return R.REASON_MALFORMED;
 }
 
@@ -641,7 +653,13 @@ function trackReason(result: number): number {
   }
 }
 
-/** ICMPv4 source quench: deprecated (RFC 6633), never related to anything, dropped. */
+/** ICMPv4 source quench: deprecated (RFC 6633), never related to anything, dropped (the decoder counts it among the errors: it quotes a packet). */
 function isSourceQuench(rec: PacketRecord): boolean {
   return rec.protocol === PROTO_ICMP && rec.icmpType === 4;
+}
+
+/** For an ICMP error: inbound, addressed to this peer or a routed resource; outbound, sent by one. */
+function isOurs(rules: RuleTable, rec: PacketRecord, outbound: boolean): boolean {
+  if (outbound) return rules.isLocalSource(rec) || rules.isRoutedSource(rec);
+  return rules.isLocalDestination(rec) || rules.isRoutedDestination(rec);
 }

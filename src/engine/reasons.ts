@@ -7,7 +7,7 @@
 export const REASON_RULE = 0;
 /** A packet of a tracked connection, in either direction (P7). */
 export const REASON_ESTABLISHED = 1;
-/** An ICMP error quoting a tracked connection (P11). */
+/** An ICMP error (or ICMPv4 redirect) quoting a tracked connection with all the evidence the relation needs (P11). */
 export const REASON_RELATED = 2;
 /** A connection this peer opened: not filtered, but tracked so its replies pass (P13). */
 export const REASON_OUTBOUND = 3;
@@ -15,7 +15,7 @@ export const REASON_OUTBOUND = 3;
 export const REASON_OUTBOUND_UNTRACKED = 4;
 /** A non-first fragment whose first fragment was accepted. */
 export const REASON_FRAGMENT = 5;
-/** An ICMP message that opens no session (not echo, not an error), allowed by an icmp rule (P11). */
+/** An ICMP message that opens no session (not echo, not an error), allowed by an icmp rule (P11), or sent by this peer (P13). */
 export const REASON_RULE_UNTRACKED = 6;
 /** An RST inside the window but not at the exact sequence number: passed to the endpoint,
  *  which answers it with a challenge ACK (RFC 5961 3.2); the flow's state is kept. */
@@ -52,7 +52,7 @@ export const REASON_TCP_OUT_OF_WINDOW = 18;
 export const REASON_TCP_INVALID_STATE = 19;
 /** A TCP packet that is not a SYN and belongs to no tracked connection. */
 export const REASON_TCP_NO_CONNECTION = 20;
-/** An ICMP error that quotes no tracked connection, arrives at the wrong host, or (TCP) quotes a sequence number outside the connection's window (P11). */
+/** An ICMP error (or ICMPv4 redirect) that quotes no tracked connection, arrives at the wrong host, quotes too little to tell (TCP: no sequence number; UDP: no ports; ICMP: not an echo request with its id), or (TCP) quotes a sequence number outside the connection's window; and every ICMPv4 source quench (P11). */
 export const REASON_ICMP_UNRELATED = 21;
 /** An ICMP echo reply with no echo request session (P11). */
 export const REASON_ICMP_NO_REQUEST = 22;
@@ -70,8 +70,10 @@ export const REASON_NOT_FROM_PEER = 27;
  *  the responder's travel, or the other way round), or an inbound packet carrying this
  *  peer's own address as its source: spoofed. */
 export const REASON_WRONG_PATH = 28;
+/** A fragment reaching past the 65,535 bytes a datagram can hold (IPv4 total length, IPv6 payload length): the "ping of death". */
+export const REASON_FRAGMENT_TOO_LONG = 29;
 
-export const REASON_COUNT = 29;
+export const REASON_COUNT = 30;
 /** Codes below this accept, the rest drop. */
 const FIRST_DROP_REASON = REASON_MALFORMED;
 
@@ -105,6 +107,7 @@ export const REASON_NAMES: readonly string[] = [
   "not-for-peer",
   "not-from-peer",
   "wrong-path",
+  "fragment-too-long",
 ];
 
 /**

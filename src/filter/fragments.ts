@@ -17,6 +17,20 @@
 //   overlap: we can no longer prove it is not one.
 // - A datagram's entry lives `timeoutMs` from its first fragment (no refresh), and is
 //   freed as soon as its fragments cover it exactly.
+// - Only datagrams whose first fragment was ACCEPTED take a slot. A dropped first
+//   fragment leaves a negative answer in a small direct-mapped array of key hashes that
+//   belongs to no source and may be overwritten at any time: its later fragments get
+//   verdict 0 (the engine's `fragment-first-dropped`) while it lasts, FRAG_UNKNOWN
+//   (`fragment-no-first`) after; they are dropped either way. So senders the rules
+//   refuse, spoofed or not, cannot take slots from the ones they allow.
+// - Each source gets a bounded share of the table (`share`, default capacity / 16, at
+//   least one set): a count per source, in a seeded hashed array of counters, limits
+//   how many datagrams it holds at once. A source at its share may only replace its own
+//   oldest datagram in the set the new one hashes to; with none there, the new datagram
+//   is not recorded. A full set evicts the datagram of its largest holder (the source
+//   holding most datagrams in the whole table; ties: the oldest entry), and only if that
+//   source holds more than the newcomer (or is the newcomer): a flood from one sender
+//   evicts its own datagrams, never a smaller sender's.
 //
 // Key: (source, destination, identification, protocol) for IPv4 (RFC 791);
 // (source, destination, identification) for IPv6 (RFC 8200: the protocol after the
@@ -24,8 +38,8 @@
 //
 // Storage: a set-associative table over typed arrays: the key hash (seeded per
 // table, so a sender cannot aim fragments at one set) picks a set of WAYS slots; a new
-// datagram takes a free or expired slot of its set, else evicts the oldest entry of
-// the set. Capacity is a hard bound; nothing is allocated per packet.
+// datagram takes a free or expired slot of its set, else evicts as above. Capacity is a
+// hard bound; nothing is allocated per packet.
 
 import type { PacketRecord } from "../packet/record.ts";
 import { hashWords } from "./word-hash.ts";
@@ -39,14 +53,26 @@ export const FRAG_OVERLAP = -2;
 export const MAX_RANGES = 4;
 const WAYS = 8;
 const KEY_WORDS = 10;
+/** The default share of one source: this fraction of the capacity (at least one set). */
+const SHARE_DIVISOR = 16;
+const ACCEPT = 1;
+const DROP = 0;
 
 export class FragmentTable {
   readonly capacity: number;
   readonly timeoutMs: number;
+  /** The most datagrams one source (one counter of `held`) holds at once. */
+  readonly share: number;
   private readonly ways: number;
   private readonly sets: number;
   private readonly seed: number;
   private readonly probe = new Uint32Array(KEY_WORDS + 1);
+  /** The hash of the key in `probe` (loadKey). */
+  private keyHash = 0;
+  /** The source's counter in `held` for the key in `probe` (loadKey). */
+  private source = 0;
+  /** Source address words, IP version and a seed of its own: hashed to a counter. */
+  private readonly sourceProbe = new Uint32Array(6);
   /**
    * The current time (ms). `rememberFirst` and `lookup` take `now` as an argument for
    * convenience, but a time that is not a small integer (fractional capture times,
@@ -56,28 +82,50 @@ export class FragmentTable {
    */
   readonly clock = new Float64Array(1);
   private readonly keys: Uint32Array;
-  /** 0 = free; else the time the entry expires. */
+  /** 0 = free; else the time the entry expires. An expired entry still counts for its source until its slot is freed. */
   private readonly expiresAt: Float64Array;
-  private readonly verdicts: Int8Array;
+  /** Per slot: the counter (in `held`) of the source that holds it. */
+  private readonly owners: Uint32Array;
+  /** Per source counter: how many slots with a non-zero `expiresAt` it owns. */
+  private readonly held: Uint32Array;
+  /** Dropped first fragments: key hash per direct-mapped entry, valid until `deniedUntil`. */
+  private readonly deniedHash: Int32Array;
+  private readonly deniedUntil: Float64Array;
   private readonly poisoned: Uint8Array;
   private readonly rangeCount: Uint8Array;
   private readonly ranges: Uint32Array;
   /** Datagram length once its last fragment (MF = 0) is seen, else -1. */
   private readonly totalLength: Int32Array;
 
-  /** `capacity` datagrams at most (the bound used is `capacity` rounded down to a multiple of 8 when above 8). */
-  constructor(capacity = 4096, timeoutMs = 30_000, seed = (Math.random() * 0x100000000) >>> 0) {
+  /**
+   * `capacity` datagrams at most (the bound used is `capacity` rounded down to a multiple
+   * of 8 when above 8); `share` datagrams at most per source (default capacity / 16, at
+   * least 8, at most the capacity).
+   */
+  constructor(capacity = 4096, timeoutMs = 30_000, seed = (Math.random() * 0x100000000) >>> 0, share?: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`FragmentTable capacity must be a positive integer, got ${capacity}`);
     if (!(timeoutMs > 0)) throw new RangeError(`FragmentTable timeoutMs must be positive, got ${timeoutMs}`);
+    if (share !== undefined && (!Number.isInteger(share) || share < 1)) throw new RangeError(`FragmentTable share must be a positive integer, got ${share}`);
     this.ways = Math.min(WAYS, capacity);
     this.sets = Math.floor(capacity / this.ways);
     this.capacity = this.sets * this.ways;
     this.timeoutMs = timeoutMs;
     this.seed = seed;
+    this.share = Math.min(this.capacity, share ?? Math.max(WAYS, Math.floor(this.capacity / SHARE_DIVISOR)));
     const slots = this.capacity;
+    // Four source counters per slot (a power of two), so that the sources holding
+    // slots rarely share one; a negative answer per slot.
+    let counters = 64;
+    while (counters < 4 * slots) counters *= 2;
+    let denied = 64;
+    while (denied < slots) denied *= 2;
     this.keys = new Uint32Array(slots * KEY_WORDS);
     this.expiresAt = new Float64Array(slots);
-    this.verdicts = new Int8Array(slots);
+    this.owners = new Uint32Array(slots);
+    this.held = new Uint32Array(counters);
+    this.deniedHash = new Int32Array(denied);
+    this.deniedUntil = new Float64Array(denied);
+    this.sourceProbe[5] = Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
     this.poisoned = new Uint8Array(slots);
     this.rangeCount = new Uint8Array(slots);
     this.ranges = new Uint32Array(slots * MAX_RANGES * 2);
@@ -87,18 +135,32 @@ export class FragmentTable {
   /**
    * Record the verdict (0 drop / 1 accept) of a datagram's first fragment (offset 0,
    * More Fragments set). Ignores anything else, including malformed packets such as
-   * tiny first fragments (the engine drops those). A repeated first fragment restarts
-   * the datagram's entry. `now` defaults to `clock[0]`.
+   * tiny first fragments (the engine drops those). An accepted datagram takes a slot
+   * within its source's share (or is not recorded, see the file comment); a dropped one
+   * takes none, only a negative answer. A repeated first fragment restarts the
+   * datagram's entry (or frees it, when dropped this time). `now` defaults to `clock[0]`.
    */
   rememberFirst(rec: PacketRecord, verdict: number, now?: number): void {
     if (!rec.isFragment || rec.fragmentOffset !== 0 || rec.malformed !== 0) return;
     if (now !== undefined) this.clock[0] = now;
     this.loadKey(rec);
     let slot = this.find();
-    if (slot < 0) slot = this.claimSlot();
-    for (let i = 0; i < KEY_WORDS; i++) this.keys[slot * KEY_WORDS + i] = this.probe[i];
+    const denied = this.keyHash & (this.deniedHash.length - 1);
+    if (verdict !== ACCEPT) {
+      if (slot >= 0) this.release(slot);
+      this.deniedHash[denied] = this.keyHash;
+      this.deniedUntil[denied] = this.clock[0] + this.timeoutMs;
+      return;
+    }
+    if (this.deniedHash[denied] === this.keyHash) this.deniedUntil[denied] = 0;
+    if (slot < 0) {
+      slot = this.claimSlot();
+      if (slot < 0) return; // not recorded (at its share, or no larger holder to evict): its later fragments find no first
+      for (let i = 0; i < KEY_WORDS; i++) this.keys[slot * KEY_WORDS + i] = this.probe[i];
+      this.owners[slot] = this.source;
+      this.held[this.source]++;
+    }
     this.expiresAt[slot] = this.clock[0] + this.timeoutMs;
-    this.verdicts[slot] = verdict;
     this.poisoned[slot] = 0;
     this.rangeCount[slot] = 1;
     this.ranges[slot * MAX_RANGES * 2] = 0;
@@ -107,16 +169,19 @@ export class FragmentTable {
   }
 
   /**
-   * The verdict for a non-first fragment: the first fragment's verdict (0 or 1),
-   * FRAG_UNKNOWN when no first fragment is recorded, FRAG_OVERLAP when this fragment
-   * overlaps an earlier one of its datagram (or the datagram is already poisoned).
-   * `now` defaults to `clock[0]`.
+   * The verdict for a non-first fragment: 1 when its first fragment was accepted, 0 when
+   * it was dropped (while that is remembered), FRAG_UNKNOWN when no first fragment is
+   * recorded, FRAG_OVERLAP when this fragment overlaps an earlier one of its datagram (or
+   * the datagram is already poisoned). `now` defaults to `clock[0]`.
    */
   lookup(rec: PacketRecord, now?: number): number {
     if (now !== undefined) this.clock[0] = now;
     this.loadKey(rec);
     const slot = this.find();
-    if (slot < 0) return FRAG_UNKNOWN;
+    if (slot < 0) {
+      const denied = this.keyHash & (this.deniedHash.length - 1);
+      return this.deniedHash[denied] === this.keyHash && this.deniedUntil[denied] > this.clock[0] ? DROP : FRAG_UNKNOWN;
+    }
     if (this.poisoned[slot] !== 0) return FRAG_OVERLAP;
     const start = rec.fragmentOffset;
     const end = start + dataLength(rec);
@@ -128,9 +193,9 @@ export class FragmentTable {
     const base = slot * MAX_RANGES * 2;
     const total = this.totalLength[slot];
     if (total >= 0 && this.rangeCount[slot] === 1 && this.ranges[base + 1] === total) {
-      this.expiresAt[slot] = 0; // complete: free the slot now
+      this.release(slot); // complete: free the slot now
     }
-    return this.verdicts[slot];
+    return ACCEPT;
   }
 
   /** Set the clock (ms) used by calls that omit `now`. */
@@ -146,6 +211,8 @@ export class FragmentTable {
    */
   clear(): void {
     this.expiresAt.fill(0);
+    this.held.fill(0);
+    this.deniedUntil.fill(0);
   }
 
   /** Free every entry expired at `now`; returns how many. (Lookups also ignore expired entries.) */
@@ -153,11 +220,17 @@ export class FragmentTable {
     let freed = 0;
     for (let slot = 0; slot < this.capacity; slot++) {
       if (this.expiresAt[slot] !== 0 && this.expiresAt[slot] <= now) {
-        this.expiresAt[slot] = 0;
+        this.release(slot);
         freed++;
       }
     }
     return freed;
+  }
+
+  /** Datagrams the source of `rec` holds, expired ones not yet freed included (cold; for tests and stats). */
+  heldBy(rec: PacketRecord): number {
+    this.loadKey(rec);
+    return this.held[this.source];
   }
 
   /** Entries alive at `now` (cold path: scans the table). */
@@ -180,10 +253,24 @@ export class FragmentTable {
     probe[8] = rec.ipId;
     probe[9] = rec.ipVersion === 6 ? 0x600 : 0x400 | rec.protocol;
     probe[10] = this.seed;
+    this.keyHash = hashWords(probe, 0, KEY_WORDS + 1);
+    const source = this.sourceProbe;
+    source[0] = rec.src0;
+    source[1] = rec.src1;
+    source[2] = rec.src2;
+    source[3] = rec.src3;
+    source[4] = rec.ipVersion;
+    this.source = hashWords(source, 0, 6) & (this.held.length - 1);
   }
 
   private setOf(): number {
-    return hashWords(this.probe, 0, KEY_WORDS + 1) % this.sets;
+    return this.keyHash % this.sets;
+  }
+
+  /** Free `slot` (which holds an entry, live or expired) and uncount it from its source. */
+  private release(slot: number): void {
+    this.expiresAt[slot] = 0;
+    this.held[this.owners[slot]]--;
   }
 
   /** The live slot holding the key in `probe`, or -1. */
@@ -206,16 +293,45 @@ export class FragmentTable {
     return -1;
   }
 
-  /** A slot for a new datagram in its set: a free or expired one, else the oldest. */
+  /**
+   * A free slot for a new datagram of `source` in its set, or -1 when it may not have
+   * one: expired entries of the set are freed first; a source at its share may only
+   * replace its own oldest entry there; otherwise a free slot, else the entry of the
+   * set's largest holder (ties: the oldest), if that holder holds more than `source` or
+   * is `source` itself.
+   */
   private claimSlot(): number {
     const now = this.clock[0];
     const first = this.setOf() * this.ways;
-    let oldest = first;
-    for (let slot = first; slot < first + this.ways; slot++) {
-      if (!(this.expiresAt[slot] > now)) return slot;
-      if (this.expiresAt[slot] < this.expiresAt[oldest]) oldest = slot;
+    const end = first + this.ways;
+    const held = this.held;
+    const owners = this.owners;
+    const source = this.source;
+    let free = -1;
+    let own = -1;
+    for (let slot = first; slot < end; slot++) {
+      const expires = this.expiresAt[slot];
+      if (expires !== 0 && expires <= now) this.release(slot);
+      if (this.expiresAt[slot] === 0) {
+        if (free < 0) free = slot;
+      } else if (owners[slot] === source && (own < 0 || expires < this.expiresAt[own])) {
+        own = slot;
+      }
     }
-    return oldest;
+    if (held[source] >= this.share) {
+      if (own >= 0) this.release(own);
+      return own;
+    }
+    if (free >= 0) return free;
+    let victim = first;
+    for (let slot = first + 1; slot < end; slot++) {
+      const count = held[owners[slot]];
+      const victimCount = held[owners[victim]];
+      if (count > victimCount || (count === victimCount && this.expiresAt[slot] < this.expiresAt[victim])) victim = slot;
+    }
+    if (held[owners[victim]] <= held[source]) victim = own; // no larger holder here: only its own entry may go
+    if (victim >= 0) this.release(victim);
+    return victim;
   }
 
   /** False when [start, end) contradicts the datagram's length or overlaps a range already seen. */

@@ -13,6 +13,8 @@ import type { PacketRecord } from "./record.ts";
 const ICMP4_ECHO_REPLY = layout.ICMP4_ECHO_REPLY;
 const ICMP4_ECHO_REQUEST = layout.ICMP4_ECHO_REQUEST;
 const ICMP4_PARAMETER_PROBLEM = layout.ICMP4_PARAMETER_PROBLEM;
+const ICMP4_REDIRECT = layout.ICMP4_REDIRECT;
+const ICMP4_SOURCE_QUENCH = layout.ICMP4_SOURCE_QUENCH;
 const ICMP4_TIME_EXCEEDED = layout.ICMP4_TIME_EXCEEDED;
 const ICMP4_UNREACHABLE = layout.ICMP4_UNREACHABLE;
 const ICMP6_ECHO_REPLY = layout.ICMP6_ECHO_REPLY;
@@ -67,6 +69,7 @@ function clearInner(rec: PacketRecord): void {
   rec.innerDst1 = 0;
   rec.innerDst2 = 0;
   rec.innerDst3 = 0;
+  rec.innerL4Length = 0;
   rec.innerSrcPort = 0;
   rec.innerDstPort = 0;
   rec.innerIcmpId = 0;
@@ -103,7 +106,9 @@ export function decodeIcmp(buf: Uint8Array, base: number, l4: number, end: numbe
   } else {
     rec.icmpIsEchoRequest = type === ICMP4_ECHO_REQUEST;
     rec.icmpIsEchoReply = type === ICMP4_ECHO_REPLY;
-    rec.icmpIsError = type === ICMP4_UNREACHABLE || type === ICMP4_TIME_EXCEEDED || type === ICMP4_PARAMETER_PROBLEM;
+    // Source quench and redirect quote the packet they are about, as the errors do (RFC 792).
+    rec.icmpIsError =
+      type === ICMP4_UNREACHABLE || type === ICMP4_TIME_EXCEEDED || type === ICMP4_PARAMETER_PROBLEM || type === ICMP4_SOURCE_QUENCH || type === ICMP4_REDIRECT;
   }
   if (rec.icmpIsEchoRequest || rec.icmpIsEchoReply) {
     rec.icmpId = (buf[l4 + ICMP_ID] << 8) | buf[l4 + ICMP_ID + 1];
@@ -156,6 +161,7 @@ function decodeQuote(buf: Uint8Array, at: number, end: number, rec: PacketRecord
   rec.innerVersion = version;
   rec.innerProtocol = protocol;
   const quoted = end - l4;
+  rec.innerL4Length = quoted;
   if (protocol === PROTO_TCP || protocol === PROTO_UDP) {
     if (quoted >= 4) {
       rec.innerSrcPort = (buf[l4] << 8) | buf[l4 + 1];

@@ -48,6 +48,7 @@ const IPV4_SRC = layout.IPV4_SRC;
 const IPV4_TOTAL_LENGTH = layout.IPV4_TOTAL_LENGTH;
 const IPV4_TTL = layout.IPV4_TTL;
 const IPV6_DST = layout.IPV6_DST;
+const IPV6_FRAGMENT_HEADER = layout.IPV6_FRAGMENT_HEADER;
 const IPV6_HEADER = layout.IPV6_HEADER;
 const IPV6_HOP_LIMIT = layout.IPV6_HOP_LIMIT;
 const IPV6_NEXT_HEADER = layout.IPV6_NEXT_HEADER;
@@ -59,6 +60,7 @@ const MALFORMED_BAD_HEADER_LENGTH = record.MALFORMED_BAD_HEADER_LENGTH;
 const MALFORMED_BAD_OPTIONS = record.MALFORMED_BAD_OPTIONS;
 const MALFORMED_BAD_VERSION = record.MALFORMED_BAD_VERSION;
 const MALFORMED_FRAGMENT_OVERLAP = record.MALFORMED_FRAGMENT_OVERLAP;
+const MALFORMED_FRAGMENT_TOO_LONG = record.MALFORMED_FRAGMENT_TOO_LONG;
 const MALFORMED_LENGTH_MISMATCH = record.MALFORMED_LENGTH_MISMATCH;
 const MALFORMED_TINY_FRAGMENT = record.MALFORMED_TINY_FRAGMENT;
 const MALFORMED_TRUNCATED = record.MALFORMED_TRUNCATED;
@@ -67,6 +69,8 @@ const PROTO_ICMPV6 = record.PROTO_ICMPV6;
 const PROTO_TCP = record.PROTO_TCP;
 const PROTO_UDP = record.PROTO_UDP;
 const TCP_BYTES_THROUGH_FLAGS = layout.TCP_BYTES_THROUGH_FLAGS;
+/** The most an IPv4 datagram's total length, or an IPv6 packet's payload length, can say (not counting jumbograms, which we do not take). */
+const MAX_DATAGRAM = 0xffff;
 const decodeCommonTcpIpv4 = commonTcpIpv4.decodeCommonTcpIpv4;
 
 /** The protocol group a decoder wrote: TCP, UDP, ICMP (both versions share the fields) or none. */
@@ -330,6 +334,13 @@ function fragmentHasL4(rec: PacketRecord, l4Length: number, fragmentFieldAt: num
     // A TCP fragment at offset 8 overwrites the flags of the first one (RFC 1858 3.2.2).
     if (rec.protocol === PROTO_TCP && rec.fragmentOffset === 8) {
       markMalformed(rec, MALFORMED_FRAGMENT_OVERLAP, fragmentFieldAt);
+    }
+    // The datagram it belongs to would be longer than any datagram can be (the "ping of
+    // death"): IPv4's total length counts the header (RFC 791), IPv6's payload length the
+    // unfragmentable extension headers before the fragment header (RFC 8200 4.5).
+    const unfragmentable = rec.ipVersion === 4 ? rec.l4Offset : rec.l4Offset - IPV6_HEADER - IPV6_FRAGMENT_HEADER;
+    if (unfragmentable + rec.fragmentOffset + l4Length > MAX_DATAGRAM) {
+      markMalformed(rec, MALFORMED_FRAGMENT_TOO_LONG, fragmentFieldAt);
     }
     return false;
   }

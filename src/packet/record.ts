@@ -33,6 +33,7 @@ export const MALFORMED_BAD_UDP_LENGTH = 8; // UDP length field < 8 or beyond the
 export const MALFORMED_BAD_EXTENSION_HEADER = 9; // IPv6 extension header chain runs off the packet or is too long
 export const MALFORMED_BAD_OPTIONS = 10; // IPv4 or TCP options are malformed (length 0/1 or past the header)
 export const MALFORMED_BAD_CHECKSUM = 11; // IPv4 header or TCP/UDP/ICMP checksum wrong (only when verification is asked for)
+export const MALFORMED_FRAGMENT_TOO_LONG = 12; // a fragment reaching past the 65,535 bytes a datagram can hold (ping of death)
 
 export const MALFORMED_REASONS: readonly string[] = [
   "none",
@@ -47,6 +48,7 @@ export const MALFORMED_REASONS: readonly string[] = [
   "bad-extension-header",
   "bad-options",
   "bad-checksum",
+  "fragment-too-long",
 ];
 
 export const MAX_SACK_BLOCKS = 4;
@@ -134,7 +136,7 @@ export class PacketRecord {
   /** Echo identifier and sequence (valid for echo request/reply). */
   icmpId = 0;
   icmpSeq = 0;
-  /** True for error messages (unreachable, time exceeded, packet too big, parameter problem). */
+  /** True for messages that quote a packet: errors (unreachable, time exceeded, packet too big, parameter problem) and ICMPv4 source quench and redirect. */
   icmpIsError = false;
   /** True for echo request. */
   icmpIsEchoRequest = false;
@@ -153,13 +155,20 @@ export class PacketRecord {
   innerDst1 = 0;
   innerDst2 = 0;
   innerDst3 = 0;
+  /**
+   * Bytes of the quoted packet's L4 header present in the quote (from its start to the
+   * end of the quote; 0 for a quoted non-first fragment). Which quoted fields below are
+   * real depends on it: ports need 4, the ICMP echo id 6, the TCP sequence number 8.
+   * An absent field reads 0, which must never be taken for a value.
+   */
+  innerL4Length = 0;
   /** Quoted TCP/UDP ports (0 when not TCP/UDP or not quoted). */
   innerSrcPort = 0;
   innerDstPort = 0;
   /** Quoted ICMP echo id and type, when the quoted packet is an echo. */
   innerIcmpId = 0;
   innerIcmpType = 0;
-  /** Quoted TCP sequence number (the first 8 bytes of TCP are always quoted). */
+  /** Quoted TCP sequence number (valid when innerL4Length >= 8; RFC 792 asks for 8 bytes, a forger need not send them). */
   innerTcpSeq = 0;
 
   /**

@@ -75,6 +75,8 @@ function describeRule(rule: CompiledRule): string {
 }
 
 /** Why a TCP or ICMP packet does not open a connection, or null when it does. */
+const ICMP_SOURCE_QUENCH = 4;
+
 function notNewConnection(q: ExplainQuery): string | null {
   if (q.protocol === "tcp") {
     const f = q.tcpFlags ?? "S";
@@ -83,6 +85,7 @@ function notNewConnection(q: ExplainQuery): string | null {
   }
   if (q.protocol === "icmp") {
     if (q.icmpType === ICMP_ECHO_REPLY) return "an echo reply is not a new connection: it passes only when it answers a tracked echo request (P11)";
+    if (q.icmpType === ICMP_SOURCE_QUENCH) return "ICMP source quench (type 4) is deprecated (RFC 6633): it never passes, not even about a tracked connection (P11)";
     if (ICMP_ERROR_TYPES.has(q.icmpType!)) return `ICMP type ${q.icmpType} is an error message: it passes only when the packet it quotes belongs to a tracked connection (P11)`;
   }
   return null;

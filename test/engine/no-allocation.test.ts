@@ -121,7 +121,7 @@ describe("no allocation on the established path", () => {
     expect(probe.newSpaceGrowth).toBeLessThan(128 * 1024);
     expect(probe.youngCollections).toBe(0);
   }, 60_000);
-  it("the general path allocates nothing either: RST challenges, ignored SYNs, window drops, FIN retransmits, ICMP echo and errors, IPv6, SACK, sequence numbers >= 2^31", () => {
+  it("the general path allocates nothing either: RST challenges, ignored SYNs, window drops, FIN retransmits, ICMP echo and errors, fragments, IPv6, SACK, sequence numbers >= 2^31", () => {
     const self6 = "fd00::20";
     const policy = policyFor(DB, { inbound: [{ id: "all", protocol: "all", sources: ["0.0.0.0/0", "::/0"], destinations: [`${DB}/32`, `${self6}/128`] }] });
     policy.peer.addresses = [DB, self6];
@@ -165,6 +165,16 @@ describe("no allocation on the established path", () => {
     h.out({ src: DB, dst: far, protocol: "icmp", icmp: { id: 9, seq: 1 }, payload: 32 });
     inbound.push(buildPacket({ src: far, dst: DB, protocol: "icmp", icmp: { type: 0, id: 9, seq: 1 }, payload: 32 }));
     outbound.push(buildPacket({ src: DB, dst: far, protocol: "icmp", icmp: { id: 9, seq: 1 }, payload: 32 }));
+    // An error about that echo request (related), one whose quote is cut before the
+    // sequence number (icmp-unrelated), and this peer's own timestamp request (rule-untracked).
+    const ping = buildPacket({ src: DB, dst: far, protocol: "icmp", icmp: { id: 9, seq: 1 }, payload: 32 });
+    inbound.push(buildPacket({ src: far, dst: DB, protocol: "icmp", icmp: { type: 11, quote: ping } }));
+    inbound.push(buildPacket({ src: "100.64.0.99", dst: DB, protocol: "icmp", icmp: { type: 3, code: 4, quote: quoted.subarray(0, 24) } }));
+    outbound.push(buildPacket({ src: DB, dst: far, protocol: "icmp", icmp: { type: 13 } }));
+    // A datagram in two fragments (a slot taken and freed every round), and a fragment past 65,535 bytes.
+    inbound.push(buildPacket({ src: ALICE, dst: DB, protocol: "udp", dstPort: 53, ipId: 77, moreFragments: true, payload: 64 }));
+    inbound.push(buildPacket({ src: ALICE, dst: DB, protocol: "udp", ipId: 77, fragmentOffset: 72, payload: 64 }));
+    inbound.push(buildPacket({ src: ALICE, dst: DB, protocol: "udp", ipId: 78, fragmentOffset: 65528, payload: 8 }));
 
     const { ins, outs } = batches(inbound, outbound);
     const verdicts = new Uint8Array(inbound.length);
@@ -185,8 +195,9 @@ describe("no allocation on the established path", () => {
     const probe = probeAllocation(() => judgeRounds(rounds), NEW_SPACE_BUDGET, () => seen.fill(0));
     const after = h.engine.stats().reasons;
     // Every kind of packet took its intended path, every round.
-    for (const reason of ["established", "related", "tcp-rst-challenge", "tcp-syn-ignored", "tcp-out-of-window"]) expect(after[reason], reason).toBeGreaterThan(before[reason]);
-    expect(seen[VERDICT_ACCEPT]).toBe(rounds * (inbound.length + outbound.length - 1)); // all but the out-of-window segment
+    const reasons = ["established", "related", "tcp-rst-challenge", "tcp-syn-ignored", "tcp-out-of-window", "icmp-unrelated", "rule-untracked", "fragment", "fragment-too-long"];
+    for (const reason of reasons) expect(after[reason], reason).toBeGreaterThan(before[reason]);
+    expect(seen[VERDICT_ACCEPT]).toBe(rounds * (inbound.length + outbound.length - 3)); // all but the out-of-window segment, the cut quote, the long fragment
     expect(probe.newSpaceGrowth).toBeLessThan(NEW_SPACE_BUDGET);
     expect(probe.youngCollections).toBe(0);
   }, 60_000);

@@ -63,6 +63,39 @@ describe.each([
   });
 });
 
+describe("fragment-too-long: a fragment reaching past 65,535 bytes (ping of death)", () => {
+  // IPv4: header + offset + data is the reassembled total length (RFC 791).
+  it.each([
+    ["the classic ping of death", 65528, 8, "fragment-too-long"],
+    ["offset 65528 with 1,480 bytes", 65528, 1480, "fragment-too-long"],
+    ["one byte past with the header counted", 65512, 4, "fragment-too-long"],
+    ["exactly 65,535 with the header", 65512, 3, "none"],
+    ["well inside", 1480, 1480, "none"],
+  ] as const)("IPv4: %s", (_name, fragmentOffset, payload, expected) => {
+    const rec = buildAndDecode({ ...v4, protocol: "udp", ipId: 3, fragmentOffset, payload });
+    expect(reason(rec)).toBe(expected);
+    if (expected !== "none") expect(rec).toMatchObject({ malformedAt: 6, isFragment: true, fragmentOffset, hasL4: false });
+  });
+
+  // IPv6: extension headers before the fragment header + offset + data is the payload length (RFC 8200 4.5).
+  it.each([
+    ["offset 65528 with 8 bytes", 65528, 8, [], "fragment-too-long"],
+    ["offset + data exactly 65,535", 65520, 15, [], "none"],
+    ["offset + data 65,536", 65520, 16, [], "fragment-too-long"],
+    ["a destination-options header before the fragment header counts", 65520, 8, ["destination"], "fragment-too-long"],
+    ["a destination-options header, still within", 65520, 7, ["destination"], "none"],
+  ] as const)("IPv6: %s", (_name, fragmentOffset, payload, extensions, expected) => {
+    const rec = buildAndDecode({ ...v6, protocol: "udp", ipId: 3, fragmentOffset, payload, extensionHeaders: [...extensions] });
+    expect(reason(rec)).toBe(expected);
+    if (expected !== "none") expect(rec.malformedAt).toBe(40 + 8 * extensions.length);
+  });
+
+  it("a first fragment never is (its own length field bounds it)", () => {
+    expect(reason(buildAndDecode({ ...v4, protocol: "udp", moreFragments: true, payload: 65000 }))).toBe("none");
+    expect(reason(buildAndDecode({ ...v6, protocol: "udp", moreFragments: true, payload: 65000 }))).toBe("none");
+  });
+});
+
 describe("where fragment problems are reported", () => {
   it("IPv4: at the flags/fragment field; IPv6: at the fragment header", () => {
     expect(buildAndDecode({ ...v4, protocol: "tcp", fragmentOffset: 8, payload: 8 }).malformedAt).toBe(6);

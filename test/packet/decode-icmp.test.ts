@@ -40,10 +40,10 @@ describe("ICMP echo", () => {
 });
 
 describe("ICMP errors and the quoted packet", () => {
-  it.each([3, 11, 12])("ICMPv4 type %i is an error", (type) => {
+  it.each([3, 4, 5, 11, 12])("ICMPv4 type %i quotes a packet (an error, source quench, redirect)", (type) => {
     expect(buildAndDecode({ ...v4, icmp: { type, quote: new Uint8Array(0) } }).icmpIsError).toBe(true);
   });
-  it.each([0, 4, 5, 8, 13])("ICMPv4 type %i is not an error", (type) => {
+  it.each([0, 8, 13, 14])("ICMPv4 type %i is not an error", (type) => {
     expect(buildAndDecode({ ...v4, icmp: { type } }).icmpIsError).toBe(false);
   });
   it.each([1, 2, 3, 4])("ICMPv6 type %i is an error", (type) => {
@@ -75,15 +75,16 @@ describe("ICMP errors and the quoted packet", () => {
   it("decodes a quoted TCP packet cut to 8 bytes of L4 (RFC 792 minimum): ports and seq", () => {
     const inner = buildPacket({ src: "100.64.0.20", dst: "100.64.0.30", protocol: "tcp", srcPort: 5432, dstPort: 41000, tcp: { seq: 0xfedcba98 } });
     const rec = buildAndDecode({ ...v4, icmp: { type: 11, quote: inner.subarray(0, 28) } });
-    expect(rec).toMatchObject({ innerValid: true, innerProtocol: PROTO_TCP, innerSrcPort: 5432, innerDstPort: 41000, innerTcpSeq: 0xfedcba98 });
+    expect(rec).toMatchObject({ innerValid: true, innerProtocol: PROTO_TCP, innerL4Length: 8, innerSrcPort: 5432, innerDstPort: 41000, innerTcpSeq: 0xfedcba98 });
   });
 
   it("tolerates a quote cut inside the L4 header: ports only, or nothing", () => {
     const inner = buildPacket({ src: "100.64.0.20", dst: "100.64.0.30", protocol: "tcp", srcPort: 5432, dstPort: 41000, tcp: { seq: 7 } });
     const portsOnly = buildAndDecode({ ...v4, icmp: { type: 3, quote: inner.subarray(0, 25) } });
-    expect(portsOnly).toMatchObject({ innerValid: true, innerSrcPort: 5432, innerDstPort: 41000, innerTcpSeq: 0 });
+    // innerL4Length says how much is real: the seq (and below, the ports) read 0 but are absent.
+    expect(portsOnly).toMatchObject({ innerValid: true, innerL4Length: 5, innerSrcPort: 5432, innerDstPort: 41000, innerTcpSeq: 0 });
     const headerOnly = buildAndDecode({ ...v4, icmp: { type: 3, quote: inner.subarray(0, 21) } });
-    expect(headerOnly).toMatchObject({ innerValid: true, innerSrcPort: 0, innerDstPort: 0 });
+    expect(headerOnly).toMatchObject({ innerValid: true, innerL4Length: 1, innerSrcPort: 0, innerDstPort: 0 });
     expect(reason(headerOnly)).toBe("none");
   });
 
@@ -99,7 +100,9 @@ describe("ICMP errors and the quoted packet", () => {
   it("decodes a quoted ICMP echo: type and id", () => {
     const inner = buildPacket({ src: "100.64.0.20", dst: "100.64.0.99", protocol: "icmp", icmp: { id: 4242, seq: 1 } });
     const rec = buildAndDecode({ ...v4, icmp: { type: 3, code: 1, quote: inner } });
-    expect(rec).toMatchObject({ innerValid: true, innerProtocol: PROTO_ICMP, innerIcmpType: 8, innerIcmpId: 4242, innerSrcPort: 0 });
+    expect(rec).toMatchObject({ innerValid: true, innerProtocol: PROTO_ICMP, innerL4Length: 8, innerIcmpType: 8, innerIcmpId: 4242, innerSrcPort: 0 });
+    const cut = buildAndDecode({ ...v4, icmp: { type: 3, code: 1, quote: inner.subarray(0, 25) } });
+    expect(cut).toMatchObject({ innerValid: true, innerL4Length: 5, innerIcmpType: 8, innerIcmpId: 0 });
   });
 
   it("decodes an ICMPv6 error quoting IPv6 UDP behind an extension header", () => {
@@ -134,7 +137,13 @@ describe("ICMP errors and the quoted packet", () => {
   it("a quoted non-first fragment has no ports", () => {
     const inner = buildPacket({ src: "100.64.0.20", dst: "100.64.0.30", protocol: "udp", fragmentOffset: 64, payload: 16 });
     const rec = buildAndDecode({ ...v4, icmp: { type: 11, code: 1, quote: inner } });
-    expect(rec).toMatchObject({ innerValid: true, innerProtocol: PROTO_UDP, innerSrcPort: 0, innerDstPort: 0 });
+    expect(rec).toMatchObject({ innerValid: true, innerProtocol: PROTO_UDP, innerL4Length: 0, innerSrcPort: 0, innerDstPort: 0 });
+  });
+
+  it("a redirect's quote is decoded like an error's", () => {
+    const inner = buildPacket({ src: "100.64.0.20", dst: "100.64.0.30", protocol: "udp", srcPort: 7, dstPort: 9 });
+    const rec = buildAndDecode({ ...v4, icmp: { type: 5, code: 1, rest: 0x64400001, quote: inner } });
+    expect(rec).toMatchObject({ icmpIsError: true, innerValid: true, innerProtocol: PROTO_UDP, innerL4Length: 8, innerSrcPort: 7, innerDstPort: 9 });
   });
 });
 

@@ -84,6 +84,8 @@ describe("explain", () => {
   it("P11: an echo reply or an ICMP error needs tracked traffic", () => {
     expect(explain(scenario(), "db-1", `icmp ${ALICE} > ${DB} echo-reply`)).toMatchObject({ verdict: "drop", stage: "not-new" });
     expect(explain(scenario(), "db-1", `icmp ${ALICE} > ${DB} destination-unreachable`)).toMatchObject({ verdict: "drop", stage: "not-new", reason: expect.stringMatching(/quotes/) });
+    expect(explain(scenario(), "db-1", `icmp ${ALICE} > ${DB} redirect`)).toMatchObject({ verdict: "drop", stage: "not-new", reason: expect.stringMatching(/quotes/) });
+    expect(explain(scenario(), "db-1", `icmp ${ALICE} > ${DB} 4`)).toMatchObject({ verdict: "drop", stage: "not-new", reason: expect.stringMatching(/never passes/) });
   });
 
   it("P12: a port rule never matches ICMP", () => {
