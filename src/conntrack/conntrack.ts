@@ -37,6 +37,7 @@ import {
   acksIgnoredSyn,
   acksPeerFin,
   clearLast,
+  directionEnd,
   directionUnseen,
   initFromSyn,
   initMidStream,
@@ -86,6 +87,7 @@ const OTHER_UNREPLIED = states.OTHER_UNREPLIED;
 const TCP_CLOSED = states.TCP_CLOSED;
 const TCP_ESTABLISHED = states.TCP_ESTABLISHED;
 const TCP_SYN_SENT = states.TCP_SYN_SENT;
+const TCP_SYN_RECEIVED = states.TCP_SYN_RECEIVED;
 const TCP_TIME_WAIT = states.TCP_TIME_WAIT;
 const UDP_REPLIED = states.UDP_REPLIED;
 const UDP_UNREPLIED = states.UDP_UNREPLIED;
@@ -104,6 +106,7 @@ const RST_CHALLENGE = tcpWindow.RST_CHALLENGE;
 const RST_EXACT = tcpWindow.RST_EXACT;
 const SYNACK_NOT_ACKING_SYN = tcpWindow.SYNACK_NOT_ACKING_SYN;
 const WINDOW_OK = tcpWindow.WINDOW_OK;
+const WINDOW_OVERSHOOT = tcpWindow.WINDOW_OVERSHOOT;
 
 export interface ConntrackOptions {
   /** Hard maximum of tracked flows. Default 65536 (144 bytes each: 9 MiB). */
@@ -152,6 +155,9 @@ export const CT_ACK_IGNORED = 8;
  *  the responder's travel, or the other way round (a spoofed source, a host on a routed
  *  LAN posing as a mesh peer). */
 export const CT_WRONG_PATH = 9;
+/** A segment beyond the receiver's window by at most one window: passed, the state NOT
+ *  changed but for the sender's td_end (Linux NFCT_TCP_IGNORE, tcp-window.ts overshootWithinWindow). */
+export const CT_OVERSHOOT = 10;
 
 /** The kind of an `update` result (CT_*), without its detail. */
 export function ctKind(result: number): number {
@@ -431,7 +437,7 @@ export class Conntrack {
     if (p === PROTO_TCP) {
       result = this.updateTcp(e, d, rec);
       // Passed without a state change: counted like any packet of the flow.
-      if (result !== CT_OK && result !== CT_RST_CHALLENGE && result !== CT_SYN_IGNORED && result !== CT_ACK_IGNORED) return result;
+      if (result !== CT_OK && result !== CT_RST_CHALLENGE && result !== CT_SYN_IGNORED && result !== CT_ACK_IGNORED && result !== CT_OVERSHOOT) return result;
     } else if (p === PROTO_ICMP || p === PROTO_ICMPV6) {
       if (d === DIR_ORIGINAL ? !rec.icmpIsEchoRequest : !rec.icmpIsEchoReply) return CT_ICMP_MISMATCH;
       if (d === DIR_REPLY) t.setState(e, ICMP_REPLIED);
@@ -482,14 +488,21 @@ export class Conntrack {
       t.setState(e, next);
       return CT_OK;
     }
-    if (directionUnseen(t, e, d) || (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT)) {
-      // First packet from this side, or a retransmitted SYN (maybe with a new ISN).
-      // A SYN-ACK must acknowledge the SYN, checked before it may initialise anything.
+    if (
+      directionUnseen(t, e, d) ||
+      (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT) ||
+      (cls === CLASS_SYNACK && state === TCP_SYN_RECEIVED && ((directionEnd(t, e, d) - segmentEnd(rec)) | 0) < 0)
+    ) {
+      // First packet from this side; a retransmitted SYN (maybe with a new ISN); or a
+      // SYN-ACK after the first with a later sequence number (the responder restarted
+      // its side: Linux re-initialises it too). A SYN-ACK must acknowledge the SYN,
+      // checked before it may initialise anything.
       if (cls === CLASS_SYNACK && !synAckAcksSyn(t, e, d, rec)) return outOfWindow(SYNACK_NOT_ACKING_SYN);
       if (cls === CLASS_SYN || cls === CLASS_SYNACK) initFromSyn(t, e, d, rec);
       else initMidStream(t, e, d, rec);
     }
     const failed = tcpInWindow(t, e, d, rec, cls);
+    if (failed === WINDOW_OVERSHOOT) return CT_OVERSHOOT;
     if (failed !== WINDOW_OK) return outOfWindow(failed);
     t.setState(e, next);
     return CT_OK;

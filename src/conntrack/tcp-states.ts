@@ -58,10 +58,10 @@ const IG = T_IGNORE;
 const ORIGINAL: readonly (readonly number[])[] = [
   /* syn          */ [SS, SS, S2, SR, IG, IG, IG, IG, RS, IG, IG, RS], // retransmits keep the state; reuse after TW/CL; IG: restarted originator?
   /* synack       */ [IV, IV, SR, SR, IV, IV, IV, IV, IV, IV, IV, IV], // only in simultaneous open
-  /* fin          */ [IV, IV, IV, F1, F1, F1, F2, CG, TW, CG, LA, IV], // CW+FIN not acking theirs: both closing
-  /* fin-acks-fin */ [IV, IV, IV, F1, F1, F1, F2, CG, TW, LA, LA, IV],
-  /* ack          */ [IV, IV, IV, ES, ES, F1, F2, CG, TW, CW, LA, IV], // SR+ACK completes the handshake
-  /* ack-acks-fin */ [IV, IV, IV, ES, ES, F1, F2, CG, TW, CW, LA, IV], // acking their FIN does not change our side
+  /* fin          */ [IV, IV, IV, F1, F1, F1, F2, CG, TW, CG, LA, CL], // CW+FIN not acking theirs: both closing
+  /* fin-acks-fin */ [IV, IV, IV, F1, F1, F1, F2, CG, TW, LA, LA, CL],
+  /* ack          */ [IV, IV, IV, ES, ES, F1, F2, CG, TW, CW, LA, CL], // SR+ACK completes the handshake; CL: late segments after an RST (Linux)
+  /* ack-acks-fin */ [IV, IV, IV, ES, ES, F1, F2, CG, TW, CW, LA, CL], // acking their FIN does not change our side
   /* rst          */ [IV, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL],
   /* invalid      */ [IV, IV, IV, IV, IV, IV, IV, IV, IV, IV, IV, IV],
 ];
@@ -70,10 +70,10 @@ const ORIGINAL: readonly (readonly number[])[] = [
 const REPLY: readonly (readonly number[])[] = [
   /* syn          */ [IV, S2, S2, IV, IV, IV, IV, IV, RS, IV, IV, RS], // SS+SYN: simultaneous open
   /* synack       */ [IV, SR, SR, SR, ES, IV, IV, IV, IV, IV, IV, IV], // ES: retransmitted SYN-ACK (lost final ACK)
-  /* fin          */ [IV, IV, IV, IV, CW, CG, TW, CG, TW, CW, LA, IV], // responder closes first: CW
-  /* fin-acks-fin */ [IV, IV, IV, IV, CW, TW, TW, TW, TW, CW, TW, IV], // F1+FIN acking ours: straight to TW
-  /* ack          */ [IV, IG, IV, ES, ES, F1, F2, CG, TW, CW, LA, IV], // SS: a challenge ACK (RFC 9293 3.10.7.4), passed unchanged; SR: only simultaneous open lets the responder ACK here
-  /* ack-acks-fin */ [IV, IV, IV, ES, ES, F2, F2, TW, TW, CW, TW, IV], // our FIN acked: F1->F2, CG/LA->TW
+  /* fin          */ [IV, IV, IV, IV, CW, CG, TW, CG, TW, CW, LA, CL], // responder closes first: CW
+  /* fin-acks-fin */ [IV, IV, IV, IV, CW, TW, TW, TW, TW, CW, TW, CL], // F1+FIN acking ours: straight to TW
+  /* ack          */ [IV, IG, IV, ES, ES, F1, F2, CG, TW, CW, LA, CL], // SS: a challenge ACK (RFC 9293 3.10.7.4), passed unchanged; SR: only simultaneous open lets the responder ACK here
+  /* ack-acks-fin */ [IV, IV, IV, ES, ES, F2, F2, TW, TW, CW, TW, CL], // our FIN acked: F1->F2, CG/LA->TW
   /* rst          */ [IV, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL],
   /* invalid      */ [IV, IV, IV, IV, IV, IV, IV, IV, IV, IV, IV, IV],
 ];

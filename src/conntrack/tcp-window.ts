@@ -84,6 +84,8 @@ export const RST_NOT_ACKING_SYN = 6;
 /** A SYN-ACK whose ACK is not in (ISN, td_end] of the SYN it answers. */
 export const SYNACK_NOT_ACKING_SYN = 7;
 export const WINDOW_DETAIL_COUNT = 8;
+/** Not a failure: I failed by at most one receiver window while II-IV hold (tcpInWindow). */
+export const WINDOW_OVERSHOOT = -1;
 
 /** a is before b in sequence space. */
 export function seqBefore(a: number, b: number): boolean {
@@ -126,6 +128,20 @@ export function windowCheck(w: Int32Array, r: number, d: number, seq: number, en
   const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
   if (((ack - ((receiverEnd - maxAckWindow) | 0)) | 0) < 0) return ACK_BELOW_WINDOW; // IV
   return WINDOW_OK;
+}
+
+/**
+ * For a segment whose check I failed: true when it overshoots `td_maxend` by at most
+ * the receiver's max window while II, III and IV hold. Linux passes such a segment
+ * unchanged but for moving `td_end` ("N bytes more than expected", NFCT_TCP_IGNORE),
+ * for stacks that send beyond a window the receiver shrank: should the receiver take
+ * and acknowledge that data, an ACK of it must not then fail check III.
+ */
+export function overshootWithinWindow(w: Int32Array, r: number, d: number, end: number, ack: number): boolean {
+  const s = tdAt(r, d);
+  const maxEnd = w[s + TD_MAXEND];
+  const receiverMaxWin = w[tdAt(r, 1 - d) + TD_MAXWIN];
+  return receiverMaxWin !== 0 && ((end - maxEnd + 1) >>> 0) <= receiverMaxWin >>> 0 && windowCheck(w, r, d, maxEnd, end, ack) === WINDOW_OK;
 }
 
 /**
@@ -232,6 +248,11 @@ export function initMidStream(t: FlowTable, e: number, d: number, rec: PacketRec
   }
 }
 
+/** td_end of direction `d`: the next sequence number it will send. */
+export function directionEnd(t: FlowTable, e: number, d: number): number {
+  return t.tcp[tdAt(e * RECORD_WORDS, d) + TD_END];
+}
+
 /** True when direction `d` of entry `e` has sent nothing yet. */
 export function directionUnseen(t: FlowTable, e: number, d: number): boolean {
   return t.tcp[tdAt(e * RECORD_WORDS, d) + TD_MAXWIN] === 0;
@@ -248,8 +269,8 @@ function effectiveAck(t: FlowTable, e: number, d: number, rec: PacketRecord): nu
 
 /**
  * The general path's window step for a non-RST segment `rec` of class `cls` from
- * direction `d`: check, and apply when it passes. Returns WINDOW_OK or the failing
- * check (nothing changed then).
+ * direction `d`: check, and apply when it passes. Returns WINDOW_OK; WINDOW_OVERSHOOT
+ * (only td_end moved, see overshootWithinWindow); or the failing check (nothing changed).
  */
 export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecord, cls: number): number {
   const w = t.tcp;
@@ -258,6 +279,10 @@ export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecor
   const end = segmentEnd(rec);
   const ack = effectiveAck(t, e, d, rec);
   const failed = windowCheck(w, r, d, seq, end, ack);
+  if (failed === SEQ_ABOVE_WINDOW && overshootWithinWindow(w, r, d, end, ack)) {
+    w[tdAt(r, d) + TD_END] = end;
+    return WINDOW_OVERSHOOT;
+  }
   if (failed !== WINDOW_OK) return failed;
   // The window in a SYN is never scaled (RFC 7323 section 2.2).
   const win = rec.tcpFlags & TCP_SYN ? rec.tcpWindow : rec.tcpWindow * (1 << t.tdScale(e, d));
@@ -331,7 +356,10 @@ export function rstVerdict(t: FlowTable, e: number, d: number, rec: PacketRecord
     if (((seq - maxAck) | 0) < 0) return RST_BEFORE_ACK;
     if (established && seq !== maxAck) exact = last === (d | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_END];
   }
-  const failed = windowCheck(w, r, d, seq, seq, effectiveAck(t, e, d, rec));
+  const ack = effectiveAck(t, e, d, rec);
+  const failed = windowCheck(w, r, d, seq, seq, ack);
+  // Overshooting by less than a window: passed unchanged, as Linux does.
+  if (failed === SEQ_ABOVE_WINDOW && overshootWithinWindow(w, r, d, seq, ack)) return RST_CHALLENGE;
   if (failed !== WINDOW_OK) return failed;
   return exact ? RST_EXACT : RST_CHALLENGE;
 }

@@ -6,13 +6,13 @@
 // allocation-free; the policy in force is one reference (`ruleTable`), swapped whole by
 // applyPolicy (P14).
 
-import { Conntrack, FAST_GENERAL, FAST_UNTRACKED, CT_ACK_IGNORED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, CT_WRONG_PATH, ctDetail, ctKind, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
+import { Conntrack, FAST_GENERAL, FAST_UNTRACKED, CT_ACK_IGNORED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_OVERSHOOT, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, CT_WRONG_PATH, ctDetail, ctKind, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
 import type { ConntrackOptions } from "../conntrack/conntrack.ts";
 import { END_FLUSHED, END_REUSED, END_REVOKED, FLOW_DROP, FlowEvent } from "../conntrack/flow-event.ts";
 import type { FlowInfo } from "../conntrack/flow-event.ts";
 import { F_OUTBOUND, F_ROUTED } from "../conntrack/flow-record.ts";
 import { stateName } from "../conntrack/states.ts";
-import { CLASS_INVALID, CLASS_RST, CLASS_SYN, tcpFlagClass } from "../conntrack/tcp-states.ts";
+import { CLASS_ACK, CLASS_INVALID, CLASS_SYN, tcpFlagClass } from "../conntrack/tcp-states.ts";
 import { WINDOW_DETAIL_COUNT } from "../conntrack/tcp-window.ts";
 import { FRAG_OVERLAP, FRAG_UNKNOWN, FragmentTable } from "../filter/fragments.ts";
 import { ACTION_DROP, RuleTable } from "../filter/rule-table.ts";
@@ -403,6 +403,7 @@ export class Engine {
     if (result === CT_RST_CHALLENGE) return this.accept(R.REASON_TCP_RST_CHALLENGE);
     if (result === CT_SYN_IGNORED) return this.accept(R.REASON_TCP_SYN_IGNORED);
     if (result === CT_ACK_IGNORED) return this.accept(R.REASON_TCP_CHALLENGE_ACK);
+    if (result === CT_OVERSHOOT) return this.accept(R.REASON_TCP_OVERSHOOT);
     if (ctKind(result) === CT_OUT_OF_WINDOW) {
       const detail = ctDetail(result);
       this.lastDetail = detail;
@@ -457,8 +458,9 @@ export class Engine {
    * side of a connection the table does not know (it began before the agent, or its
    * entry expired): it passes and picks up a loose entry (windows unchecked, as Linux
    * tcp_loose does for a packet its `ct state new` rule accepts), so the replies keep
-   * working. An RST opens nothing and passes untracked: the peer refusing a SYN the
-   * filter dropped, or ending a connection it no longer knows. Illegal flags: dropped.
+   * working. An RST, a FIN or a SYN-ACK opens nothing (Linux's tcp_new does not pick up
+   * those either) and passes untracked: the peer refusing a SYN the filter dropped, or
+   * ending a connection the table no longer knows. Illegal flags: dropped.
    */
   private openOutbound(): number {
     const ct = this.ct;
@@ -466,8 +468,10 @@ export class Engine {
     if (rec.protocol === PROTO_TCP) {
       const cls = tcpFlagClass(rec.tcpFlags);
       if (cls === CLASS_INVALID) return this.drop(R.REASON_TCP_INVALID_FLAGS);
-      if (cls === CLASS_RST) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
-      if (cls !== CLASS_SYN && rec.isFragment) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
+      // Only a SYN or a plain ACK (with or without data) opens an entry, as in Linux's
+      // tcp_new; an RST, a FIN or a SYN-ACK with no entry passes untracked.
+      if (cls !== CLASS_SYN && cls !== CLASS_ACK) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
+      if (cls === CLASS_ACK && rec.isFragment) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
     } else if (!ct.canOpen(rec)) {
       return this.passUntracked(-1);
     }

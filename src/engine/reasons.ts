@@ -28,52 +28,55 @@ export const REASON_TCP_SYN_IGNORED = 8;
  *  a challenge ACK; the originator's RST answering it ends the entry, and its next SYN
  *  opens a new connection. */
 export const REASON_TCP_CHALLENGE_ACK = 9;
+/** A segment beyond the receiver's window by at most one window: passed, the state kept
+ *  but for the sender's highest sequence number (Linux: "bytes more than expected"). */
+export const REASON_TCP_OVERSHOOT = 10;
 
 // ---- drop ----
 /** The packet could not be decoded (see record.malformed for the detail). */
-export const REASON_MALFORMED = 10;
+export const REASON_MALFORMED = 11;
 /** RFC 1858: a first fragment too short to hold the transport header. */
-export const REASON_FRAGMENT_TINY = 11;
+export const REASON_FRAGMENT_TINY = 12;
 /** A fragment overlapping an earlier one of its datagram (RFC 1858, RFC 5722). */
-export const REASON_FRAGMENT_OVERLAP = 12;
+export const REASON_FRAGMENT_OVERLAP = 13;
 /** A non-first fragment with no first fragment seen before it. */
-export const REASON_FRAGMENT_NO_FIRST = 13;
+export const REASON_FRAGMENT_NO_FIRST = 14;
 /** A non-first fragment whose first fragment was dropped. */
-export const REASON_FRAGMENT_FIRST_DROPPED = 14;
+export const REASON_FRAGMENT_FIRST_DROPPED = 15;
 /** No rule allows this new connection (deny by default, P1). */
-export const REASON_NO_RULE = 15;
+export const REASON_NO_RULE = 16;
 /** A drop rule matched (P9). */
-export const REASON_DROP_RULE = 16;
+export const REASON_DROP_RULE = 17;
 /** Illegal TCP flag combination (SYN+FIN, SYN+RST, FIN+RST, FIN without ACK, none, xmas...). */
-export const REASON_TCP_INVALID_FLAGS = 17;
+export const REASON_TCP_INVALID_FLAGS = 18;
 /** TCP segment outside the tracked sequence/ack window (including RSTs far outside it). */
-export const REASON_TCP_OUT_OF_WINDOW = 18;
+export const REASON_TCP_OUT_OF_WINDOW = 19;
 /** TCP flags not acceptable in the connection's state (e.g. a SYN from the responder on an established connection). */
-export const REASON_TCP_INVALID_STATE = 19;
+export const REASON_TCP_INVALID_STATE = 20;
 /** A TCP packet that is not a SYN and belongs to no tracked connection. */
-export const REASON_TCP_NO_CONNECTION = 20;
+export const REASON_TCP_NO_CONNECTION = 21;
 /** An ICMP error (or ICMPv4 redirect) that quotes no tracked connection, arrives at the wrong host, quotes too little to tell (TCP: no sequence number; UDP: no ports; ICMP: not an echo request with its id), or (TCP) quotes a sequence number outside the connection's window; and every ICMPv4 source quench (P11). */
-export const REASON_ICMP_UNRELATED = 21;
+export const REASON_ICMP_UNRELATED = 22;
 /** An ICMP echo reply with no echo request session (P11). */
-export const REASON_ICMP_NO_REQUEST = 22;
+export const REASON_ICMP_NO_REQUEST = 23;
 /** An ICMP echo request/reply going the wrong way for its session's direction. */
-export const REASON_ICMP_WRONG_DIRECTION = 23;
+export const REASON_ICMP_WRONG_DIRECTION = 24;
 /** The connection table is full and nothing could be evicted. */
-export const REASON_TABLE_FULL = 24;
+export const REASON_TABLE_FULL = 25;
 /** Counts flows (not packets) cut by a policy change (P14). */
-export const REASON_REVOKED = 25;
+export const REASON_REVOKED = 26;
 /** Inbound packet for an address that is neither this peer's nor a routed resource's. */
-export const REASON_NOT_FOR_PEER = 26;
+export const REASON_NOT_FOR_PEER = 27;
 /** Outbound packet from an address that is neither this peer's nor a routed resource's. */
-export const REASON_NOT_FROM_PEER = 27;
+export const REASON_NOT_FROM_PEER = 28;
 /** A packet of a tracked flow on the wrong path (the originator's packet arriving the way
  *  the responder's travel, or the other way round), or an inbound packet carrying this
  *  peer's own address as its source: spoofed. */
-export const REASON_WRONG_PATH = 28;
+export const REASON_WRONG_PATH = 29;
 /** A fragment reaching past the 65,535 bytes a datagram can hold (IPv4 total length, IPv6 payload length): the "ping of death". */
-export const REASON_FRAGMENT_TOO_LONG = 29;
+export const REASON_FRAGMENT_TOO_LONG = 30;
 
-export const REASON_COUNT = 30;
+export const REASON_COUNT = 31;
 /** Codes below this accept, the rest drop. */
 const FIRST_DROP_REASON = REASON_MALFORMED;
 
@@ -88,6 +91,7 @@ export const REASON_NAMES: readonly string[] = [
   "tcp-rst-challenge",
   "tcp-syn-ignored",
   "tcp-challenge-ack",
+  "tcp-overshoot",
   "malformed",
   "fragment-tiny",
   "fragment-overlap",

@@ -1,7 +1,6 @@
 // The comparison: per scenario, per packet, Linux's verdict against meshfilter's.
 // A disagreement is explained by the allow list (a documented, deliberate departure
-// from Linux), or by the TEMPORARY expected-failures list (bugs being fixed), or it
-// fails the test. Separately, a scenario's probe whose Linux verdict is not the one
+// from Linux), or it fails the test; an allow-list entry that explains nothing fails too. Separately, a scenario's probe whose Linux verdict is not the one
 // the scenario was written for no longer probes its edge: that fails too.
 
 import type { Arrival } from "./capture.ts";
@@ -79,20 +78,19 @@ export interface Explained<E> {
   entry: E;
 }
 
-export interface Comparison<A, T> {
+export interface Comparison<A> {
   agreements: number;
   allowed: Explained<A>[];
-  expectedFailures: Explained<T>[];
   unexplained: PacketResult[];
-  /** Expected-failure entries that matched no disagreement (fixed, or renamed). */
-  fixed: T[];
+  /** Allow-list entries that matched no disagreement (no longer a departure, or renamed). */
+  unused: A[];
   /** Probes whose Linux verdict is not the one the scenario was written for. */
   offTarget: PacketResult[];
 }
 
-export function compare<A extends PacketSelector, T extends PacketSelector>(all: readonly PacketResult[], allowList: readonly A[], expected: readonly T[]): Comparison<A, T> {
-  const c: Comparison<A, T> = { agreements: 0, allowed: [], expectedFailures: [], unexplained: [], fixed: [], offTarget: [] };
-  const usedExpected = new Set<T>();
+export function compare<A extends PacketSelector>(all: readonly PacketResult[], allowList: readonly A[]): Comparison<A> {
+  const c: Comparison<A> = { agreements: 0, allowed: [], unexplained: [], unused: [], offTarget: [] };
+  const used = new Set<A>();
   for (const r of all) {
     if (r.expect && r.expect !== r.linux) c.offTarget.push(r);
     if (r.linux === r.meshfilter) {
@@ -101,18 +99,13 @@ export function compare<A extends PacketSelector, T extends PacketSelector>(all:
     }
     const allowed = allowList.find((e) => selects(e, r));
     if (allowed) {
+      used.add(allowed);
       c.allowed.push({ result: r, entry: allowed });
-      continue;
-    }
-    const known = expected.find((e) => selects(e, r));
-    if (known) {
-      usedExpected.add(known);
-      c.expectedFailures.push({ result: r, entry: known });
       continue;
     }
     c.unexplained.push(r);
   }
-  c.fixed = expected.filter((e) => !usedExpected.has(e));
+  c.unused = allowList.filter((e) => !used.has(e));
   return c;
 }
 

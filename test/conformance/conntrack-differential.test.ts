@@ -3,9 +3,8 @@
 // client and a server namespace through a firewall namespace where nftables with
 // `ct state` rules decides (policy.ts); the packets as they arrived at the firewall
 // are then judged by meshfilter with the same policy, and the two verdicts are
-// compared packet by packet (compare.ts). Every disagreement is either a documented
-// departure (allow-list.ts) or, for now, a known bug being fixed
-// (expected-failures.ts, TEMPORARY); anything else fails.
+// compared packet by packet (compare.ts). Every disagreement is a documented
+// departure (allow-list.ts); anything else fails.
 //
 // Needs root, network namespaces, nftables and Debian's python3. Skipped with the
 // reason elsewhere; under CI (CI=true) a missing requirement is a failure instead.
@@ -22,7 +21,6 @@ import { ALLOW_LIST, DEPARTURES, type AllowEntry } from "./allow-list.ts";
 import { Capture } from "./capture.ts";
 import { compare, line, results, type Comparison, type PacketResult } from "./compare.ts";
 import { Endpoint } from "./endpoint.ts";
-import { EXPECTED_FAILURES_TEMPORARY, type ExpectedFailure } from "./expected-failures.ts";
 import { judgeWithMeshfilter } from "./meshfilter-judge.ts";
 import { runScenarios, type ScenarioRun } from "./run-scenarios.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
@@ -38,7 +36,7 @@ describe.skipIf(unavailable !== "" && !inCi)("meshfilter's connection tracker ag
   let topology: Topology | undefined;
   let run: ScenarioRun;
   let all: PacketResult[] = [];
-  let comparison: Comparison<AllowEntry, ExpectedFailure>;
+  let comparison: Comparison<AllowEntry>;
   let captureStats: [number, number];
 
   beforeAll(async () => {
@@ -57,16 +55,15 @@ describe.skipIf(unavailable !== "" && !inCi)("meshfilter's connection tracker ag
     capture.linuxVerdicts();
     const mf = judgeWithMeshfilter(capture.arrivals);
     all = results(run.contexts, capture.arrivals, mf);
-    comparison = compare(all, ALLOW_LIST, EXPECTED_FAILURES_TEMPORARY);
+    comparison = compare(all, ALLOW_LIST);
     const file = join(tmpdir(), `meshfilter-conntrack-diff-${process.pid}.txt`);
     writeFileSync(file, all.map(line).join("\n") + "\n");
     const c = comparison;
     console.log(
       [
         `conntrack differential: ${SCENARIOS.length} scenarios, ${all.length} packets, every packet in ${file}`,
-        `  agree ${c.agreements}, allowed departures ${c.allowed.length}, TEMPORARY expected failures ${c.expectedFailures.length}, unexplained ${c.unexplained.length}`,
-        ...c.expectedFailures.map((e) => `  expected failure (${e.entry.cause}): ${line(e.result)}`),
-        ...c.fixed.map((e) => `  expected failure no longer seen, delete it from expected-failures.ts: ${e.scenario} ${typeof e.packet === "string" ? e.packet : "(predicate)"}`),
+        `  agree ${c.agreements}, allowed departures ${c.allowed.length}, unexplained ${c.unexplained.length}`,
+        ...c.unexplained.map((r) => `  unexplained: ${line(r)}`),
       ].join("\n"),
     );
   }, 170_000);
@@ -104,6 +101,10 @@ describe.skipIf(unavailable !== "" && !inCi)("meshfilter's connection tracker ag
 
   ran("Linux and meshfilter agree on every packet, up to the allow list", () => {
     expect(comparison.unexplained.map(line).join("\n")).toBe("");
+  });
+
+  ran("every allow-list entry still explains a disagreement (none is stale)", () => {
+    expect(comparison.unused.map((e) => `${e.scenario} ${typeof e.packet === "string" ? e.packet : "(predicate)"}`).join("\n")).toBe("");
   });
 
   it("every allow-list entry names a departure written in docs/conntrack.md, and gives its reason", () => {

@@ -81,16 +81,19 @@ describe("segment runs", () => {
     expect(Array.from(e.segmentRunCounts)).toEqual([0, 0]);
   });
 
-  it("past db-1's window: the segments beyond it are dropped, as one by one", () => {
+  it("past db-1's window: the segments beyond it are judged as one by one (overshoot within a window passes, beyond it drops)", () => {
     const runs = engine(true);
     const alone = engine(false);
-    // db-1 advertises 3.5 segments: the 5th and later start past td_maxend.
+    // db-1 advertises 3.5 segments: the 5th and later start past td_maxend; Linux passes
+    // up to one more window of them unchanged ("bytes more than expected"), then drops.
     for (const e of [runs, alone]) establish(e, 3500);
-    const burst = Array.from({ length: 8 }, (_, k) => fromAlice({ flags: "A", seq: (A0 + k * MSS) >>> 0, ack: D0 }, MSS));
+    const burst = Array.from({ length: 16 }, (_, k) => fromAlice({ flags: "A", seq: (A0 + k * MSS) >>> 0, ack: D0 }, MSS));
     const verdicts = judge(runs, DIR_IN, burst);
     expect(verdicts).toEqual(judge(alone, DIR_IN, burst));
+    expect(Array.from(runs.reasonCounts)).toEqual(Array.from(alone.reasonCounts));
     expect(verdicts.slice(0, 4)).toEqual([1, 1, 1, 1]);
-    expect(verdicts.slice(4).includes(VERDICT_ACCEPT)).toBe(false);
+    expect(runs.stats().reasons["tcp-overshoot"]).toBeGreaterThan(0);
+    expect(verdicts.slice(-4).includes(VERDICT_ACCEPT)).toBe(false);
   });
 
   type Op =

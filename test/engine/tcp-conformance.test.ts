@@ -51,10 +51,14 @@ describe("every segment's sequence number is checked, empty or not (Linux tcp_in
     const maxEnd = c.sim.next[0] + 1000; // db-1's ack + its window
     expect(c.send(0, CLASS_ACK, { payload: 1000 })).toBe("accept:established"); // fills the window
     expect(c.sim.next[0]).toBe(maxEnd);
-    expect(c.send(0, CLASS_ACK, { seq: maxEnd + 1 })).toBe("drop:tcp-out-of-window"); // I: seq <= td_maxend
+    // I: seq <= td_maxend. One past it fails I, but passes unchanged while it overshoots by
+    // at most db-1's max window (1000: end - td_maxend + 1 <= 1000), as Linux does.
+    expect(c.send(0, CLASS_ACK, { seq: maxEnd + 1 })).toBe("accept:tcp-overshoot");
+    expect(c.send(0, CLASS_ACK, { seq: maxEnd + 999 })).toBe("accept:tcp-overshoot");
+    expect(c.send(0, CLASS_ACK, { seq: maxEnd + 1000 })).toBe("drop:tcp-out-of-window");
     expect(detail(c)).toBe("seq-above-window");
     expect(c.send(0, CLASS_ACK, { seq: maxEnd })).toBe("accept:established");
-    expect(c.send(0, CLASS_RST, { seq: maxEnd + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.send(0, CLASS_RST, { seq: maxEnd + 1000 })).toBe("drop:tcp-out-of-window");
     expect(c.send(0, CLASS_RST, { seq: maxEnd })).not.toMatch(/^drop/);
   });
 
