@@ -3,6 +3,7 @@
 // lines followed by small tables. Cold path: built once per replay.
 
 import type { CaptureError } from "../io/capture-error.ts";
+import { MAX_TIME_MS } from "../io/capture-reader.ts";
 import type { ReplayCounters } from "./counters.ts";
 
 /** What the summary reads from the engine (the Engine satisfies it). */
@@ -76,7 +77,8 @@ function flowsByState(source: SummarySource): Record<string, number> {
 }
 
 function isoTime(ms: number): string | null {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  // The readers refuse times outside a Date's range; this keeps a summary printable whatever the source.
+  return Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : null;
 }
 
 export function buildSummary(context: ReplayContext, counters: ReplayCounters, source: SummarySource, error: CaptureError | null): ReplaySummary {
