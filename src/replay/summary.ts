@@ -4,6 +4,7 @@
 
 import type { CaptureError } from "../io/capture-error.ts";
 import { MAX_TIME_MS } from "../io/capture-reader.ts";
+import { printableLines } from "../text/printable.ts";
 import type { ReplayCounters } from "./counters.ts";
 
 /** What the summary reads from the engine (the Engine satisfies it). */
@@ -139,5 +140,5 @@ export function formatSummary(s: ReplaySummary): string {
   lines.push(...table("Top rules by hits (new connections)", s.topRules.map((r) => [`${r.rule} (${r.action})`, r.hits])));
   lines.push(...table("Flows by final state", Object.entries(s.flowsByState)));
   if (s.firstPacket) lines.push("", `Capture time: ${s.firstPacket} .. ${s.lastPacket}`);
-  return lines.join("\n");
+  return printableLines(lines);
 }

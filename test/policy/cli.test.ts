@@ -1,14 +1,17 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { run as runCompile } from "../../src/cli/compile.ts";
 import { run as runExplain } from "../../src/cli/explain.ts";
 import { run as runLint } from "../../src/cli/lint.ts";
 import { compilePeer } from "../../src/policy/compile.ts";
 import { loadPolicyFile } from "../../src/policy/load.ts";
 import { withPeerMeta } from "../../src/policy/peer-meta.ts";
+import { formatDropReport } from "../../src/replay/shadow.ts";
+import { printable } from "../../src/text/printable.ts";
 import { MESH, meshfilter } from "../replay/cli.ts";
 import { ROOT, runCommand } from "../support/cli.ts";
 
@@ -181,5 +184,54 @@ describe("an ambiguous --peer", () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/^error +duplicate-peer-name +2 peers are named "db-1"/m);
     expect(stdout).toMatch(/^error +peer-name-is-ip +Peer "100\.64\.0\.20" \(id p-ip\) is named after the overlay IP of peer p-db/m);
+  });
+});
+
+describe("terminal injection: names are printed escaped", () => {
+  const EVIL = "eng\x1b]0;pwned\x07\nFAKE-to-db\u202e";
+  const SHOWN = "eng\\x1b]0;pwned\\x07\\x0aFAKE-to-db\\u202e";
+  // restrictive.yaml with its first policy renamed (meshfilter format: the name is the policy's id).
+  const doc = JSON.parse(JSON.stringify(parseYaml(readFileSync(example("restrictive.yaml"), "utf8")))) as { policies: { name: string; sources?: string[] }[] };
+  doc.policies[0].name = EVIL;
+  const evilPolicy = writePolicy("evil.json", JSON.stringify(doc));
+  const unknownGroup = structuredClone(doc);
+  unknownGroup.policies[0].sources = [`engineering${EVIL}`];
+  const evilProblem = writePolicy("evil-problem.json", JSON.stringify(unknownGroup));
+  const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+
+  it("printable escapes C0, DEL, C1 and bidi controls and keeps printable Unicode", () => {
+    expect(printable("a\x1b[31mb\r\n\t\x7f\x9b\u2066")).toBe("a\\x1b[31mb\\x0d\\x0a\\x09\\x7f\\x9b\\u2066");
+    expect(printable("db-1 Zürich 数据库 👩‍💻 C:\\Program Files")).toBe("db-1 Zürich 数据库 👩‍💻 C:\\Program Files");
+  });
+
+  it("compile, lint and explain print the name escaped, on one line; --json stays JSON", async () => {
+    const outputs = [
+      await runCommand(runCompile, ["--policy", evilPolicy, "--peer", "db-1"]),
+      await runCommand(runLint, [evilPolicy]),
+      await runCommand(runExplain, ["--policy", evilPolicy, "--peer", "db-1", "tcp 100.64.0.10:51000 > 100.64.0.20:5432 S"]),
+    ];
+    for (const { stdout } of outputs) {
+      expect(stdout).toContain(SHOWN);
+      expect(stdout).not.toMatch(raw);
+      for (const line of stdout.split("\n")) expect(line).not.toMatch(/^FAKE/);
+    }
+    const json = await runCommand(runCompile, ["--policy", evilPolicy, "--peer", "db-1", "--json"]);
+    expect(JSON.parse(json.stdout).inbound.some((r: { policyName: string }) => r.policyName === EVIL)).toBe(true);
+  });
+
+  it("a policy problem quoting the name is escaped too (stderr)", async () => {
+    const { code, stderr } = await runCommand(runCompile, ["--policy", evilProblem, "--peer", "db-1"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`unknown group "engineering${SHOWN}"`);
+    expect(stderr).not.toMatch(raw);
+  });
+
+  it("replay's summary and watch's drop lines print rule ids escaped", () => {
+    const r = meshfilter("replay", MESH, "--policy", evilPolicy, "--peer", "db-1");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`  ${SHOWN}/1 (accept)`);
+    expect(r.stdout).not.toMatch(raw);
+    const line = formatDropReport({ time: "t", direction: "in", protocol: "tcp", src: "a", srcPort: 1, dst: "b", dstPort: 2, reason: "drop-rule", rule: `${EVIL}/1` });
+    expect(line).toBe(`t in tcp a:1 > b:2 dropped: drop-rule (rule ${SHOWN}/1)`);
   });
 });
