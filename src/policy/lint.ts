@@ -169,7 +169,11 @@ export function lintAccount(account: Account, options: CompileOptions = {}): Fin
    */
   function lintPeerIdentities(): void {
     const byName = new Map<string, string[]>();
-    for (const p of account.peers) byName.set(p.name, [...(byName.get(p.name) ?? []), p.id]);
+    for (const p of account.peers) {
+      const ids = byName.get(p.name);
+      if (ids) ids.push(p.id);
+      else byName.set(p.name, [p.id]);
+    }
     for (const [name, ids] of byName) {
       if (ids.length > 1) add("duplicate-peer-name", `${ids.length} peers are named "${name}" (ids ${ids.join(", ")}), so --peer ${name} and a reader cannot tell them apart; rename all but one.`, ids);
     }
