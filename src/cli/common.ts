@@ -4,6 +4,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PolicyError } from "../policy/model.ts";
+import { printableLines } from "../text/printable.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
 
 /** Exit code for bad usage, a bad policy, an unknown peer or an unreadable policy file. */
@@ -11,7 +12,8 @@ export const EXIT_USAGE = 2;
 
 /** Prints `meshfilter COMMAND: message` on stderr and returns `code`, for `return fail(...)`. */
 export function fail(command: string, message: string, code: number): number {
-  console.error(`meshfilter ${command}: ${message}`);
+  // Messages quote file names and policy names: every line made printable, the line breaks kept.
+  console.error(printableLines(`meshfilter ${command}: ${message}`.split("\n")));
   return code;
 }
 

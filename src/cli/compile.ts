@@ -5,6 +5,7 @@
 import { compilePeer } from "../policy/compile.ts";
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
 import { loadPolicyFile } from "../policy/load.ts";
+import { printableLines } from "../text/printable.ts";
 import { EXIT_USAGE, fail, HELP_OPTION, parseCommandLine, policyLoadFailure } from "./common.ts";
 
 const HELP = `usage: meshfilter compile --policy FILE --peer PEER [--json] [--honour-bidirectional]
@@ -56,7 +57,7 @@ function section(title: string, rules: CompiledRule[]): string[] {
 /** The human listing of a peer's tables. */
 export function formatCompiledPolicy(compiled: CompiledPeerPolicy): string {
   const { peer } = compiled;
-  return [
+  return printableLines([
     `peer ${peer.name} (id ${peer.id}) ${peer.addresses.join(" ")}`,
     "",
     ...section("inbound (other peers -> this peer; no match = drop, P1; drop beats accept, P9)", compiled.inbound),
@@ -64,7 +65,7 @@ export function formatCompiledPolicy(compiled: CompiledPeerPolicy): string {
     ...section("outbound (this peer -> other peers; enforced only in egress mode, P13)", compiled.outbound),
     "",
     ...section("routes (routed to network resources, one-way, P6)", compiled.routes),
-  ].join("\n");
+  ]);
 }
 
 const COMMAND = "compile";

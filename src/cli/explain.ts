@@ -3,6 +3,7 @@
 
 import { explain, ExplainQueryError } from "../policy/explain.ts";
 import { loadPolicyFile } from "../policy/load.ts";
+import { printableLines } from "../text/printable.ts";
 import { EXIT_USAGE, fail, HELP_OPTION, parseCommandLine, policyLoadFailure } from "./common.ts";
 
 const HELP = `usage: meshfilter explain --policy FILE --peer PEER "QUERY" [--json] [--egress] [--honour-bidirectional]
@@ -56,8 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     const answer = explain(account, values.peer, query, { egress: values.egress, honourBidirectionalFlag: values["honour-bidirectional"] });
     if (values.json) console.log(JSON.stringify(answer, null, 2));
     else {
-      console.log(`${answer.verdict.toUpperCase()} (${answer.direction}, ${answer.stage})${answer.rule ? ` rule ${answer.rule}` : ""}`);
-      console.log(`  ${answer.reason}`);
+      console.log(printableLines([`${answer.verdict.toUpperCase()} (${answer.direction}, ${answer.stage})${answer.rule ? ` rule ${answer.rule}` : ""}`, `  ${answer.reason}`]));
     }
     return 0;
   } catch (err) {

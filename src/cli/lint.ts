@@ -4,6 +4,7 @@
 
 import { LINT_CHECKS, lintAccount, type Finding } from "../policy/lint.ts";
 import { loadPolicyFile } from "../policy/load.ts";
+import { printableLines } from "../text/printable.ts";
 import { EXIT_USAGE, fail, HELP_OPTION, parseCommandLine, policyLoadFailure } from "./common.ts";
 
 const HELP = `usage: meshfilter lint FILE [--json] [--honour-bidirectional]
@@ -56,8 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) {
     console.log(JSON.stringify({ findings: findings.map(({ id, severity, message, objects }) => ({ id, severity, message, objects })) }, null, 2));
   } else {
-    console.log(`${file}: ${summary(findings)}`);
-    for (const f of findings) console.log(`${f.severity.padEnd(7)} ${f.id.padEnd(34)} ${f.message} [${f.objects.join(", ")}]`);
+    console.log(printableLines([`${file}: ${summary(findings)}`, ...findings.map((f) => `${f.severity.padEnd(7)} ${f.id.padEnd(34)} ${f.message} [${f.objects.join(", ")}]`)]));
   }
   return findings.some((f) => f.severity === "error") ? 1 : 0;
 }

@@ -2,6 +2,8 @@
 // command only pays for what it uses. Each command module exports
 // `run(argv: string[]): Promise<number>` and returns the process exit code.
 
+import { printableLines } from "../text/printable.ts";
+
 const commands: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   replay: { summary: "judge every packet of a pcap/pcapng capture as a peer's filter would", load: () => import("./replay.ts") },
   lint: { summary: "check a policy against zero-trust practices", load: () => import("./lint.ts") },
@@ -48,7 +50,7 @@ main(process.argv.slice(2)).then(
     // Expected failures (bad policy, unreadable capture) are reported by the commands
     // themselves; whatever reaches here is reported without a stack unless asked for.
     const message = err instanceof Error ? err.message : String(err);
-    console.error(`meshfilter: ${message}`);
+    console.error(printableLines(`meshfilter: ${message}`.split("\n")));
     if (process.env.MESHFILTER_DEBUG && err instanceof Error) console.error(err.stack);
     process.exitCode = 1;
   },

@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import { CaptureError, openCapture } from "../io/capture.ts";
 import { PcapWriter } from "../io/pcap-writer.ts";
 import { LINKTYPE_RAW } from "../io/link-layer.ts";
+import { OutputError } from "../io/output-error.ts";
 import { ProgressBar } from "../replay/progress.ts";
 import { replayCapture, type ReplaySinks } from "../replay/replay.ts";
 import { buildSummary, formatSummary } from "../replay/summary.ts";
@@ -37,7 +38,8 @@ exit codes:
   1  the capture is unreadable, corrupt or truncated (the summary of what was judged
      before the bad byte offset is printed first)
   2  bad usage, or a bad policy (every problem is printed with its JSON path), an
-     unknown peer, or an output file that cannot be written`;
+     unknown peer, or an output file that cannot be opened or written (full disk, no
+     permission...): "cannot write PATH: reason (CODE)", and no summary`;
 
 const COMMAND = "replay";
 
@@ -71,25 +73,26 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const sinks: ReplaySinks = {};
+  let result: ReturnType<typeof replayCapture>;
   try {
     if (values.verdicts) sinks.verdicts = new VerdictLineWriter(values.verdicts, engine);
     if (values["write-dropped"]) sinks.dropped = PcapWriter.open(values["write-dropped"], LINKTYPE_RAW);
-  } catch (err) {
-    reader.close();
-    sinks.verdicts?.close();
-    return fail(COMMAND, `cannot write an output file: ${(err as Error).message}`, EXIT_USAGE);
-  }
-  const size = statSync(capturePath).size;
-  if (ProgressBar.wanted(size)) sinks.progress = new ProgressBar(size);
-
-  let result: ReturnType<typeof replayCapture>;
-  try {
+    const size = statSync(capturePath).size;
+    if (ProgressBar.wanted(size)) sinks.progress = new ProgressBar(size);
     result = replayCapture(reader, filter, sinks);
+    // The last buffer is written here: a full disk shows up at close as often as mid-run.
+    sinks.verdicts?.close();
+    sinks.dropped?.close();
+  } catch (err) {
+    // An output that cannot be written (full disk, no permission, a directory, a missing
+    // folder) makes the run useless: say which file and why, print no summary.
+    if (err instanceof OutputError) return fail(COMMAND, err.message, EXIT_USAGE);
+    throw err;
   } finally {
     reader.close();
     sinks.progress?.clear();
-    sinks.verdicts?.close();
-    sinks.dropped?.close();
+    sinks.verdicts?.abandon();
+    sinks.dropped?.abandon();
   }
 
   const summary = buildSummary(

@@ -6,6 +6,8 @@ import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
+import { PolicyError } from "../policy/model.ts";
+import { EXIT_USAGE, fail } from "./common.ts";
 
 const USAGE = `usage: meshfilter run --policy FILE --peer NAME --listen ADDR:PORT [options]
 
@@ -149,7 +151,14 @@ export async function run(argv: string[]): Promise<number> {
   const { logLevel, ...config } = parseRunArgs(argv);
   // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
   const log = pino({ name: "meshfilter", level: logLevel }, pino.destination({ fd: 2, sync: true }));
-  const agent = await PeerAgent.start(config, log);
+  let agent: PeerAgent;
+  try {
+    agent = await PeerAgent.start(config, log);
+  } catch (err) {
+    // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
+    if (err instanceof PolicyError) return fail("run", err.message, EXIT_USAGE);
+    throw err;
+  }
   const reload = () => agent.reloadPolicy();
   process.on("SIGHUP", reload);
   const signal = await new Promise<string>((resolve) => {

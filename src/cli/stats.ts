@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import { parsePrometheusText, type Sample } from "../agent/prometheus-text.ts";
+import { printableLines } from "../text/printable.ts";
 
 const USAGE = `usage: meshfilter stats [--metrics ADDR:PORT] [--json]
 
@@ -55,7 +56,8 @@ export function formatStats(samples: Sample[], where: string): string {
       `rejected ${pick(samples, "meshfilter_policy_reloads_total", "result", "rejected")}, ` +
       `flows revoked ${pick(samples, "meshfilter_policy_revoked_flows_total")}`,
   );
-  return lines.join("\n");
+  // Rule ids come from the policy, through the agent's metrics: printable like every text output.
+  return printableLines(lines);
 }
 
 export async function run(argv: string[]): Promise<number> {

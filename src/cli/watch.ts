@@ -8,6 +8,7 @@ import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW } fr
 import { NEW_CONNECTION_DROP_REASONS } from "../replay/new-connection-drops.ts";
 import { formatDropReport, ShadowJudge, type DropReport } from "../replay/shadow.ts";
 import type { ReplayCounters } from "../replay/counters.ts";
+import { printable } from "../text/printable.ts";
 import { EXIT_USAGE, fail, HELP_OPTION, loadPeerFilter, parseCommandLine, PEER_FILTER_OPTIONS } from "./common.ts";
 
 const HELP = `usage: meshfilter watch --iface IF --policy FILE --peer PEER [--interval SECONDS] [--json]
@@ -116,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   const judge = new ShadowJudge(filter, linkType, NEW_CONNECTION_DROP_REASONS, print);
   handle.on("packet", (bytes) => judge.frame(buffer, bytes, Date.now()));
   const peer = filter.policy.peer;
-  console.error(`meshfilter watch: listening on ${values.iface} (${capLinkType}) as peer ${peer.name} (${peer.addresses.join(", ")}), not enforcing`);
+  console.error(printable(`meshfilter watch: listening on ${values.iface} (${capLinkType}) as peer ${peer.name} (${peer.addresses.join(", ")}), not enforcing`));
 
   const timer = intervalSeconds > 0 ? setInterval(() => console.log(totalsLine(judge.counters, json)), intervalSeconds * 1000) : undefined;
   await new Promise<void>((resolve) => {

@@ -1,7 +1,10 @@
 // Appends bytes to a file through one buffer, flushed when full and on close, so
-// writing a capture costs one system call per megabyte rather than one per packet.
+// writing a capture or a verdict stream costs one system call per megabyte rather than
+// one per packet. Every failure of the file (cannot open, disk full, closed under us)
+// is an OutputError naming the path and the system's reason.
 
 import { closeSync, openSync, writeSync } from "node:fs";
+import { outputError } from "./output-error.ts";
 
 export class BufferedFileWriter {
   buf: Uint8Array;
@@ -10,15 +13,23 @@ export class BufferedFileWriter {
   pos = 0;
   private fd: number;
 
-  constructor(path: string, bufferBytes = 1 << 20) {
-    this.fd = openSync(path, "w");
+  /** Opens (truncates) `path`; throws OutputError when it cannot. */
+  constructor(
+    readonly path: string,
+    bufferBytes = 1 << 20,
+  ) {
+    try {
+      this.fd = openSync(path, "w");
+    } catch (err) {
+      throw outputError(path, err);
+    }
     this.buf = new Uint8Array(bufferBytes);
     this.view = new DataView(this.buf.buffer);
   }
 
   /** Makes room for `n` more bytes at `pos` (flushing, or growing for an outsized record). */
   reserve(n: number): void {
-    if (this.fd < 0) throw new Error("capture writer is closed");
+    if (this.fd < 0) throw outputError(this.path, new Error("the file is closed"));
     if (this.pos + n <= this.buf.length) return;
     this.flush();
     if (n > this.buf.length) {
@@ -40,17 +51,42 @@ export class BufferedFileWriter {
     this.pos += padding;
   }
 
+  /** Writes what is buffered. On failure the file is closed and what was buffered is dropped: the output is lost either way. */
   flush(): void {
+    if (this.fd < 0) return;
     let written = 0;
-    while (written < this.pos) written += writeSync(this.fd, this.buf, written, this.pos - written);
+    try {
+      while (written < this.pos) written += writeSync(this.fd, this.buf, written, this.pos - written);
+    } catch (err) {
+      this.abandon();
+      throw outputError(this.path, err);
+    }
     this.pos = 0;
   }
 
-  /** Flushes and closes; idempotent. */
+  /** Flushes and closes; idempotent. Throws OutputError when the last bytes cannot be written. */
   close(): void {
     if (this.fd < 0) return;
     this.flush();
-    closeSync(this.fd);
+    const fd = this.fd;
     this.fd = -1;
+    try {
+      closeSync(fd);
+    } catch (err) {
+      throw outputError(this.path, err);
+    }
+  }
+
+  /** Closes without writing what is buffered, and never throws: for giving up after another failure. */
+  abandon(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    this.pos = 0;
+    try {
+      closeSync(fd);
+    } catch {
+      // Already failing: the first error is the one reported.
+    }
   }
 }

@@ -10,6 +10,14 @@ import { ipPacketLength, linkHeaderLength } from "./link-layer.ts";
 /** The largest packet record accepted (libpcap's MAXIMUM_SNAPLEN); bounds buffer growth too. */
 export const MAX_RECORD_BYTES = 262_144;
 
+/**
+ * The largest timestamp a capture may carry, in ms either side of the Unix epoch: the
+ * range of a JavaScript Date (about 273,790 years). pcapng's 64-bit timestamps, with
+ * a 2^-n resolution and a 64-bit if_tsoffset, reach far past it; such a time could not
+ * be printed or compared, so the reader reports it where it is instead.
+ */
+export const MAX_TIME_MS = 8.64e15;
+
 export abstract class CaptureReader {
   abstract readonly format: "pcap" | "pcapng";
 

@@ -68,8 +68,13 @@ export class PcapWriter {
     out.put(data, offset, length);
   }
 
-  /** Flushes and closes the file; idempotent. */
+  /** Flushes and closes the file; idempotent. Throws OutputError (path and reason) when it cannot be written. */
   close(): void {
     this.out.close();
+  }
+
+  /** Closes without writing what is still buffered; never throws (after another failure). */
+  abandon(): void {
+    this.out.abandon();
   }
 }

@@ -5,7 +5,7 @@
 // enhanced, simple and obsolete packet blocks carry the frames. Every other block, and
 // every option we do not need, is skipped.
 
-import { CaptureReader, MAX_RECORD_BYTES } from "./capture-reader.ts";
+import { CaptureReader, MAX_RECORD_BYTES, MAX_TIME_MS } from "./capture-reader.ts";
 import type { ChunkedFile } from "./chunked-file.ts";
 import { isSupportedLinkType } from "./link-layer.ts";
 
@@ -169,10 +169,13 @@ export class PcapngReader extends CaptureReader {
       this.fail(blockOffset + 20, `captured length ${captured} exceeds the snaplen ${this.interfaceSnaplens[interfaceId]} of interface ${interfaceId}`);
     }
     const units = view.getUint32(at + 12, le) * TWO_TO_32 + view.getUint32(at + 16, le);
+    const timeMs = units * this.interfaceMsPerUnit[interfaceId] + this.interfaceOffsetMs[interfaceId];
+    // Written so that NaN fails too; one comparison pair per packet, no allocation.
+    if (!(timeMs >= -MAX_TIME_MS && timeMs <= MAX_TIME_MS)) this.failTime(blockOffset + 12, interfaceId, units, timeMs);
     this.byteOffset = blockOffset;
     this.interfaceId = interfaceId;
     this.linkType = this.interfaceLinkTypes[interfaceId];
-    this.timeMs = units * this.interfaceMsPerUnit[interfaceId] + this.interfaceOffsetMs[interfaceId];
+    this.timeMs = timeMs;
     this.originalLength = view.getUint32(at + 24, le);
     this.setFrame(at + PACKET_BLOCK_HEADER, captured);
   }
@@ -186,6 +189,16 @@ export class PcapngReader extends CaptureReader {
     this.linkType = this.interfaceLinkTypes[0];
     this.originalLength = original;
     this.setFrame(at + SIMPLE_BLOCK_HEADER, Math.min(original, this.interfaceSnaplens[0], total - SIMPLE_BLOCK_HEADER - 4));
+  }
+
+  /** A timestamp no Date can hold (a huge if_tsoffset, or 2^64 units of a coarse if_tsresol). */
+  private failTime(fieldOffset: number, interfaceId: number, units: number, timeMs: number): never {
+    const secondsPerUnit = this.interfaceMsPerUnit[interfaceId] / 1000;
+    const offsetSeconds = this.interfaceOffsetMs[interfaceId] / 1000;
+    this.fail(
+      fieldOffset,
+      `timestamp out of range: ${units} units of ${secondsPerUnit} s plus if_tsoffset ${offsetSeconds} s (interface ${interfaceId}) is ${timeMs} ms from 1970, beyond the ±${MAX_TIME_MS} ms a date can hold`,
+    );
   }
 
   private checkInterface(blockOffset: number, interfaceId: number): void {

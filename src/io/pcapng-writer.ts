@@ -137,9 +137,14 @@ export class PcapngWriter {
     this.endBlock(length);
   }
 
-  /** Flushes and closes the file; idempotent. */
+  /** Flushes and closes the file; idempotent. Throws OutputError (path and reason) when it cannot be written. */
   close(): void {
     this.out.close();
+  }
+
+  /** Closes without writing what is still buffered; never throws (after another failure). */
+  abandon(): void {
+    this.out.abandon();
   }
 
   /** Writes type and total length; returns where the body goes. */

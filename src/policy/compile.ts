@@ -14,6 +14,7 @@ import { formatParsed, parseCidr } from "../packet/address.ts";
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule, CompileOptions } from "./compiled.ts";
 import { AccountIndex } from "./effective-groups.ts";
 import { PolicyError, type Account, type NetworkResource, type Peer, type Policy, type PolicyRule, type Route, type RuleEnd } from "./model.ts";
+import { resolvePeer } from "./peer-ref.ts";
 import { PostureEvaluator } from "./posture.ts";
 
 /** Variants used by the explainer to find out why nothing matched; not for enforcement. */
@@ -24,17 +25,15 @@ export interface WhatIfOptions extends CompileOptions {
   includeDisabled?: boolean;
 }
 
-/** The rule tables of `self` (a peer id, name or overlay IP). Throws PolicyError when no such peer exists. */
+/** The rule tables of `self` (a peer id, name or overlay IP). Throws PolicyError when no such peer exists, or several do. */
 export function compilePeer(account: Account, self: string, options: CompileOptions = {}): CompiledPeerPolicy {
   const index = new AccountIndex(account);
   return compileForPeer(index, findSelf(index, self), options);
 }
 
-/** The peer `self` names, or a PolicyError saying it is unknown. */
+/** The peer `self` names, or a PolicyError saying it is unknown or ambiguous (see resolvePeer). */
 export function findSelf(index: AccountIndex, self: string): Peer {
-  const peer = index.findPeer(self);
-  if (!peer) throw new PolicyError([{ path: "$.peers", message: `no peer has id, name or IP "${self}"` }]);
-  return peer;
+  return resolvePeer(index.account.peers, self);
 }
 
 /** P5: the rule works in both directions whatever its flag says, unless the flag is honoured. */

@@ -81,12 +81,4 @@ export class AccountIndex {
     for (const g of groupIds) for (const p of this.peersOf(g)) seen.add(p);
     return [...seen];
   }
-
-  /** A peer named by id, name, overlay IPv4 or overlay IPv6 (in that order of preference). */
-  findPeer(self: string): Peer | undefined {
-    const byId = this.peersById.get(self);
-    if (byId) return byId;
-    const peers = this.account.peers;
-    return peers.find((p) => p.name === self) ?? peers.find((p) => p.ip === self || p.ipv6 === self);
-  }
 }

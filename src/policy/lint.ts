@@ -38,6 +38,8 @@ export const LINT_CHECKS: readonly { id: string; severity: Severity; meaning: st
   { id: "empty-group", severity: "warning", meaning: "an enabled rule names a group with no peers and no resources, so it never applies" },
   { id: "sensitive-without-posture", severity: "info", meaning: "user devices reach a sensitive destination (name or database/admin port) without posture checks" },
   { id: "shadowed-rule", severity: "warning", meaning: "a rule never decides anything because another rule covers all of it" },
+  { id: "duplicate-peer-name", severity: "error", meaning: "two peers share a name, so --peer NAME cannot tell them apart" },
+  { id: "peer-name-is-ip", severity: "error", meaning: "a peer is named after another peer's overlay IP, so --peer IP cannot tell them apart" },
 ];
 
 /** Names that mark a destination as sensitive: production, databases, administration, secrets, money, backups. */
@@ -57,6 +59,8 @@ export function lintAccount(account: Account, options: CompileOptions = {}): Fin
   const groupName = (id: string) => index.groupsById.get(id)?.name ?? id;
   const isAll = (id: string) => index.groupsById.get(id)?.isAll === true;
   const isMixed = (m: EndMembers) => m.users.length > 0 && (m.infrastructure.length > 0 || m.resources.length > 0);
+
+  lintPeerIdentities();
 
   for (const group of account.groups) {
     if (group.isAll) continue;
@@ -154,6 +158,34 @@ export function lintAccount(account: Account, options: CompileOptions = {}): Fin
       const sensitive = sensitiveDestination(rule, destinations);
       if (sensitive) {
         add("sensitive-without-posture", `${describe(policy, rule)} lets user devices reach ${sensitive} without posture checks; require e.g. a minimum NetBird version or OS version on its sources.`, [id]);
+      }
+    }
+  }
+
+  /**
+   * A name must say which peer it is: NetBird lets peer names repeat, and an IP-shaped
+   * name can pass for another peer's address. Either way `--peer` (and whoever reads the
+   * policy) could take the wrong peer, so both are errors, naming the ids involved.
+   */
+  function lintPeerIdentities(): void {
+    const byName = new Map<string, string[]>();
+    for (const p of account.peers) {
+      const ids = byName.get(p.name);
+      if (ids) ids.push(p.id);
+      else byName.set(p.name, [p.id]);
+    }
+    for (const [name, ids] of byName) {
+      if (ids.length > 1) add("duplicate-peer-name", `${ids.length} peers are named "${name}" (ids ${ids.join(", ")}), so --peer ${name} and a reader cannot tell them apart; rename all but one.`, ids);
+    }
+    const byIp = new Map<string, string>();
+    for (const p of account.peers) {
+      byIp.set(p.ip, p.id);
+      if (p.ipv6) byIp.set(p.ipv6, p.id);
+    }
+    for (const p of account.peers) {
+      const owner = byIp.get(p.name);
+      if (owner !== undefined && owner !== p.id) {
+        add("peer-name-is-ip", `Peer "${p.name}" (id ${p.id}) is named after the overlay IP of peer ${owner}, so --peer ${p.name} and a reader cannot tell them apart; rename it.`, [p.id, owner]);
       }
     }
   }

@@ -4,6 +4,8 @@
 // NetBird management API (../shared/reference/netbird-management-api-schemas.yml)
 // where it has them. This is the cold path: clarity over speed.
 
+import { printableLines } from "../text/printable.ts";
+
 export type Protocol = "all" | "tcp" | "udp" | "icmp";
 export type Action = "accept" | "drop";
 
@@ -212,9 +214,12 @@ export class PolicyError extends Error {
     readonly problems: PolicyProblem[],
     readonly source?: string,
   ) {
+    // The message is printed: each of its lines made printable (names come from the file).
     super(
-      `${source ? source + ": " : ""}${problems.length} problem${problems.length === 1 ? "" : "s"} in policy:\n` +
-        problems.map((p) => `  ${p.path}: ${p.message}`).join("\n"),
+      printableLines([
+        `${source ? source + ": " : ""}${problems.length} problem${problems.length === 1 ? "" : "s"} in policy:`,
+        ...problems.map((p) => `  ${p.path}: ${p.message}`),
+      ]),
     );
     this.name = "PolicyError";
   }

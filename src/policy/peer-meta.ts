@@ -6,6 +6,7 @@
 
 import { PolicyError, type Account, type PeerMeta } from "./model.ts";
 import { parseDocumentText, readTextFile } from "./parse-document.ts";
+import { resolvePeer } from "./peer-ref.ts";
 import { peerMetaSchema, toPeerMeta } from "./schema-peer-meta.ts";
 import { SourceMap } from "./source-map.ts";
 import { peerMetaProblems } from "./validate.ts";
@@ -30,11 +31,10 @@ export function parsePeerMetaText(text: string, sourceName: string): PeerMeta {
 /**
  * A copy of `account` in which one peer (`self`: its id, name or overlay IP) has its
  * metadata overridden field by field by `meta`; fields `meta` lacks keep the account's
- * values. Throws PolicyError when no peer matches.
+ * values. Throws PolicyError when no peer matches, or several do.
  */
 export function withPeerMeta(account: Account, self: string, meta: PeerMeta): Account {
-  const target = account.peers.find((p) => p.id === self) ?? account.peers.find((p) => p.name === self || p.ip === self || p.ipv6 === self);
-  if (target === undefined) throw new PolicyError([{ path: "$.peers", message: `no peer with id, name or IP "${self}"` }]);
+  const target = resolvePeer(account.peers, self);
   return {
     ...account,
     peers: account.peers.map((p) => (p === target ? { ...p, meta: { ...p.meta, ...meta } } : p)),

@@ -10,6 +10,7 @@ import { formatIp } from "../packet/address.ts";
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type PacketRecord } from "../packet/record.ts";
 import { ReplayCounters } from "./counters.ts";
 import type { PeerFilter } from "./setup.ts";
+import { printable } from "../text/printable.ts";
 
 /** One dropped new connection, as printed by `meshfilter watch`. */
 export interface DropReport {
@@ -66,7 +67,7 @@ export function formatDropReport(d: DropReport): string {
   const ports = d.protocol === "icmp" || d.protocol === "icmp6";
   const src = ports ? d.src : `${d.src}:${d.srcPort}`;
   const dst = ports ? `${d.dst} type ${d.dstPort}` : `${d.dst}:${d.dstPort}`;
-  return `${d.time} ${d.direction} ${d.protocol} ${src} > ${dst} dropped: ${d.reason}${d.rule ? ` (rule ${d.rule})` : ""}`;
+  return printable(`${d.time} ${d.direction} ${d.protocol} ${src} > ${dst} dropped: ${d.reason}${d.rule ? ` (rule ${d.rule})` : ""}`);
 }
 
 export class ShadowJudge {

@@ -3,6 +3,8 @@
 // lines followed by small tables. Cold path: built once per replay.
 
 import type { CaptureError } from "../io/capture-error.ts";
+import { MAX_TIME_MS } from "../io/capture-reader.ts";
+import { printableLines } from "../text/printable.ts";
 import type { ReplayCounters } from "./counters.ts";
 
 /** What the summary reads from the engine (the Engine satisfies it). */
@@ -89,7 +91,8 @@ function flowsByState(source: SummarySource): Record<string, number> {
 }
 
 function isoTime(ms: number): string | null {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  // The readers refuse times outside a Date's range; this keeps a summary printable whatever the source.
+  return Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : null;
 }
 
 export function buildSummary(context: ReplayContext, counters: ReplayCounters, source: SummarySource, error: CaptureError | null): ReplaySummary {
@@ -152,5 +155,5 @@ export function formatSummary(s: ReplaySummary): string {
   lines.push(...table("Top rules by hits (new connections)", s.topRules.map((r) => [`${r.rule} (${r.action})`, r.hits])));
   lines.push(...table("Flows by final state", Object.entries(s.flowsByState)));
   if (s.firstPacket) lines.push("", `Capture time: ${s.firstPacket} .. ${s.lastPacket}`);
-  return lines.join("\n");
+  return printableLines(lines);
 }

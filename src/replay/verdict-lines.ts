@@ -5,9 +5,9 @@
 // Written for millions of packets, so no JSON.stringify and no string per packet: every
 // reason, rule id and state name is JSON-encoded to bytes once, each combination of them
 // is assembled into a line tail once, and a line is the index's digits plus a copy of
-// its tail in one reusable buffer, flushed to the file descriptor when it fills.
+// its tail in the file writer's reusable buffer, flushed to the file when it fills.
 
-import { closeSync, openSync, writeSync } from "node:fs";
+import { BufferedFileWriter } from "../io/buffered-file-writer.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
@@ -63,19 +63,16 @@ class EncodedNames {
 }
 
 export class VerdictLineWriter {
-  private readonly fd: number;
-  private readonly buffer = new Uint8Array(BUFFER_BYTES);
-  private position = 0;
+  private readonly out: BufferedFileWriter;
   private readonly reasons: EncodedNames;
   private readonly rules: EncodedNames;
   private readonly states: EncodedNames;
   private readonly details: EncodedNames;
   private readonly tails = new Map<number, Uint8Array>();
-  private closed = false;
 
-  /** Opens (truncates) `path` for writing; throws the usual fs error when it cannot. */
+  /** Opens (truncates) `path` for writing; throws OutputError (path and reason) when it cannot. */
   constructor(path: string, names: VerdictNames) {
-    this.fd = openSync(path, "w");
+    this.out = new BufferedFileWriter(path, BUFFER_BYTES);
     this.reasons = new EncodedNames((c) => names.reasonName(c), AFTER_REASON);
     this.rules = new EncodedNames((i) => names.ruleId(i), AFTER_RULE);
     this.states = new EncodedNames((c) => names.stateName(c), "");
@@ -89,14 +86,14 @@ export class VerdictLineWriter {
    */
   write(index: number, dir: number, verdict: number, reason: number, rule: number, state: number, detail = 0): void {
     const tail = this.tail(dir, verdict, reason, rule, state, detail);
-    if (this.position + FIXED_LINE_BYTES + tail.length > BUFFER_BYTES) this.flush();
-    const buffer = this.buffer;
-    let at = this.position;
+    const out = this.out;
+    out.reserve(FIXED_LINE_BYTES + tail.length);
+    const buffer = out.buf;
+    let at = out.pos;
     for (let i = 0; i < INDEX_OPEN.length; i++) buffer[at++] = INDEX_OPEN[i];
-    this.position = at;
-    this.putInteger(index);
-    buffer.set(tail, this.position);
-    this.position += tail.length;
+    at = putInteger(buffer, at, index);
+    buffer.set(tail, at);
+    out.pos = at + tail.length;
   }
 
   /**
@@ -129,30 +126,31 @@ export class VerdictLineWriter {
     return tail;
   }
 
-  /** Decimal digits of a non-negative integer, most significant first, without a string. */
-  private putInteger(value: number): void {
-    let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    let at = this.position + digits;
-    this.position = at;
-    let rest = value;
-    do {
-      this.buffer[--at] = 48 + (rest % 10);
-      rest = Math.floor(rest / 10);
-    } while (rest > 0);
-  }
-
   flush(): void {
-    let written = 0;
-    while (written < this.position) written += writeSync(this.fd, this.buffer, written, this.position - written);
-    this.position = 0;
+    this.out.flush();
   }
 
-  /** Flush and close; safe to call twice. */
+  /** Flush and close; safe to call twice. Throws OutputError when the last lines cannot be written. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.flush();
-    closeSync(this.fd);
+    this.out.close();
   }
+
+  /** Closes without writing what is still buffered; never throws (after another failure). */
+  abandon(): void {
+    this.out.abandon();
+  }
+}
+
+/** Writes the decimal digits of a non-negative integer at `at`, without a string; returns the end. */
+function putInteger(buffer: Uint8Array, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  const end = at + digits;
+  let pos = end;
+  let rest = value;
+  do {
+    buffer[--pos] = 48 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  } while (rest > 0);
+  return end;
 }

@@ -3,10 +3,11 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { CaptureError, openCapture } from "../../src/io/capture.ts";
+import { CaptureError, openCapture, readCapture } from "../../src/io/capture.ts";
 import { LINKTYPE_RAW } from "../../src/io/link-layer.ts";
 import { PcapWriter } from "../../src/io/pcap-writer.ts";
 import { PcapngWriter } from "../../src/io/pcapng-writer.ts";
+import { DEFAULT_POLICY, meshfilter } from "../replay/cli.ts";
 import { makeTempDir, realIpPackets } from "./helpers.ts";
 
 const tmp = makeTempDir("capture-errors");
@@ -188,6 +189,97 @@ describe("never crashes on garbage", () => {
       } catch (error) {
         expect(error).toBeInstanceOf(CaptureError);
       }
+    }
+  });
+});
+
+describe("timestamps outside a date's range", () => {
+  /** A little-endian pcapng: section header, one raw-IP interface with the given options, one enhanced packet block. */
+  function pcapngWithTime(interfaceOptions: Uint8Array, high: number, low: number): Uint8Array {
+    const ip = packets[0].ip;
+    const shb = new DataView(new ArrayBuffer(28));
+    shb.setUint32(0, 0x0a0d0d0a, true);
+    shb.setUint32(4, 28, true);
+    shb.setUint32(8, 0x1a2b3c4d, true);
+    shb.setUint16(12, 1, true);
+    shb.setBigInt64(16, -1n, true);
+    shb.setUint32(24, 28, true);
+    const idbLength = 20 + interfaceOptions.length + 4;
+    const idb = new DataView(new ArrayBuffer(idbLength));
+    idb.setUint32(0, 1, true);
+    idb.setUint32(4, idbLength, true);
+    idb.setUint16(8, LINKTYPE_RAW, true);
+    idb.setUint32(12, 0, true);
+    new Uint8Array(idb.buffer).set(interfaceOptions, 16);
+    idb.setUint32(idbLength - 4, idbLength, true);
+    const epbLength = 32 + padded(ip.length);
+    const epb = new DataView(new ArrayBuffer(epbLength));
+    epb.setUint32(0, 6, true);
+    epb.setUint32(4, epbLength, true);
+    epb.setUint32(12, high, true);
+    epb.setUint32(16, low, true);
+    epb.setUint32(20, ip.length, true);
+    epb.setUint32(24, ip.length, true);
+    new Uint8Array(epb.buffer).set(ip, 28);
+    epb.setUint32(epbLength - 4, epbLength, true);
+    const out = new Uint8Array(28 + idbLength + epbLength);
+    out.set(new Uint8Array(shb.buffer), 0);
+    out.set(new Uint8Array(idb.buffer), 28);
+    out.set(new Uint8Array(epb.buffer), 28 + idbLength);
+    return out;
+  }
+  /** if_tsresol (1 byte) and if_tsoffset (8 bytes, seconds), then opt_endofopt. */
+  function options(tsresol: number, tsoffsetSeconds: bigint): Uint8Array {
+    const view = new DataView(new ArrayBuffer(8 + 12 + 4));
+    view.setUint16(0, 9, true);
+    view.setUint16(2, 1, true);
+    view.setUint8(4, tsresol);
+    view.setUint16(8, 14, true);
+    view.setUint16(10, 8, true);
+    view.setBigInt64(12, tsoffsetSeconds, true);
+    return new Uint8Array(view.buffer);
+  }
+  const timestampField = 28 + 20 + 24 + 4 + 12; // section, interface (with options), the EPB's timestamp
+
+  it("a huge if_tsoffset with a 2^-127 resolution names the file and the timestamp's offset", () => {
+    const path = file("far-future.pcapng", pcapngWithTime(options(0x80 | 127, 2n ** 62n), 0, 1));
+    const { error, delivered } = readUntilError(path);
+    expect(delivered).toBe(0);
+    expect(error.byteOffset).toBe(timestampField);
+    expect(error.message).toMatch(new RegExp(`^${path}: byte offset ${timestampField}: timestamp out of range: .*if_tsoffset`));
+  });
+
+  it("a timestamp of 0xffffffff00000000 microseconds is refused the same way", () => {
+    const { error } = readUntilError(file("huge-units.pcapng", pcapngWithTime(new Uint8Array(0), 0xffffffff, 0)));
+    expect(error.byteOffset).toBe(28 + 24 + 12); // an interface block with only opt_endofopt
+    expect(error.detail).toMatch(/^timestamp out of range: 18446744069414584000 units of 0.000001 s/);
+  });
+
+  it("a negative if_tsoffset past the start of a date's range too", () => {
+    const { error } = readUntilError(file("far-past.pcapng", pcapngWithTime(options(6, -(2n ** 62n)), 0, 0)));
+    expect(error.detail).toMatch(/^timestamp out of range/);
+  });
+
+  it("replay prints the summary, then the file and byte offset, exit 1 (not 'Invalid time value')", () => {
+    const path = file("replay-far-future.pcapng", pcapngWithTime(options(0x80 | 127, 2n ** 62n), 0, 1));
+    const r = meshfilter("replay", path, "--policy", DEFAULT_POLICY, "--peer", "db-1");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^0 packets read from/);
+    expect(r.stderr.trim()).toBe(`meshfilter replay: ${path}: byte offset ${timestampField}: ${readUntilError(path).error.detail}`);
+  });
+
+  it("classic pcap cannot leave the range: the largest seconds and fractions read, in both resolutions", () => {
+    for (const nanosecond of [false, true]) {
+      const bytes = validPcap({ nanosecond });
+      const view = new DataView(bytes.buffer, bytes.byteOffset);
+      view.setUint32(24, 0xffffffff, true);
+      view.setUint32(28, 0xffffffff, true);
+      const path = file(`max-time-${nanosecond}.pcap`, bytes);
+      const times = [...readCapture(path)].map((p) => p.timeMs);
+      expect(times[0]).toBe(0xffffffff * 1000 + 0xffffffff * (nanosecond ? 1e-6 : 1e-3));
+      const r = meshfilter("replay", path, "--policy", DEFAULT_POLICY, "--peer", "db-1", "--json");
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout).firstPacket).toBe(new Date(times[0]).toISOString());
     }
   });
 });

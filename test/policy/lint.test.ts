@@ -138,3 +138,26 @@ describe("lintAccount severities", () => {
     expect(lintAccount(a).map((f) => [f.id, f.severity])).toEqual([["ineffective-bidirectional", "info"], ["sensitive-without-posture", "info"]]);
   });
 });
+
+describe("peer identities", () => {
+  it("duplicate-peer-name: two peers named db-1 (a NetBird export allows it) is an error naming both ids", () => {
+    const a = account({ peers: [peer("db-1", "100.64.0.20", { id: "p-db" }), peer("db-1", "100.64.0.99", { id: "p-evil" }), peer("web-1", "100.64.0.30")] });
+    expect(only(a, "duplicate-peer-name")).toEqual([expect.objectContaining({ severity: "error", objects: ["p-db", "p-evil"] })]);
+    expect(only(a, "duplicate-peer-name")[0].message).toMatch(/^2 peers are named "db-1" \(ids p-db, p-evil\)/);
+  });
+
+  it("peer-name-is-ip: a peer named after another peer's IPv4 or IPv6 is an error; its own IP as its name is not", () => {
+    const a = account({
+      peers: [
+        peer("db-1", "100.64.0.20", { ipv6: "fd00::20" }),
+        peer("100.64.0.20", "100.64.0.66", { id: "impostor" }),
+        peer("fd00::20", "100.64.0.67", { id: "impostor6" }),
+        peer("100.64.0.30", "100.64.0.30", { id: "self-named" }),
+      ],
+    });
+    expect(only(a, "peer-name-is-ip")).toEqual([
+      expect.objectContaining({ severity: "error", objects: ["impostor", "db-1"] }),
+      expect.objectContaining({ severity: "error", objects: ["impostor6", "db-1"] }),
+    ]);
+  });
+});

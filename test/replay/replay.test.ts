@@ -3,7 +3,8 @@
 // db-1 on tcp/5432, alice fetches from web-1 over HTTP and UDP, pings db-1 and web-1,
 // tries ssh (tcp/22) on db-1, and db-1 tries ssh on alice.
 
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -273,5 +274,86 @@ describe("replay usage and policy errors", () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("--verdicts");
     expect(help.stdout).toMatch(/2\s+bad usage, or a bad policy/);
+  });
+});
+
+describe("replay to an output that cannot be written", () => {
+  // Each case: exit 2, one line on stderr naming the file and the system's reason, no summary.
+  function expectOutputFailure(option: "--verdicts" | "--write-dropped", file: string, reason: RegExp): void {
+    const r = meshfilter("replay", MESH, "--policy", RESTRICTIVE_POLICY, "--peer", "db-1", option, file);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^meshfilter replay: cannot write ${file}: `));
+    expect(lines[0]).toMatch(reason);
+  }
+
+  /** A 64 KiB tmpfs filled to the last byte; undefined (with the reason printed) where mounting is refused. */
+  function fullFilesystem(): { dir: string; unmount(): void } | undefined {
+    const mountPoint = mkdtempSync(path.join(os.tmpdir(), "meshfilter-full-"));
+    const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint], { encoding: "utf8" });
+    if (mounted.status !== 0) {
+      rmSync(mountPoint, { recursive: true, force: true });
+      console.warn(`skipped the full-filesystem case: mount -t tmpfs refused (${(mounted.stderr || mounted.error?.message || "").trim()}); run as root`);
+      return undefined;
+    }
+    const fill = openSync(path.join(mountPoint, "fill"), "w");
+    try {
+      for (;;) writeSync(fill, Buffer.alloc(4096));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe("ENOSPC");
+    } finally {
+      closeSync(fill);
+    }
+    return {
+      dir: mountPoint,
+      unmount: () => {
+        spawnSync("umount", [mountPoint]);
+        rmSync(mountPoint, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it("a full filesystem (tmpfs): --verdicts and --write-dropped name the file, ENOSPC, exit 2", () => {
+    const full = fullFilesystem();
+    if (!full) return;
+    try {
+      expectOutputFailure("--verdicts", path.join(full.dir, "verdicts.ndjson"), /no space left on device \(ENOSPC\)$/);
+      expectOutputFailure("--write-dropped", path.join(full.dir, "dropped.pcap"), /no space left on device \(ENOSPC\)$/);
+    } finally {
+      full.unmount();
+    }
+  });
+
+  it("/dev/full: ENOSPC on the first write, exit 2", () => {
+    if (!existsSync("/dev/full")) return void console.warn("skipped: no /dev/full");
+    expectOutputFailure("--verdicts", "/dev/full", /no space left on device \(ENOSPC\)$/);
+    expectOutputFailure("--write-dropped", "/dev/full", /no space left on device \(ENOSPC\)$/);
+  });
+
+  it("a missing folder, a directory, an unwritable path: exit 2 with the reason", () => {
+    expectOutputFailure("--verdicts", path.join(dir, "no-such-folder", "v.ndjson"), /no such file or directory \(ENOENT\)$/);
+    expectOutputFailure("--write-dropped", dir, /illegal operation on a directory \(EISDIR\)$/);
+    if (process.getuid?.() === 0) {
+      // Root writes through file modes; a read-only mount stops it.
+      const readOnly = mkdtempSync(path.join(os.tmpdir(), "meshfilter-ro-"));
+      const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", readOnly], { encoding: "utf8" });
+      try {
+        if (mounted.status === 0) expectOutputFailure("--verdicts", path.join(readOnly, "v.ndjson"), /read-only file system \(EROFS\)$/);
+        else console.warn(`skipped the read-only case: mount refused (${mounted.stderr.trim()})`);
+      } finally {
+        if (mounted.status === 0) spawnSync("umount", [readOnly]);
+        rmSync(readOnly, { recursive: true, force: true });
+      }
+    } else {
+      const locked = mkdtempSync(path.join(os.tmpdir(), "meshfilter-locked-"));
+      chmodSync(locked, 0o500);
+      try {
+        expectOutputFailure("--write-dropped", path.join(locked, "d.pcap"), /permission denied \(EACCES\)$/);
+      } finally {
+        rmSync(locked, { recursive: true, force: true });
+      }
+    }
   });
 });
