@@ -37,7 +37,6 @@ import {
   acksIgnoredSyn,
   acksPeerFin,
   clearLast,
-  directionEnd,
   directionUnseen,
   initFromSyn,
   initMidStream,
@@ -87,7 +86,6 @@ const OTHER_UNREPLIED = states.OTHER_UNREPLIED;
 const TCP_CLOSED = states.TCP_CLOSED;
 const TCP_ESTABLISHED = states.TCP_ESTABLISHED;
 const TCP_SYN_SENT = states.TCP_SYN_SENT;
-const TCP_SYN_RECEIVED = states.TCP_SYN_RECEIVED;
 const TCP_TIME_WAIT = states.TCP_TIME_WAIT;
 const UDP_REPLIED = states.UDP_REPLIED;
 const UDP_UNREPLIED = states.UDP_UNREPLIED;
@@ -146,11 +144,12 @@ export const CT_ICMP_MISMATCH = 6;
 /** SYN from the originator on a live connection: passed, the state is NOT changed (Linux
  *  TCP_CONNTRACK_IGNORE); a SYN-ACK answering it restarts the entry as a new handshake. */
 export const CT_SYN_IGNORED = 7;
-/** ACK from the responder while the originator's SYN is unanswered: passed, the state NOT
- *  changed (Linux TCP_CONNTRACK_IGNORE): a challenge ACK (RFC 9293 3.10.7.4), as a host
- *  still in TIME_WAIT sends to a reused port; the originator's RST answering it ends the
- *  entry, so its next SYN opens a new flow. */
-export const CT_ACK_IGNORED = 8;
+/** A packet other than a SYN passed, the state NOT changed (Linux TCP_CONNTRACK_IGNORE):
+ *  the responder's ACK while the originator's SYN is unanswered (a challenge ACK, RFC 9293
+ *  3.10.7.4, as a host still in TIME_WAIT sends to a reused port; the originator's RST
+ *  answering it ends the entry, so its next SYN opens a new flow), or a SYN-ACK repeated
+ *  after the first (it may carry a new ISN: the endpoints, not the filter, decide). */
+export const CT_IGNORED = 8;
 /** A packet of a tracked flow on the wrong path: the originator's packet arriving the way
  *  the responder's travel, or the other way round (a spoofed source, a host on a routed
  *  LAN posing as a mesh peer). */
@@ -437,7 +436,7 @@ export class Conntrack {
     if (p === PROTO_TCP) {
       result = this.updateTcp(e, d, rec);
       // Passed without a state change: counted like any packet of the flow.
-      if (result !== CT_OK && result !== CT_RST_CHALLENGE && result !== CT_SYN_IGNORED && result !== CT_ACK_IGNORED && result !== CT_OVERSHOOT) return result;
+      if (result !== CT_OK && result !== CT_RST_CHALLENGE && result !== CT_SYN_IGNORED && result !== CT_IGNORED && result !== CT_OVERSHOOT) return result;
     } else if (p === PROTO_ICMP || p === PROTO_ICMPV6) {
       if (d === DIR_ORIGINAL ? !rec.icmpIsEchoRequest : !rec.icmpIsEchoReply) return CT_ICMP_MISMATCH;
       if (d === DIR_REPLY) t.setState(e, ICMP_REPLIED);
@@ -469,7 +468,7 @@ export class Conntrack {
     const next = tcpTransition(d, cls, state);
     if (next === T_IGNORE) {
       noteIgnored(t, e, d, rec, cls);
-      return cls === CLASS_SYN ? CT_SYN_IGNORED : CT_ACK_IGNORED;
+      return cls === CLASS_SYN ? CT_SYN_IGNORED : CT_IGNORED;
     }
     if (next === T_RESTART) return CT_RESTART;
     if (next === T_INVALID) return CT_INVALID_STATE;
@@ -488,15 +487,9 @@ export class Conntrack {
       t.setState(e, next);
       return CT_OK;
     }
-    if (
-      directionUnseen(t, e, d) ||
-      (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT) ||
-      (cls === CLASS_SYNACK && state === TCP_SYN_RECEIVED && ((directionEnd(t, e, d) - segmentEnd(rec)) | 0) < 0)
-    ) {
-      // First packet from this side; a retransmitted SYN (maybe with a new ISN); or a
-      // SYN-ACK after the first with a later sequence number (the responder restarted
-      // its side: Linux re-initialises it too). A SYN-ACK must acknowledge the SYN,
-      // checked before it may initialise anything.
+    if (directionUnseen(t, e, d) || (cls === CLASS_SYN && d === DIR_ORIGINAL && state === TCP_SYN_SENT)) {
+      // First packet from this side, or a retransmitted SYN (maybe with a new ISN).
+      // A SYN-ACK must acknowledge the SYN, checked before it may initialise anything.
       if (cls === CLASS_SYNACK && !synAckAcksSyn(t, e, d, rec)) return outOfWindow(SYNACK_NOT_ACKING_SYN);
       if (cls === CLASS_SYN || cls === CLASS_SYNACK) initFromSyn(t, e, d, rec);
       else initMidStream(t, e, d, rec);

@@ -44,8 +44,9 @@ export const T_RESTART = -2;
 
 /** Outcome: pass the packet without a state change (Linux TCP_CONNTRACK_IGNORE): a SYN
  *  from the originator of a live connection, which may have restarted and reused its port;
- *  or an ACK from the responder before its SYN-ACK (a challenge ACK from a host that still
- *  holds an old connection on the tuple), which the originator answers with an RST. */
+ *  an ACK from the responder before its SYN-ACK (a challenge ACK from a host that still
+ *  holds an old connection on the tuple), which the originator answers with an RST; or a
+ *  SYN-ACK repeated after the first. */
 export const T_IGNORE = -3;
 
 const IV = T_INVALID;
@@ -69,7 +70,7 @@ const ORIGINAL: readonly (readonly number[])[] = [
 // prettier-ignore
 const REPLY: readonly (readonly number[])[] = [
   /* syn          */ [IV, S2, S2, IV, IV, IV, IV, IV, RS, IV, IV, RS], // SS+SYN: simultaneous open
-  /* synack       */ [IV, SR, SR, SR, ES, IV, IV, IV, IV, IV, IV, IV], // ES: retransmitted SYN-ACK (lost final ACK)
+  /* synack       */ [IV, SR, SR, IG, IG, IV, IV, IV, IV, IV, IV, IV], // SR, ES: a repeated SYN-ACK (lost final ACK, or a new ISN) passes unchanged (Linux)
   /* fin          */ [IV, IV, IV, IV, CW, CG, TW, CG, TW, CW, LA, CL], // responder closes first: CW
   /* fin-acks-fin */ [IV, IV, IV, IV, CW, TW, TW, TW, TW, CW, TW, CL], // F1+FIN acking ours: straight to TW
   /* ack          */ [IV, IG, IV, ES, ES, F1, F2, CG, TW, CW, LA, CL], // SS: a challenge ACK (RFC 9293 3.10.7.4), passed unchanged; SR: only simultaneous open lets the responder ACK here

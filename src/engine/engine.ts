@@ -6,7 +6,7 @@
 // allocation-free; the policy in force is one reference (`ruleTable`), swapped whole by
 // applyPolicy (P14).
 
-import { Conntrack, FAST_GENERAL, FAST_UNTRACKED, CT_ACK_IGNORED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_OVERSHOOT, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, CT_WRONG_PATH, ctDetail, ctKind, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
+import { Conntrack, FAST_GENERAL, FAST_UNTRACKED, CT_IGNORED, CT_ICMP_MISMATCH, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_OUT_OF_WINDOW, CT_OVERSHOOT, CT_RESTART, CT_RST_CHALLENGE, CT_SYN_IGNORED, CT_WRONG_PATH, ctDetail, ctKind, ORIGIN_INBOUND, ORIGIN_OUTBOUND, ORIGIN_ROUTED } from "../conntrack/conntrack.ts";
 import type { ConntrackOptions } from "../conntrack/conntrack.ts";
 import { END_FLUSHED, END_REUSED, END_REVOKED, FLOW_DROP, FlowEvent } from "../conntrack/flow-event.ts";
 import type { FlowInfo } from "../conntrack/flow-event.ts";
@@ -402,7 +402,7 @@ export class Engine {
     if (result === CT_OK) return this.accept(R.REASON_ESTABLISHED);
     if (result === CT_RST_CHALLENGE) return this.accept(R.REASON_TCP_RST_CHALLENGE);
     if (result === CT_SYN_IGNORED) return this.accept(R.REASON_TCP_SYN_IGNORED);
-    if (result === CT_ACK_IGNORED) return this.accept(R.REASON_TCP_CHALLENGE_ACK);
+    if (result === CT_IGNORED) return this.accept(R.REASON_TCP_IGNORED);
     if (result === CT_OVERSHOOT) return this.accept(R.REASON_TCP_OVERSHOOT);
     if (ctKind(result) === CT_OUT_OF_WINDOW) {
       const detail = ctDetail(result);

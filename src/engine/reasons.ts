@@ -23,11 +23,11 @@ export const REASON_TCP_RST_CHALLENGE = 7;
 /** A SYN from the originator on an established (or closing) connection: passed without a
  *  state change, in case the originator restarted (Linux TCP_CONNTRACK_IGNORE). */
 export const REASON_TCP_SYN_IGNORED = 8;
-/** An ACK from the responder before its SYN-ACK: passed without a state change (Linux
- *  TCP_CONNTRACK_IGNORE). A host still in TIME_WAIT answers a reused port's SYN with such
- *  a challenge ACK; the originator's RST answering it ends the entry, and its next SYN
- *  opens a new connection. */
-export const REASON_TCP_CHALLENGE_ACK = 9;
+/** A packet other than a SYN passed without a state change, as Linux IGNOREs it: the
+ *  responder's ACK before its SYN-ACK (a challenge ACK from a host still in TIME_WAIT
+ *  answering a reused port's SYN; the originator's RST answering it ends the entry, and
+ *  its next SYN opens a new connection), or a SYN-ACK repeated after the first. */
+export const REASON_TCP_IGNORED = 9;
 /** A segment beyond the receiver's window by at most one window: passed, the state kept
  *  but for the sender's highest sequence number (Linux: "bytes more than expected"). */
 export const REASON_TCP_OVERSHOOT = 10;
@@ -90,7 +90,7 @@ export const REASON_NAMES: readonly string[] = [
   "rule-untracked",
   "tcp-rst-challenge",
   "tcp-syn-ignored",
-  "tcp-challenge-ack",
+  "tcp-ignored",
   "tcp-overshoot",
   "malformed",
   "fragment-tiny",

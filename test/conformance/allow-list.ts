@@ -13,6 +13,10 @@ export const DEPARTURES = {
   icmpQuoteWindow: "ICMP errors must quote a sequence number inside the window",
   sourceQuench: "ICMP source quench is always dropped",
   refusedChangesNothing: "A refused segment changes nothing",
+  sackNotRead: "SACK blocks are not read",
+  synRetransmit: "A retransmitted SYN restarts the originator's side whatever its sequence number",
+  synAckInForce: "A SYN-ACK must acknowledge the SYN in force",
+  ownTcpUntracked: "This peer's own TCP that opens nothing passes untracked",
 } as const;
 
 export type Departure = (typeof DEPARTURES)[keyof typeof DEPARTURES];
@@ -46,4 +50,24 @@ export const ALLOW_LIST: AllowEntry[] = [
     departure: DEPARTURES.refusedChangesNothing,
     why: "the refused RST initialised Linux's reply direction, so it ignored the real SYN-ACK and drops the client's final ACK",
   },
+  {
+    scenario: "window-seq-overshoot",
+    packet: "after",
+    departure: OLD,
+    why: "after the overshoot moved the client's td_end, this retransmission ends more than the server's window (2000) below it (check II): Linux ignores and passes it",
+  },
+  {
+    scenario: "window-seq-overshoot-last",
+    packet: "after",
+    departure: OLD,
+    why: "as in window-seq-overshoot: check II after td_end moved by the overshoot; Linux ignores and passes it",
+  },
+  { scenario: "holes-sack-block-beyond-sent", packet: "SACK beyond sent", departure: DEPARTURES.sackNotRead, why: "its SACK block acknowledges data the client never sent; its ACK number is fine, and only that is checked" },
+  { scenario: "handshake-syn-retransmit-lower-isn", packet: "A", departure: DEPARTURES.synRetransmit, why: "the retried SYN (lower ISN) is the one in force: the ACK completing its handshake passes; Linux kept the first SYN's numbers" },
+  { scenario: "handshake-syn-retransmit-lower-isn", packet: "data", departure: DEPARTURES.synRetransmit, why: "data on the connection the retried SYN opened; Linux never left SYN_SENT" },
+  { scenario: "handshake-synack-answers-first-syn", packet: "SA acks S1", departure: DEPARTURES.synAckInForce, why: "acknowledges the first SYN, not the retried one in force: dropped (synack-not-acking-syn); Linux passes it on III/IV" },
+  { scenario: "handshake-syn-to-closed-port", packet: "RA", departure: DEPARTURES.ownTcpUntracked, why: "the server's RST refusing a SYN the policy dropped: its own traffic (P13), passed untracked; Linux finds no connection and marks it invalid" },
+  { scenario: "mid-stream-rst", packet: "s R", departure: DEPARTURES.ownTcpUntracked, why: "the server's RST on a connection the table does not know (P13): passed untracked; invalid for Linux" },
+  { scenario: "mid-stream-server-fin", packet: "s FA", departure: DEPARTURES.ownTcpUntracked, why: "the server's FIN on a connection the table does not know (P13): passed untracked; Linux's tcp_new refuses a FIN" },
+  { scenario: "mid-stream-server-synack", packet: "s SA unsolicited", departure: DEPARTURES.ownTcpUntracked, why: "the server's unsolicited SYN-ACK (P13): passed untracked; Linux's tcp_new refuses a SYN-ACK" },
 ];

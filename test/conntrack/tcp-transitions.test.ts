@@ -4,8 +4,9 @@
 // what the table says (new state, drop with the state unchanged, pass with the state
 // unchanged, or restart).
 
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Conntrack, CT_ACK_IGNORED, CT_OK, CT_RESTART, CT_SYN_IGNORED, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
+import { Conntrack, CT_IGNORED, CT_OK, CT_RESTART, CT_SYN_IGNORED, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
 import { STATE_NAMES, TCP_CLOSE_WAIT, TCP_CLOSED, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_LAST_ACK, TCP_STATE_COUNT, TCP_SYN_RECEIVED, TCP_SYN_SENT, TCP_SYN_SENT2, TCP_TIME_WAIT } from "../../src/conntrack/states.ts";
 import {
   CLASS_ACK,
@@ -84,7 +85,7 @@ describe("TCP transition table, cell by cell", () => {
           } else if (expected === T_RESTART) {
             expect(result).toBe(CT_RESTART);
           } else if (expected === T_IGNORE) {
-            expect(result).toBe(cls === CLASS_SYN ? CT_SYN_IGNORED : CT_ACK_IGNORED);
+            expect(result).toBe(cls === CLASS_SYN ? CT_SYN_IGNORED : CT_IGNORED);
             expect(STATE_NAMES[ct.table.state(e)]).toBe(STATE_NAMES[state]);
           } else {
             expect(result).toBe(CT_OK);
@@ -118,5 +119,22 @@ describe("TCP transition table, cell by cell", () => {
     const ref = ct.lookup(reply);
     expect(refEntry(ref)).toBe(e);
     expect(ct.update(ref, reply, false)).toBe(CT_OK);
+  });
+});
+
+describe("docs/conntrack.md's transition tables", () => {
+  it("are the table the code uses, cell by cell", () => {
+    const doc = readFileSync(new URL("../../docs/conntrack.md", import.meta.url), "utf8");
+    const abbr = ["NO", "SS", "S2", "SR", "ES", "F1", "F2", "CG", "TW", "CW", "LA", "CL"];
+    const cell = (n: number) => (n === T_INVALID ? "IV" : n === T_RESTART ? "RS" : n === T_IGNORE ? "IG" : abbr[n]);
+    const tables = doc.split("| class \\ state |").slice(1, 3);
+    expect(tables).toHaveLength(2);
+    tables.forEach((table, dir) => {
+      const rows = table.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).slice(0, 7);
+      rows.forEach((row, cls) => {
+        const cells = row.split("|").slice(2, -1).map((c) => c.trim());
+        expect(cells, `${dir === 0 ? "originator" : "responder"} ${CLASS_NAMES[cls]}`).toEqual(abbr.slice(1).map((_, i) => cell(tcpTransition(dir, cls, i + 1))));
+      });
+    });
   });
 });
