@@ -43,7 +43,11 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
   const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
   const exports = (JSON.parse(readFileSync(tsxPackage, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports;
   const tsxApi = pathToFileURL(join(dirname(tsxPackage), exports["./esm/api"].import.default)).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  // The thread lowers its priority first (see policy-worker.ts): compiling the sources with
+  // tsx is CPU work too, and the esbuild process it starts inherits the thread's nice value.
+  const code =
+    `import("node:os").then((os) => { try { os.setPriority(19); } catch {} return import(${JSON.stringify(tsxApi)}); })` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
   return { entry: code, eval: true };
 }
 
