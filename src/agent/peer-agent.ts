@@ -67,6 +67,8 @@ export class PeerAgent {
   /** The reload in progress (a worker loading the file), and whether another was asked for meanwhile. */
   private reloading: Promise<boolean> | null = null;
   private reloadAgain = false;
+  /** Aborts a load in progress when the agent closes (a worker would keep the process alive). */
+  private readonly loads = new AbortController();
   /** The revocation walk's next slice (setImmediate), while one is under way. */
   private revocationTimer: NodeJS.Immediate | null = null;
 
@@ -176,7 +178,7 @@ export class PeerAgent {
     const file = this.config.policyFile;
     let policy: CompiledPeerPolicy;
     try {
-      policy = await loadPolicyInWorker(file, this.config.peer, policyLimits(this.config));
+      policy = await loadPolicyInWorker(file, this.config.peer, { ...policyLimits(this.config), signal: this.loads.signal });
     } catch (err) {
       if (this.closed) return false;
       this.policyCounters.rejected++;
@@ -221,6 +223,7 @@ export class PeerAgent {
     if (this.closed) return;
     this.closed = true;
     this.watcher?.close();
+    this.loads.abort();
     if (this.revocationTimer !== null) clearImmediate(this.revocationTimer);
     this.revocationTimer = null;
     this.loop.stop();

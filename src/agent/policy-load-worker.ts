@@ -17,6 +17,8 @@ export interface PolicyLoadLimits {
   memoryMb?: number;
   /** Wall-clock time allowed for load + validate + compile, in ms. Default 60 000. */
   timeoutMs?: number;
+  /** Stops the load (the worker is terminated and the promise rejects): the agent is closing. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_POLICY_MEMORY_MB = 1024;
@@ -80,6 +82,7 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      limits.signal?.removeEventListener("abort", onAbort);
       action();
       // The worker has answered or failed: nothing of it is needed any more.
       void worker.terminate();
@@ -88,6 +91,9 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
       () => settle(() => fail(`loading took longer than the ${timeoutMs / 1000} s time limit; the file was not read to the end`)),
       timeoutMs,
     );
+    const onAbort = () => settle(() => fail("loading was stopped: the agent is closing"));
+    limits.signal?.addEventListener("abort", onAbort, { once: true });
+    if (limits.signal?.aborted) onAbort();
     worker.once("message", (reply: WorkerReply) =>
       settle(() => {
         if (reply.ok) resolve(reply.policy);

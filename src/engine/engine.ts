@@ -129,7 +129,9 @@ export class Engine {
     this.setSelfAddresses(policy);
     this.egress = options.egress ?? false;
     this.ct = new Conntrack({ ...options.conntrack, looseTcp: options.looseTcp ?? options.conntrack?.looseTcp ?? false });
-    this.ct.ruleIds = (index) => this.eventRules.ruleId(index);
+    // "" for an index the table does not have: during a revocation walk a flow not yet
+    // reached still holds an index into the previous table (see beginPolicy).
+    this.ct.ruleIds = (index) => this.eventRules.ruleId(index) ?? "";
     this.fragments = new FragmentTable(options.fragments?.capacity, options.fragments?.timeoutMs);
     this.verifyChecksum = options.verifyChecksum ?? false;
     this.fromBytes = !this.verifyChecksum;

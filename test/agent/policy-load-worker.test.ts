@@ -69,4 +69,12 @@ describe("policy loading in a worker thread", () => {
     expect(err).toBeInstanceOf(PolicyError);
     expect(err.problems[0].message).toMatch(/longer than the 0.1 s time limit/);
   }, 30_000);
+
+  it("stops a load when its signal aborts (an agent that closes is not kept alive by a worker)", async () => {
+    const huge = file("huge-abort.yaml", hugePolicyYaml(50_000));
+    const stop = new AbortController();
+    const load = loadPolicyInWorker(huge, "db-1", { signal: stop.signal });
+    stop.abort();
+    expect(await load.catch((e: Error) => e.message)).toMatch(/huge-abort\.yaml.*loading was stopped/s);
+  });
 });
