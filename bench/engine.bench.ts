@@ -20,16 +20,16 @@ const CLIENT_BASE = 0x64400100; // clients from 100.64.1.0 on
 const CLIENT_PORTS = 50_000;
 const SERVER_PORT = 5432;
 const PACKET = 40;
-const CHUNK = 16_384;
+export const CHUNK = 16_384;
 
-function rule(i: number, sources: string[], ports: number[]): CompiledRule {
+export function rule(i: number, sources: string[], ports: number[]): CompiledRule {
   return {
     id: `policy-${i}/rule`, policyId: `policy-${i}`, policyName: `policy ${i}`, ruleId: "rule", ruleName: "rule",
     action: "accept", protocol: "tcp", sources, destinations: [`${SELF}/32`], ports, portRanges: [], reverse: false,
   };
 }
 
-function policyWith(inbound: CompiledRule[]): CompiledPeerPolicy {
+export function policyWith(inbound: CompiledRule[]): CompiledPeerPolicy {
   return { peer: { id: "db-1", name: "db-1", addresses: [SELF] }, inbound, outbound: [], routes: [] };
 }
 
@@ -38,7 +38,7 @@ const clientAddress = (i: number) => (CLIENT_BASE + Math.floor(i / CLIENT_PORTS)
 const clientPort = (i: number) => 10_000 + (i % CLIENT_PORTS);
 
 /** A batch of `count` 40-byte TCP/IPv4 packets laid end to end, with views for judgeBatch in chunks. */
-class PacketBatch {
+export class PacketBatch {
   readonly buf: Uint8Array;
   readonly view: DataView;
   readonly offsets: Uint32Array;
@@ -90,7 +90,7 @@ function fillFlows(batch: PacketBatch, fromClient: boolean, flags: number, seqCl
 }
 
 /** An engine with `flows` established TCP connections, and a batch of one pure ACK per flow. */
-function establishedEngine(flows: number): { engine: Engine; acks: PacketBatch } {
+export function establishedEngine(flows: number): { engine: Engine; acks: PacketBatch } {
   let capacity = 1024;
   while (capacity < flows) capacity *= 2;
   const engine = new Engine(policyWith([rule(0, ["100.64.0.0/10"], [SERVER_PORT])]), { conntrack: { capacity } });

@@ -8,12 +8,12 @@ import type { Logger } from "pino";
 import { Engine } from "../engine/engine.ts";
 import { openTun, type TunDevice } from "../io/tun.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
-import { compilePeer } from "../policy/compile.ts";
-import { loadPolicyFile } from "../policy/load.ts";
+import type { PolicyProblem } from "../policy/model.ts";
 import { FlowLog } from "./flow-log.ts";
 import { configureLink } from "./link.ts";
 import { createAgentMetrics, serveMetrics, type PolicyCounters } from "./metrics.ts";
 import { PacketLoop } from "./packet-loop.ts";
+import { loadPolicyInWorker } from "./policy-load-worker.ts";
 import { PolicyWatcher } from "./policy-watcher.ts";
 import { UdpTransport, type UdpPeer, type UdpRoute } from "./udp-transport.ts";
 
@@ -50,6 +50,12 @@ export interface PeerAgentConfig {
   batchSize?: number;
   /** Kernel offloads: UDP GSO/GRO on the transport, merged TCP writes into the TUN. Default true. */
   offload?: boolean;
+  /** Heap limit (MB) of the thread that loads a policy file; a file that needs more is rejected. Default 1024. */
+  policyMemoryMb?: number;
+  /** Time limit (ms) for loading a policy file; a file that takes longer is rejected. Default 60 000. */
+  policyTimeoutMs?: number;
+  /** How long a policy file changed in place must stay unchanged before it is read (ms). Default 2000. */
+  policySettleMs?: number;
 }
 
 export class PeerAgent {
@@ -58,11 +64,18 @@ export class PeerAgent {
   private metricsServer: Server | null = null;
   private flowLog: FlowLog | null = null;
   private closed = false;
+  /** The reload in progress (a worker loading the file), and whether another was asked for meanwhile. */
+  private reloading: Promise<boolean> | null = null;
+  private reloadAgain = false;
+  /** Aborts a load in progress when the agent closes (a worker would keep the process alive). */
+  private readonly loads = new AbortController();
+  /** The revocation walk's next slice (setImmediate), while one is under way. */
+  private revocationTimer: NodeJS.Immediate | null = null;
 
   private constructor(
     readonly config: PeerAgentConfig,
     readonly log: Logger,
-    readonly policy: CompiledPeerPolicy,
+    public policy: CompiledPeerPolicy,
     readonly engine: Engine | null,
     readonly tun: TunDevice,
     readonly transport: UdpTransport,
@@ -71,7 +84,8 @@ export class PeerAgent {
 
   /** Loads and compiles the policy, opens and configures the TUN device, and starts moving packets. */
   static async start(config: PeerAgentConfig, log: Logger): Promise<PeerAgent> {
-    const policy = compilePeer(loadPolicyFile(config.policyFile), config.peer);
+    // The first load is bounded like every reload: a file that needs too much memory or time fails the start.
+    const policy = await loadPolicyInWorker(config.policyFile, config.peer, policyLimits(config));
     const address = policy.peer.addresses.find((a) => !a.includes(":"));
     if (!address) throw new Error(`peer '${config.peer}' has no IPv4 overlay address in ${config.policyFile}`);
     const mtu = config.mtu ?? 1420;
@@ -129,39 +143,89 @@ export class PeerAgent {
       this.metricsServer = await serveMetrics(registry, config.metrics);
     }
     if (engine) {
-      this.watcher = new PolicyWatcher(config.policyFile, () => this.reloadPolicy());
+      this.watcher = new PolicyWatcher(config.policyFile, () => void this.reloadPolicy(), config.policySettleMs);
       this.watcher.start();
     }
   }
 
   /**
-   * Reads the policy file again. A valid policy is applied atomically and connections it no
-   * longer allows are cut (P14); an invalid one is logged with its errors and the running one stays.
-   * Returns whether the new policy was applied.
+   * Reads the policy file again, in a worker thread (policy-load-worker.ts) while packets
+   * keep moving under the policy in force. A valid policy is put in force at once
+   * (Engine.beginPolicy) and the connections it no longer allows are cut by a walk of the
+   * flow table in slices between batches (P14); an invalid one, or one that exceeds the
+   * loader's memory or time limit, is logged and the running one stays. A reload asked
+   * for while one is loading runs after it. Resolves with whether the (last) policy was applied.
    */
-  reloadPolicy(): boolean {
-    if (!this.engine || this.closed) return false;
+  reloadPolicy(): Promise<boolean> {
+    if (!this.engine || this.closed) return Promise.resolve(false);
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    const run = async (): Promise<boolean> => {
+      let applied = false;
+      do {
+        this.reloadAgain = false;
+        applied = await this.reloadOnce();
+      } while (this.reloadAgain && !this.closed);
+      return applied;
+    };
+    this.reloading = run().finally(() => (this.reloading = null));
+    return this.reloading;
+  }
+
+  private async reloadOnce(): Promise<boolean> {
+    const file = this.config.policyFile;
     let policy: CompiledPeerPolicy;
     try {
-      policy = compilePeer(loadPolicyFile(this.config.policyFile), this.config.peer);
+      policy = await loadPolicyInWorker(file, this.config.peer, { ...policyLimits(this.config), signal: this.loads.signal });
     } catch (err) {
+      if (this.closed) return false;
       this.policyCounters.rejected++;
-      const problems = (err as { problems?: unknown }).problems;
-      this.log.error({ file: this.config.policyFile, problems, error: (err as Error).message }, "policy rejected; the previous policy stays in force");
+      const problems = (err as { problems?: PolicyProblem[] }).problems;
+      this.log.error({ file, problems, error: oneLine(file, err) }, "policy rejected; the previous policy stays in force");
       return false;
     }
-    const cut = this.engine.applyPolicy(policy);
+    if (this.closed || !this.engine) return false;
+    const engine = this.engine;
+    // A walk still under way for the policy before: count what it cut; beginPolicy restarts it.
+    if (engine.revocationPending) this.policyCounters.flowsRevoked += engine.revokedByLastPolicy;
+    try {
+      engine.beginPolicy(policy);
+    } catch (err) {
+      this.policyCounters.rejected++;
+      this.log.error({ file, error: oneLine(file, err) }, "policy rejected; the previous policy stays in force");
+      return false;
+    }
+    this.policy = policy;
     this.policyCounters.applied++;
-    this.policyCounters.flowsRevoked += cut;
-    this.log.info({ file: this.config.policyFile, rules: ruleCount(policy), flowsCut: cut }, "policy applied");
+    this.log.info({ file, rules: ruleCount(policy) }, "policy in force; revoking the connections it no longer allows");
+    if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
     return true;
   }
+
+  /** One slice of the revocation walk, then the event loop's other work (packets), then the next. */
+  private readonly revokeSlice = (): void => {
+    this.revocationTimer = null;
+    const engine = this.engine;
+    if (!engine || this.closed) return;
+    if (!engine.revokeSlice()) {
+      this.revocationTimer = setImmediate(this.revokeSlice);
+      return;
+    }
+    const cut = engine.revokedByLastPolicy;
+    this.policyCounters.flowsRevoked += cut;
+    this.log.info({ file: this.config.policyFile, rules: ruleCount(this.policy), flowsCut: cut }, "policy applied");
+  };
 
   /** Stops everything: watcher, data path, transport, TUN, metrics, flow log. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.watcher?.close();
+    this.loads.abort();
+    if (this.revocationTimer !== null) clearImmediate(this.revocationTimer);
+    this.revocationTimer = null;
     this.loop.stop();
     this.transport.close();
     this.tun.close();
@@ -179,4 +243,15 @@ export class PeerAgent {
 
 function ruleCount(policy: CompiledPeerPolicy): number {
   return policy.inbound.length + policy.outbound.length + policy.routes.length;
+}
+
+function policyLimits(config: PeerAgentConfig): { memoryMb?: number; timeoutMs?: number } {
+  return { memoryMb: config.policyMemoryMb, timeoutMs: config.policyTimeoutMs };
+}
+
+/** An error as one line naming the file: each problem's JSON path and message, joined. */
+function oneLine(file: string, err: unknown): string {
+  const problems = (err as { problems?: PolicyProblem[] }).problems;
+  if (problems && problems.length > 0) return `${file}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`;
+  return `${file}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`;
 }

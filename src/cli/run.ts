@@ -16,7 +16,14 @@ The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for tests and benchmarks o
 
 options:
   --policy FILE             account policy (meshfilter YAML/JSON or NetBird export); watched and
-                            re-applied on change (SIGHUP reloads too); an invalid file is rejected
+                            re-applied on change (SIGHUP reloads too); an invalid file is rejected.
+                            Write it by renaming a complete file over it: a file changed in place
+                            is read once it has not changed for the settle time
+  --policy-memory-mb N      heap limit of the thread that loads the policy (default 1024); a file
+                            that needs more is rejected
+  --policy-timeout-ms N     time limit for loading the policy (default 60000); a file that takes
+                            longer is rejected
+  --policy-settle-ms N      quiet time before a policy file changed in place is read (default 2000)
   --peer NAME               this peer's name, id or overlay IP in the policy
   --listen ADDR:PORT        UDP underlay address to receive on, e.g. 198.18.0.1:51820
   --peer-endpoint IP=ADDR:PORT
@@ -56,6 +63,9 @@ const configFileSchema = z
     egress: z.boolean(),
     batchSize: z.number().int().min(1).max(256),
     offload: z.boolean(),
+    policyMemoryMb: z.number().int().min(16),
+    policyTimeoutMs: z.number().int().min(1),
+    policySettleMs: z.number().int().min(0),
   })
   .partial()
   .strict();
@@ -104,6 +114,9 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
       "no-offload": { type: "boolean" },
       config: { type: "string" },
       "log-level": { type: "string" },
+      "policy-memory-mb": { type: "string" },
+      "policy-timeout-ms": { type: "string" },
+      "policy-settle-ms": { type: "string" },
     },
     strict: true,
   });
@@ -134,6 +147,9 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     filter: values["no-filter"] ? false : file.filter,
     batchSize: positiveInt(values.batch, "--batch") ?? file.batchSize,
     offload: values["no-offload"] ? false : file.offload,
+    policyMemoryMb: positiveInt(values["policy-memory-mb"], "--policy-memory-mb") ?? file.policyMemoryMb,
+    policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "--policy-timeout-ms") ?? file.policyTimeoutMs,
+    policySettleMs: positiveInt(values["policy-settle-ms"], "--policy-settle-ms") ?? file.policySettleMs,
   };
   const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
   if (missing.length > 0) {
@@ -159,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof PolicyError) return fail("run", err.message, EXIT_USAGE);
     throw err;
   }
-  const reload = () => agent.reloadPolicy();
+  const reload = () => void agent.reloadPolicy();
   process.on("SIGHUP", reload);
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));

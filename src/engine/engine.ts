@@ -56,6 +56,11 @@ const SWEEP_INTERVAL_MS = 100;
 /** Entries per sweep: the whole table every SWEEP_TABLE_MS of clock time. */
 const SWEEP_TABLE_MS = 5000;
 const FRAGMENT_EXPIRE_INTERVAL_MS = 1000;
+/** Default wall-clock budget of one revocation slice: a packet waits at most about this
+ *  long behind one (bench/revoke.bench.ts measures the longest slice over 1,000,000 flows). */
+export const REVOKE_SLICE_MS = 2;
+/** Entries a revocation slice visits between two looks at the clock (~60 us of work with 1,000,000 flows). */
+const REVOKE_CHECK_EVERY = 256;
 /** judgeBatch loads the index slots of this many packets ahead of judging them... */
 const PREFETCH_GROUP = 16;
 /** ...when the index is too large for the CPU caches. Measured on the 2-core machine:
@@ -113,14 +118,25 @@ export class Engine {
   private readonly prefetchSink = new Int32Array(1);
   /** Scratch record for the cold paths (revocation). */
   private readonly scratch = new PacketRecord();
+  /** Revocation walk (beginPolicy, revokeSlice): under way, next entry id, flows cut. */
+  private revoking = false;
+  private revocationCursor = 0;
+  private revocationCut = 0;
+  /** The table in force before the walk: the rule indices of the flows it has not reached. */
+  private revokedRules: RuleTable;
+  /** revisitPacket's decode: `record` belongs to the judge that follows. */
+  private readonly revisitRecord = new PacketRecord();
 
   constructor(policy: CompiledPeerPolicy, options: EngineOptions = {}) {
     this.ruleTable = RuleTable.build(policy);
     this.eventRules = this.ruleTable;
+    this.revokedRules = this.ruleTable;
     this.setSelfAddresses(policy);
     this.egress = options.egress ?? false;
     this.ct = new Conntrack({ ...options.conntrack, looseTcp: options.looseTcp ?? options.conntrack?.looseTcp ?? false });
-    this.ct.ruleIds = (index) => this.eventRules.ruleId(index);
+    // "" for an index the table does not have: during a revocation walk a flow not yet
+    // reached still holds an index into the previous table (see beginPolicy).
+    this.ct.ruleIds = (index) => this.eventRules.ruleId(index) ?? "";
     this.fragments = new FragmentTable(options.fragments?.capacity, options.fragments?.timeoutMs);
     this.verifyChecksum = options.verifyChecksum ?? false;
     this.fromBytes = !this.verifyChecksum;
@@ -162,6 +178,8 @@ export class Engine {
 
   /** Judge a packet arriving from the mesh (for this peer, or for a resource it routes to). */
   inbound(buf: Uint8Array, offset: number, length: number): number {
+    // P14 while a revocation walk is under way: re-check this packet's flow first.
+    if (this.revoking) this.revisitPacket(buf, offset, length);
     this.lastDirection = DIR_IN;
     // 1. decode
     return this.decode(buf, offset, length) ? this.judgeInbound() : this.drop(malformedReason(this.record.malformed));
@@ -169,6 +187,8 @@ export class Engine {
 
   /** Judge a packet this peer sends into the mesh (its own, or a routed resource's reply). */
   outbound(buf: Uint8Array, offset: number, length: number): number {
+    // P14 while a revocation walk is under way: re-check this packet's flow first.
+    if (this.revoking) this.revisitPacket(buf, offset, length);
     this.lastDirection = DIR_OUT;
     // 1. decode
     return this.decode(buf, offset, length) ? this.judgeOutbound() : this.drop(malformedReason(this.record.malformed));
@@ -182,6 +202,8 @@ export class Engine {
    * `lastReason` REASON_NOT_FOR_PEER (a capture replay counts those itself).
    */
   judge(buf: Uint8Array, offset: number, length: number): number {
+    // P14 while a revocation walk is under way: re-check this packet's flow first.
+    if (this.revoking) this.revisitPacket(buf, offset, length);
     const ok = this.decode(buf, offset, length);
     const dir = this.directionOfRecord();
     this.lastDirection = dir;
@@ -202,6 +224,8 @@ export class Engine {
    * judged from their bytes are not decoded.
    */
   judgeBatch(dir: number, buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, verdicts: Uint8Array): void {
+    // P14 while a revocation walk is under way: re-check the batch's flows first.
+    if (this.revoking) this.revisitBatch(buf, offsets, lengths, count);
     // The array holds several packets: have viewOf see it once, so that the first packet's
     // reads already get its DataView (buffer-view.ts makes one for an array seen twice).
     if (count > 1) viewOf(buf);
@@ -531,43 +555,126 @@ export class Engine {
   // ---- policy ----
 
   /**
-   * Put `policy` in force (P14). The new rule table is built first, so a bad policy
-   * throws and leaves the old one in force; then one reference is swapped, so every
-   * packet is judged wholly by the old or wholly by the new rules. Then revocation:
-   * every tracked flow whose initiating packet the new rules would not allow is cut
-   * (inbound and routed flows; outbound flows only in egress mode); the others keep
-   * their state and point at their rule in the new table. Returns the number cut.
+   * Put `policy` in force (P14) and revoke at once: beginPolicy, then revokeSlice until
+   * the table has been walked. Returns the number of flows cut. For a large table in a
+   * running agent use beginPolicy and revokeSlice between batches instead.
    */
   applyPolicy(policy: CompiledPeerPolicy): number {
+    this.beginPolicy(policy);
+    while (!this.revokeSlice(Infinity));
+    return this.revocationCut;
+  }
+
+  /**
+   * Put `policy` in force (P14): the new rule table is built first, so a bad policy throws
+   * and leaves the old one in force; then one reference is swapped, so every packet is
+   * judged wholly by the old or wholly by the new rules, and new packets by the new ones
+   * from now on. Revocation (cutting the tracked flows the new rules would not allow:
+   * inbound and routed flows, outbound ones only in egress mode) then runs in slices,
+   * revokeSlice, which the caller runs between batches. Until it is done, every packet is
+   * first offered to revisitBatch/revisitPacket (the judging entry points do it), which
+   * re-checks the packet's flow if the walk has not reached it yet: no packet of a flow
+   * the new policy forbids is accepted, however far the walk has got. A policy given
+   * while a walk is under way restarts it against the newest rules.
+   */
+  beginPolicy(policy: CompiledPeerPolicy): void {
     const next = RuleTable.build(policy);
-    const previous = this.ruleTable;
     // Resolved domain-resource addresses live in the rule table: carry them over before
     // the swap, or every flow to a domain resource would be revoked and new ones refused.
-    next.inheritResourceAddresses(previous);
+    next.inheritResourceAddresses(this.ruleTable);
+    // Flow events name a flow's rule by resolving its index in eventRules. New flows and
+    // the flows the walk confirms point into the new table; the flows it cuts still point
+    // into the old one, and revisit names them there. (An unvisited flow that times out
+    // during the walk is named by the new table; after a restarted walk the cut ones are
+    // named by the table before the first of the two.)
+    if (!this.revoking) this.revokedRules = this.ruleTable;
     this.ruleTable = next;
+    this.eventRules = next;
     this.setSelfAddresses(policy);
     this.fragments.clear();
-    const ct = this.ct;
-    const t = ct.table;
-    const probe = this.scratch;
-    let cut = 0;
-    this.eventRules = previous;
-    for (const e of [...ct.liveEntries()]) {
-      const flags = t.flags(e);
-      const outbound = (flags & F_OUTBOUND) !== 0;
-      if (outbound && !this.egress) continue;
-      ct.writeOriginalTuple(e, probe);
-      const rule = outbound ? next.matchOutbound(probe) : flags & F_ROUTED ? next.matchRoute(probe) : next.matchInbound(probe);
-      if (rule < 0 || next.ruleAction(rule) === ACTION_DROP) {
-        ct.remove(e, END_REVOKED);
-        cut++;
-      } else {
-        t.setRule(e, rule);
-      }
+    this.revocationCursor = 0;
+    this.revocationCut = 0;
+    this.revoking = true;
+  }
+
+  /**
+   * One slice of the revocation walk begun by beginPolicy: entries are visited in pool
+   * order from the cursor until `budgetMs` of wall-clock time has passed (checked every
+   * REVOKE_CHECK_EVERY entries). Returns true when the walk is done (and false while
+   * entries are left). Allocates nothing.
+   */
+  revokeSlice(budgetMs = REVOKE_SLICE_MS): boolean {
+    if (!this.revoking) return true;
+    const t = this.ct.table;
+    const capacity = t.capacity;
+    const deadline = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
+    let e = this.revocationCursor;
+    while (e < capacity) {
+      const end = e + REVOKE_CHECK_EVERY < capacity ? e + REVOKE_CHECK_EVERY : capacity;
+      for (; e < end; e++) if (t.isLive(e)) this.revisit(e);
+      if (performance.now() >= deadline) break;
     }
-    this.eventRules = next;
-    this.reasonCounts[R.REASON_REVOKED] += cut;
-    return cut;
+    this.revocationCursor = e;
+    if (e < capacity) return false;
+    this.revoking = false;
+    this.revokedRules = this.ruleTable; // the old table is garbage now
+    return true;
+  }
+
+  /** True while a revocation walk is under way (revokeSlice has entries left). */
+  get revocationPending(): boolean {
+    return this.revoking;
+  }
+
+  /** Flows cut since the last beginPolicy (by the walk and by revisits of packets' flows). */
+  get revokedByLastPolicy(): number {
+    return this.revocationCut;
+  }
+
+  /**
+   * During a revocation walk: re-check, against the rules in force, the flow of each of
+   * `count` packets that the walk has not visited yet, so that the judge that follows
+   * finds it either cut or confirmed. (A flow at or past the cursor may have been
+   * confirmed already, or opened under the new rules: checking it again is harmless.)
+   */
+  revisitBatch(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): void {
+    for (let i = 0; i < count; i++) this.revisitPacket(buf, offsets[i], lengths[i]);
+  }
+
+  /** revisitBatch for one packet. */
+  revisitPacket(buf: Uint8Array, offset: number, length: number): void {
+    if (!this.revoking) return;
+    const rec = this.revisitRecord;
+    if (!decodePacket(buf, offset, length, rec, this.verifyChecksum)) return; // dropped as malformed anyway
+    // A non-first fragment has no ports: it follows its first fragment, whose verdict
+    // memory beginPolicy cleared.
+    if (rec.isFragment && rec.fragmentOffset > 0) return;
+    // An ICMP error is accepted for the flow it quotes: re-check that flow.
+    const isIcmp = rec.protocol === PROTO_ICMP || rec.protocol === PROTO_ICMPV6;
+    // lookupRelated answers an entry, lookup a flow reference (entry * 2 + direction).
+    const e = isIcmp && rec.icmpIsError ? this.ct.lookupRelated(rec) : this.ct.lookup(rec) >> 1;
+    if (e >= this.revocationCursor) this.revisit(e);
+  }
+
+  /** Re-check live flow `e` against the rules in force: point it at its rule there, or cut it. */
+  private revisit(e: number): void {
+    const t = this.ct.table;
+    const flags = t.flags(e);
+    const outbound = (flags & F_OUTBOUND) !== 0;
+    if (outbound && !this.egress) return;
+    const rules = this.ruleTable;
+    const probe = this.scratch;
+    this.ct.writeOriginalTuple(e, probe);
+    const rule = outbound ? rules.matchOutbound(probe) : flags & F_ROUTED ? rules.matchRoute(probe) : rules.matchInbound(probe);
+    if (rule < 0 || rules.ruleAction(rule) === ACTION_DROP) {
+      this.eventRules = this.revokedRules;
+      this.ct.remove(e, END_REVOKED);
+      this.eventRules = rules;
+      this.revocationCut++;
+      this.reasonCounts[R.REASON_REVOKED]++;
+    } else {
+      t.setRule(e, rule);
+    }
   }
 
   private setSelfAddresses(policy: CompiledPeerPolicy): void {

@@ -29,6 +29,15 @@ describe("meshfilter run options", () => {
     });
   });
 
+  it("reads the policy loader's limits and the watcher's settle time", () => {
+    const config = parseRunArgs([
+      "--policy", "p.yaml", "--peer", "db-1", "--listen", "198.18.0.20:51820",
+      "--policy-memory-mb", "256", "--policy-timeout-ms", "5000", "--policy-settle-ms", "500",
+    ]);
+    expect(config).toMatchObject({ policyMemoryMb: 256, policyTimeoutMs: 5000, policySettleMs: 500 });
+    expect(() => parseRunArgs(["--policy", "p.yaml", "--peer", "db-1", "--listen", "x:1", "--policy-memory-mb", "lots"])).toThrow(/--policy-memory-mb/);
+  });
+
   it("takes a config file, with command-line options winning and lists adding up", () => {
     const file = join(dir, "agent.yaml");
     writeFileSync(file, "policyFile: a.yaml\npeer: db-1\nlisten: 198.18.0.20:51820\nmtu: 1400\npeers:\n  - { overlay: 100.64.0.10, endpoint: 198.18.0.10:51820 }\n");

@@ -132,8 +132,9 @@ export class Lab {
   }
 
   /** Starts `meshfilter run` for `peer` and waits until it logs "agent running". */
-  async startAgent(peer: LabPeer, args: string[], nodeArgs: string[] = []): Promise<AgentHandle> {
-    const child = this.spawn(peer.role, [process.execPath, ...nodeArgs, "--import", "tsx", "src/cli/main.ts", "run", ...args]);
+  async startAgent(peer: LabPeer, args: string[], nodeArgs: string[] = [], wrapper: string[] = []): Promise<AgentHandle> {
+    // `wrapper` runs the agent through another command, e.g. ["nice", "-n", "-10"].
+    const child = this.spawn(peer.role, [...wrapper, process.execPath, ...nodeArgs, "--import", "tsx", "src/cli/main.ts", "run", ...args]);
     let log = "";
     const waiters: (() => void)[] = [];
     child.stderr!.on("data", (d: Buffer) => {

@@ -1,0 +1,115 @@
+// Loading a policy off the packet thread: parse, validate and compile run in a worker
+// thread (policy-worker.ts) with a memory limit (V8 resourceLimits: the worker's heap,
+// not the process's) and a time limit. The packet loop keeps judging with the policy in
+// force meanwhile. A file that exhausts either limit is rejected like an invalid one: a
+// PolicyError naming the file and the limit; the agent goes on.
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { PolicyError, type PolicyProblem } from "../policy/model.ts";
+import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+
+export interface PolicyLoadLimits {
+  /** Heap of the loading thread, in MB (V8 old generation). Default 1024. */
+  memoryMb?: number;
+  /** Wall-clock time allowed for load + validate + compile, in ms. Default 60 000. */
+  timeoutMs?: number;
+  /** Stops the load (the worker is terminated and the promise rejects): the agent is closing. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_POLICY_MEMORY_MB = 1024;
+export const DEFAULT_POLICY_TIMEOUT_MS = 60_000;
+
+/** What the worker is given. */
+export interface WorkerRequest {
+  file: string;
+  peer: string;
+}
+
+/** What the worker answers (structured clone). */
+export type WorkerReply = { ok: true; policy: CompiledPeerPolicy } | { ok: false; message: string; problems?: PolicyProblem[] };
+
+// The built package runs the compiled policy-worker.js. From the sources (development,
+// tests, the CLI under tsx) the worker is TypeScript: Node 20 does not carry tsx's loader
+// into a worker's entry module, so a two-line bootstrap registers it in the worker first.
+const FROM_SOURCES = import.meta.url.endsWith(".ts");
+const WORKER_URL = new URL(FROM_SOURCES ? "./policy-worker.ts" : "./policy-worker.js", import.meta.url);
+
+function workerEntry(): { entry: URL | string; eval: boolean } {
+  if (!FROM_SOURCES) return { entry: WORKER_URL, eval: false };
+  // tsx's ESM register(), located through its package.json (require.resolve would give the CommonJS build).
+  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
+  const exports = (JSON.parse(readFileSync(tsxPackage, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports;
+  const tsxApi = pathToFileURL(join(dirname(tsxPackage), exports["./esm/api"].import.default)).href;
+  // The thread lowers its priority first (see policy-worker.ts): compiling the sources with
+  // tsx is CPU work too, and the esbuild process it starts inherits the thread's nice value.
+  const code =
+    `import("node:os").then((os) => { try { os.setPriority(19); } catch {} return import(${JSON.stringify(tsxApi)}); })` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return { entry: code, eval: true };
+}
+
+/**
+ * Load, validate and compile `file` for `peer` in a worker thread. Resolves with the
+ * compiled policy; rejects with a PolicyError (the file's problems, or the limit it
+ * exceeded). Never throws synchronously.
+ */
+export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoadLimits = {}): Promise<CompiledPeerPolicy> {
+  const memoryMb = limits.memoryMb ?? DEFAULT_POLICY_MEMORY_MB;
+  const timeoutMs = limits.timeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const fail = (message: string) => reject(new PolicyError([{ path: "$", message }], file));
+    let worker: Worker;
+    try {
+      const { entry, eval: isCode } = workerEntry();
+      worker = new Worker(entry, {
+        eval: isCode,
+        workerData: { file, peer } satisfies WorkerRequest,
+        resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+        stdout: true, // the loader prints nothing; keep stray output out of the agent's log
+        stderr: true,
+      });
+    } catch (err) {
+      fail(`cannot start the policy loader thread: ${(err as Error).message}`);
+      return;
+    }
+    let settled = false;
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      limits.signal?.removeEventListener("abort", onAbort);
+      action();
+      // The worker has answered or failed: nothing of it is needed any more.
+      void worker.terminate();
+    };
+    const timer = setTimeout(
+      () => settle(() => fail(`loading took longer than the ${timeoutMs / 1000} s time limit; the file was not read to the end`)),
+      timeoutMs,
+    );
+    const onAbort = () => settle(() => fail("loading was stopped: the agent is closing"));
+    limits.signal?.addEventListener("abort", onAbort, { once: true });
+    if (limits.signal?.aborted) onAbort();
+    worker.once("message", (reply: WorkerReply) =>
+      settle(() => {
+        if (reply.ok) resolve(reply.policy);
+        else if (reply.problems && reply.problems.length > 0) reject(new PolicyError(reply.problems, file));
+        else fail(reply.message);
+      }),
+    );
+    worker.once("error", (err: Error & { code?: string }) =>
+      settle(() =>
+        fail(
+          err.code === "ERR_WORKER_OUT_OF_MEMORY"
+            ? `loading needs more than the ${memoryMb} MB memory limit (a very large file, or YAML aliases that expand to one)`
+            : `the policy loader failed: ${err.message.split("\n")[0]}`,
+        ),
+      ),
+    );
+    worker.once("exit", (code) => settle(() => fail(`the policy loader stopped (exit code ${code}) before it answered`)));
+  });
+}

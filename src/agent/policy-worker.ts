@@ -1,0 +1,28 @@
+// The body of the policy-loading worker thread (policy-load-worker.ts starts it): the
+// same load, validate and compile as the command line (loadPolicyFile, compilePeer), in
+// an isolate with a heap of its own, so a file that needs too much memory or time costs
+// this thread, never the packet loop.
+
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+import { compilePeer } from "../policy/compile.ts";
+import { loadPolicyFile } from "../policy/load.ts";
+import type { WorkerReply, WorkerRequest } from "./policy-load-worker.ts";
+
+const { file, peer } = workerData as WorkerRequest;
+try {
+  // On Linux a nice value belongs to a thread (setpriority with pid 0 is the calling
+  // thread): parsing a large file at the lowest priority leaves the packet loop's thread
+  // its share of a busy CPU.
+  setPriority(19);
+} catch {
+  // Not permitted (or not Linux): parse at normal priority.
+}
+let reply: WorkerReply;
+try {
+  reply = { ok: true, policy: compilePeer(loadPolicyFile(file), peer) };
+} catch (err) {
+  const problems = (err as { problems?: { path: string; message: string }[] }).problems;
+  reply = { ok: false, message: err instanceof Error ? err.message : String(err), problems };
+}
+parentPort!.postMessage(reply);
