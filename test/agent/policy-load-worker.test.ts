@@ -52,15 +52,25 @@ describe("policy loading in a worker thread", () => {
     expect(await loadPolicyInWorker(join(dir, "missing.yaml"), "db-1").catch((e: Error) => e.message)).toMatch(/missing\.yaml.*cannot read the file/s);
   });
 
-  it("rejects a YAML alias amplification at the memory limit, and this thread keeps running meanwhile", async () => {
+  it("rejects a YAML alias amplification (at the loader's alias limit, before memory runs out), and this thread keeps running meanwhile", async () => {
     const amplified = file("alias.yaml", aliasAmplificationYaml());
     const { result, ticks } = await withTicks(loadPolicyInWorker(amplified, "db-1", { memoryMb: 128 }));
     expect(result.status).toBe("rejected");
     const err = (result as PromiseRejectedResult).reason as PolicyError;
     expect(err).toBeInstanceOf(PolicyError);
     expect(err.source).toBe(amplified);
-    expect(err.problems).toEqual([{ path: "$", message: expect.stringMatching(/more than the 128 MB memory limit/) }]);
+    expect(err.problems[0].message).toMatch(/alias \*\S+ repeats .* past the limit/);
     expect(ticks).toBeGreaterThan(10);
+  }, 60_000);
+
+  it("rejects a file that needs more than the memory limit, and this thread keeps running meanwhile", async () => {
+    const huge = file("huge-memory.yaml", hugePolicyYaml(50_000));
+    const { result, ticks } = await withTicks(loadPolicyInWorker(huge, "db-1", { memoryMb: 16 }));
+    expect(result.status).toBe("rejected");
+    const err = (result as PromiseRejectedResult).reason as PolicyError;
+    expect(err).toBeInstanceOf(PolicyError);
+    expect(err.problems).toEqual([{ path: "$", message: expect.stringMatching(/more than the 16 MB memory limit/) }]);
+    expect(ticks).toBeGreaterThan(0);
   }, 60_000);
 
   it("rejects a file that takes longer than the time limit", async () => {
