@@ -1,5 +1,5 @@
 // End to end: hostile policy reloads into a running agent while it forwards traffic.
-// db-1's agent (a Node heap of 1 GB, as in the reported failures) is sent, by atomic
+// db-1's agent (its policy loader limited to 256 MB of heap) is sent, by atomic
 // rename, a YAML alias amplification, a ~52 MB policy and then a valid policy that
 // changes its rules, while an iperf3 TCP stream and a 100-per-second ping run through it
 // from the laptop. Stalls are counted from the traffic itself: ping replies later than
@@ -13,12 +13,11 @@
 // agent, not the neighbours. The loader's thread still lowers itself to nice 19 inside
 // the agent's session, as in production.
 //
-// Scaled: the ~52 MB policy is the reported size, but the policy parser (the yaml package)
-// needs about 130 MB of heap and 1 s of CPU per MB of YAML on this 2-core machine (6.4 MB:
-// 824 MB, 6.5 s), so no sane memory limit lets it through: it is the case of a file
-// rejected at the memory limit. The loader's limit is 256 MB here (default 1024), so that
-// both hostile files reach it within ~10 s each; the valid policy applied under traffic
-// is scaled to a 10,000-peer fleet (0.6 MB, ~100 MB of heap, a few seconds to load).
+// Scaled: the ~52 MB policy is the reported size; with the loader's memory limit at 256 MB
+// here (default 1024) it is a file rejected at a limit (the worker's memory, or the
+// loader's value count: docs/policy-format.md, "Limits"); the alias file is refused by
+// the loader's alias limit at once. The valid policy applied under traffic is scaled to a
+// 10,000-peer fleet (0.6 MB, a few seconds to load).
 
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -106,7 +105,9 @@ describe.skipIf(unavailable !== "")("policy reload under traffic (hostile files)
     lab = new Lab();
     lab.buildUnderlay([laptop, db]);
     await lab.startAgent(laptop, agentArgs(laptop, db, laptopPolicy), [], PRIORITY);
-    dbAgent = await lab.startAgent(db, [...agentArgs(db, laptop, dbPolicy), "--policy-memory-mb", "256"], ["--max-old-space-size=1024"], PRIORITY);
+    // No --max-old-space-size here: V8 applies that flag to every isolate of the process,
+    // the loader's worker too, where it overrides the loader's own limit (docs/agent.md).
+    dbAgent = await lab.startAgent(db, [...agentArgs(db, laptop, dbPolicy), "--policy-memory-mb", "256"], [], PRIORITY);
   }, 90_000);
 
   afterAll(async () => {
@@ -129,17 +130,18 @@ describe.skipIf(unavailable !== "")("policy reload under traffic (hostile files)
     iperf.stdout!.on("data", (d: Buffer) => (iperfOut += d.toString()));
     await new Promise((r) => setTimeout(r, 2000));
 
-    // 1. The alias amplification (0.9 MB): rejected at the loader's memory limit.
+    // 1. The alias amplification (0.9 MB): rejected by the loader's alias limit
+    //    (docs/policy-format.md, "Limits"), or at the worker's memory limit if that came first.
     let mark = dbAgent.log().length;
     replacePolicy("alias");
     const alias = JSON.parse(await dbAgent.waitForLog("policy rejected; the previous policy stays in force", mark, 180_000));
-    expect(alias.error).toMatch(/db\.yaml: \$: loading needs more than the 256 MB memory limit/);
+    expect(alias.error).toMatch(/db\.yaml: .*(alias \*\S+ repeats .* past the limit|loading needs more than the 256 MB memory limit)/);
 
-    // 2. The ~52 MB policy: rejected at the memory limit too (see the top of this file).
+    // 2. The ~52 MB policy: rejected at a limit too (see the top of this file).
     mark = dbAgent.log().length;
     replacePolicy("huge");
     const big = JSON.parse(await dbAgent.waitForLog("policy rejected; the previous policy stays in force", mark, 300_000));
-    expect(big.error).toMatch(/memory limit/);
+    expect(big.error).toMatch(/memory limit|past the limit/);
     expect(rulesInForce()).toEqual(rulesBefore); // the old policy is in force
 
     // 3. A valid policy (10,000 more peers, one more rule for db-1): applied.
@@ -163,7 +165,7 @@ describe.skipIf(unavailable !== "")("policy reload under traffic (hostile files)
     const silent = intervals.filter((i) => i.sum.bytes === 0).length;
     console.log(`reload e2e: ${p.replies} ping replies, ${p.slow} later than ${STALL_MS} ms, ${p.lost} lost; iperf3: ${intervals.length} intervals of 0.1 s, ${silent} without data`);
     if (p.slow > 0) console.log(pingOut.split("\n").filter((l) => Number(/time=([\d.]+)/.exec(l)?.[1] ?? 0) > STALL_MS).join("\n"), "\n", dbAgent.log().split("\n").filter((l) => l.includes("policy")).map((l) => { const j = JSON.parse(l); return `${j.time / 1000} ${j.msg}`; }).join("\n"));
-    expect(p.replies).toBeGreaterThan(1000);
+    expect(p.replies).toBeGreaterThan(300); // 3 s of pings at least: the run lasts about 6 s
     expect(p.slow + p.lost).toBe(0);
     expect(silent).toBe(0);
   }, 600_000);
