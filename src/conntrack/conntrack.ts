@@ -74,6 +74,7 @@ const K_PACKETS = flow.K_PACKETS;
 const K_TCP = flow.K_TCP;
 const IPV4_MIN_HEADER = 20; // the segment path takes IPv4 headers without options only (commonTcpIpv4HeaderLength)
 const TD_MAXWIN = flow.TD_MAXWIN;
+const K_MAXACK = flow.K_MAXACK;
 const META_FLAGS_SHIFT = flow.META_FLAGS_SHIFT;
 const META_TD_SHIFT = flow.META_TD_SHIFT;
 const RECORD_DOUBLES = flow.RECORD_DOUBLES;
@@ -295,8 +296,9 @@ export class Conntrack {
    * first: for the established segments that are most of the traffic, filling the
    * 60-field PacketRecord and reading it back cost more than the tracking itself. The
    * fields are read through the one TCP/IPv4 header view (packet/tcp4-view.ts).
+   * `payload[0]` receives the segment's payload bytes (a segment run starts only at data).
    */
-  trackTcp4Segment(buf: Uint8Array, base: number, length: number, arrivedInbound: boolean): number {
+  trackTcp4Segment(buf: Uint8Array, base: number, length: number, arrivedInbound: boolean, payload: Int32Array): number {
     const view = viewOf(buf);
     if (view === null) return FAST_GENERAL;
     const tcpHeaderLength = commonTcpIpv4HeaderLength(buf, view, base, length);
@@ -308,6 +310,7 @@ export class Conntrack {
     const ports = tcp4.l4Ports(view, l4);
     const totalLength = tcp4.ipv4TotalLength(view, base);
     const payloadLength = totalLength - IPV4_MIN_HEADER - tcpHeaderLength;
+    payload[0] = payloadLength;
     return this.trackIpv4(PROTO_TCP, tcp4.ipv4Src(view, base), ports >>> 16, tcp4.ipv4Dst(view, base), ports & 0xffff, flags, tcp4.tcpSeq(view, l4), payloadLength, tcp4.tcpAck(view, l4), tcp4.windowOf(offsetFlagsWindow), totalLength, arrivedInbound);
   }
 
@@ -338,11 +341,13 @@ export class Conntrack {
       if (tcpFlagClass(flags) !== CLASS_ACK || (meta & 0xff) !== TCP_ESTABLISHED || (meta & (F_LIBERAL << META_FLAGS_SHIFT)) !== 0) return FAST_GENERAL;
       if (((meta >>> (META_TD_SHIFT + 8 * (1 - d))) & (TD_FIN_SEEN << 4)) !== 0) return FAST_GENERAL;
       const tw = t.tcp;
-      if (tw[r + K_TCP + 3 * d + TD_MAXWIN] === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
+      const snd = r + K_TCP + 3 * d; // tcp-window.ts tdAt, written out: V8's inlining budget
+      const rcv = r + K_TCP + 3 - 3 * d;
+      if (tw[snd + TD_MAXWIN] === 0) return FAST_GENERAL; // this side's first packet: initialised by the general path
       const end = (seq + payloadLength) | 0;
-      if (windowCheck(tw, r, d, seq, end, ack) !== WINDOW_OK) return FAST_GENERAL;
-      windowAdvance(tw, r, d, end, ack, window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f)), true);
-      noteLast(tw, r, d, CLASS_ACK, end, ack);
+      if (windowCheck(tw, snd, rcv, seq, end, ack) !== WINDOW_OK) return FAST_GENERAL;
+      windowAdvance(tw, snd, rcv, r + K_MAXACK + d, end, ack, window * (1 << ((meta >>> (META_TD_SHIFT + 8 * d)) & 0x0f)), true);
+      noteLast(tw, r, d, CLASS_ACK);
     } else if (d === DIR_REPLY) {
       meta = (meta & ~0xff) | UDP_REPLIED;
     }
@@ -475,7 +480,7 @@ export class Conntrack {
     if ((t.flags(e) & F_LIBERAL) !== 0) {
       // Picked up mid-stream: windows unknown, so nothing is checked (Linux BE_LIBERAL).
       if (directionUnseen(t, e, d)) initMidStream(t, e, d, rec);
-      noteLast(t.tcp, e * RECORD_WORDS, d, cls, segmentEnd(rec), rec.tcpAck | 0);
+      noteLast(t.tcp, e * RECORD_WORDS, d, cls);
       t.setState(e, next);
       return CT_OK;
     }
@@ -483,7 +488,7 @@ export class Conntrack {
       const verdict = rstVerdict(t, e, d, rec, state === TCP_ESTABLISHED);
       if (verdict === RST_CHALLENGE) return CT_RST_CHALLENGE;
       if (verdict !== RST_EXACT) return outOfWindow(verdict);
-      noteLast(t.tcp, e * RECORD_WORDS, d, cls, segmentEnd(rec), rec.tcpAck | 0);
+      noteLast(t.tcp, e * RECORD_WORDS, d, cls);
       t.setState(e, next);
       return CT_OK;
     }

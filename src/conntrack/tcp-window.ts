@@ -106,28 +106,40 @@ export function segmentEnd(rec: PacketRecord): number {
 }
 
 /** Index of direction `d`'s td_end (then td_maxend, td_maxwin) in the record at word `r`. */
-function tdAt(r: number, d: number): number {
+export function tdAt(r: number, d: number): number {
   return r + K_TCP + 3 * d;
 }
 
+/** Index of direction `d`'s td_maxack in the record at word `r`. */
+export function maxAckAt(r: number, d: number): number {
+  return r + K_MAXACK + d;
+}
+
+// windowCheck and windowAdvance address a direction's words as w[s] (td_end), w[s + 1]
+// (td_maxend) and w[s + 2] (td_maxwin): literal offsets, because every use of a module
+// constant is a context-slot load in the bytecode, and bytecode size is what V8's inlining
+// budget counts; with the constants they no longer both fit into the fast path. The
+// layout is checked against flow-record.ts when this module loads.
+if (TD_END !== 0 || TD_MAXEND !== 1 || TD_MAXWIN !== 2) throw new Error("tcp-window: the TD_* word offsets changed; update windowCheck and windowAdvance");
+
 /**
  * THE window check (see the top of this file): WINDOW_OK, or the first of the four
- * inequalities that segment [seq, end) acking `ack` from direction `d` of the record
- * at word `r` fails. Reads only; `windowAdvance` applies a passing segment.
+ * inequalities that segment [seq, end) acking `ack` fails, the sender's window words at
+ * `s` and the receiver's at `o` (tdAt). Reads only; windowAdvance applies a passing
+ * segment. Small enough that V8 inlines it and windowAdvance into the fast path.
  */
-export function windowCheck(w: Int32Array, r: number, d: number, seq: number, end: number, ack: number): number {
-  const s = tdAt(r, d);
-  const o = tdAt(r, 1 - d);
-  const senderEnd = w[s + TD_END];
-  const receiverEnd = w[o + TD_END];
-  const receiverMaxWin = w[o + TD_MAXWIN];
-  if (((w[s + TD_MAXEND] - seq) | 0) < 0) return SEQ_ABOVE_WINDOW; // I
-  if (((receiverEnd - ack) | 0) < 0) return ACK_ABOVE_SENT; // III
-  if (receiverMaxWin !== 0 && ((end - ((senderEnd - receiverMaxWin) | 0)) | 0) < 0) return SEQ_BELOW_WINDOW; // II
-  const senderMaxWin = w[s + TD_MAXWIN];
-  const maxAckWindow = senderMaxWin > MIN_ACK_WINDOW ? senderMaxWin : MIN_ACK_WINDOW;
-  if (((ack - ((receiverEnd - maxAckWindow) | 0)) | 0) < 0) return ACK_BELOW_WINDOW; // IV
-  return WINDOW_OK;
+export function windowCheck(w: Int32Array, s: number, o: number, seq: number, end: number, ack: number): number {
+  const receiverEnd = w[o];
+  if (((w[s + 1] - seq) | 0) < 0) return 1; // I   seq <= sender.td_maxend, else SEQ_ABOVE_WINDOW
+  if (((receiverEnd - ack) | 0) < 0) return 3; // III ack <= receiver.td_end, else ACK_ABOVE_SENT
+  const receiverMaxWin = w[o + 2];
+  if (receiverMaxWin !== 0 && ((end - w[s] + receiverMaxWin) | 0) < 0) return 2; // II end >= sender.td_end - receiver.td_maxwin, else SEQ_BELOW_WINDOW
+  const senderMaxWin = w[s + 2];
+  if (((ack - receiverEnd + (senderMaxWin > 66000 ? senderMaxWin : 66000)) | 0) < 0) return 4; // IV ack >= receiver.td_end - max(sender.td_maxwin, MIN_ACK_WINDOW), else ACK_BELOW_WINDOW
+  return 0; // WINDOW_OK
+}
+if (SEQ_ABOVE_WINDOW !== 1 || SEQ_BELOW_WINDOW !== 2 || ACK_ABOVE_SENT !== 3 || ACK_BELOW_WINDOW !== 4 || WINDOW_OK !== 0 || MIN_ACK_WINDOW !== 66000) {
+  throw new Error("tcp-window: windowCheck's literal results changed; update it");
 }
 
 /**
@@ -137,51 +149,47 @@ export function windowCheck(w: Int32Array, r: number, d: number, seq: number, en
  * for stacks that send beyond a window the receiver shrank: should the receiver take
  * and acknowledge that data, an ACK of it must not then fail check III.
  */
-export function overshootWithinWindow(w: Int32Array, r: number, d: number, end: number, ack: number): boolean {
-  const s = tdAt(r, d);
+export function overshootWithinWindow(w: Int32Array, s: number, o: number, end: number, ack: number): boolean {
   const maxEnd = w[s + TD_MAXEND];
-  const receiverMaxWin = w[tdAt(r, 1 - d) + TD_MAXWIN];
-  return receiverMaxWin !== 0 && ((end - maxEnd + 1) >>> 0) <= receiverMaxWin >>> 0 && windowCheck(w, r, d, maxEnd, end, ack) === WINDOW_OK;
+  const receiverMaxWin = w[o + TD_MAXWIN];
+  return receiverMaxWin !== 0 && ((end - maxEnd + 1) >>> 0) <= receiverMaxWin >>> 0 && windowCheck(w, s, o, maxEnd, end, ack) === WINDOW_OK;
 }
 
 /**
- * Advance the window state for a segment from direction `d` that passed windowCheck:
- * [seq, end) acking `ack` (when `hasAck`) with scaled window `win`. Linux's "update
- * sender data" / "update receiver data".
+ * Advance the window state for a segment that passed windowCheck (words as there; `m`
+ * the sender's td_maxack, maxAckAt): ending at `end`, acking `ack` (when `hasAck`),
+ * with scaled window `win`. Linux's "update sender data" / "update receiver data".
  */
-export function windowAdvance(w: Int32Array, r: number, d: number, end: number, ack: number, win: number, hasAck: boolean): void {
-  const s = tdAt(r, d);
-  const o = tdAt(r, 1 - d);
-  if (w[s + TD_MAXWIN] < win) w[s + TD_MAXWIN] = win;
-  advanceEnd(w, s, o, end);
-  const m = r + K_MAXACK + d;
+export function windowAdvance(w: Int32Array, s: number, o: number, m: number, end: number, ack: number, win: number, hasAck: boolean): void {
+  if (w[s + 2] < win) w[s + 2] = win; // td_maxwin
+  if (((w[s] - end) | 0) < 0) advanceEnd(w, s, o, end);
   if (hasAck && ((w[m] - ack) | 0) < 0) w[m] = ack;
-  const allowed = (ack + win + (win === 0 ? 1 : 0)) | 0;
-  if (((w[o + TD_MAXEND] - allowed) | 0) < 0) w[o + TD_MAXEND] = allowed;
+  const allowed = (ack + (win === 0 ? 1 : win)) | 0; // a zero window still allows one byte (a probe)
+  if (((w[o + 1] - allowed) | 0) < 0) w[o + 1] = allowed; // the receiver's td_maxend
 }
 
 /**
- * The sender's (td words at `s`) td_end moves to `end` when that is further on; what it
+ * The sender's (td words at `s`) td_end moves on to `end`, which is after it; what it
  * pushed past its td_maxend widens the receiver's (at `o`) max window, as in Linux.
  */
 function advanceEnd(w: Int32Array, s: number, o: number, end: number): void {
-  if (((w[s + TD_END] - end) | 0) >= 0) return;
-  const senderMaxEnd = w[s + TD_MAXEND];
+  const over = (end - w[s + TD_MAXEND]) | 0;
   const receiverMaxWin = w[o + TD_MAXWIN];
-  if (receiverMaxWin !== 0 && ((senderMaxEnd - end) | 0) < 0) w[o + TD_MAXWIN] = receiverMaxWin + ((end - senderMaxEnd) | 0);
+  if (receiverMaxWin !== 0 && over > 0) w[o + TD_MAXWIN] = receiverMaxWin + over;
   w[s + TD_END] = end;
 }
 
 /**
- * Remember the packet conntrack just passed as the flow's last (Linux last_dir,
- * last_index, last_end, last_ack): what the RST train rule, the challenge-ACK rule and
- * the ignored-SYN note read. `cls` is the flag class (tcp-states.ts CLASS_*).
+ * Remember which packet conntrack just passed (Linux last_dir, last_index): its
+ * direction and flag class (tcp-states.ts CLASS_*). The RST train rule reads it (an RST
+ * right after the sender's own segment, at its td_end), and it ends the note of a packet
+ * passed unchanged (noteIgnored), which alone also keeps its end and ACK number (Linux
+ * last_end, last_ack): only the rules for those packets read them.
  */
-export function noteLast(w: Int32Array, r: number, d: number, cls: number, end: number, ack: number): void {
-  w[r + K_LAST] = d | (cls << LAST_CLASS_SHIFT);
-  w[r + K_LAST_END] = end;
-  w[r + K_LAST_ACK] = ack;
+export function noteLast(w: Int32Array, r: number, d: number, cls: number): void {
+  w[r + 21] = d | (cls << 1); // K_LAST (a literal offset, for the inlining budget: see windowCheck)
 }
+if (K_LAST !== 21 || LAST_CLASS_SHIFT !== 1) throw new Error("tcp-window: the last-packet word moved; update noteLast");
 
 /**
  * The rest of a segment run (packet/segment-run.ts) from direction `d` whose first
@@ -195,8 +203,8 @@ export function noteLast(w: Int32Array, r: number, d: number, cls: number, end: 
 export function runRestInWindow(w: Int32Array, r: number, d: number, cls: number, lastSeq: number, end: number): boolean {
   const s = tdAt(r, d);
   if (((w[s + TD_MAXEND] - lastSeq) | 0) < 0) return false; // I
-  advanceEnd(w, s, tdAt(r, 1 - d), end);
-  noteLast(w, r, d, cls, end, w[r + K_LAST_ACK]);
+  if (((w[s + TD_END] - end) | 0) < 0) advanceEnd(w, s, tdAt(r, 1 - d), end);
+  noteLast(w, r, d, cls);
   return true;
 }
 
@@ -278,17 +286,19 @@ export function tcpInWindow(t: FlowTable, e: number, d: number, rec: PacketRecor
   const seq = rec.tcpSeq | 0;
   const end = segmentEnd(rec);
   const ack = effectiveAck(t, e, d, rec);
-  const failed = windowCheck(w, r, d, seq, end, ack);
-  if (failed === SEQ_ABOVE_WINDOW && overshootWithinWindow(w, r, d, end, ack)) {
-    w[tdAt(r, d) + TD_END] = end;
+  const snd = tdAt(r, d);
+  const rcv = tdAt(r, 1 - d);
+  const failed = windowCheck(w, snd, rcv, seq, end, ack);
+  if (failed === SEQ_ABOVE_WINDOW && overshootWithinWindow(w, snd, rcv, end, ack)) {
+    w[snd + TD_END] = end;
     return WINDOW_OVERSHOOT;
   }
   if (failed !== WINDOW_OK) return failed;
   // The window in a SYN is never scaled (RFC 7323 section 2.2).
   const win = rec.tcpFlags & TCP_SYN ? rec.tcpWindow : rec.tcpWindow * (1 << t.tdScale(e, d));
-  windowAdvance(w, r, d, end, ack, win, (rec.tcpFlags & TCP_ACK) !== 0);
+  windowAdvance(w, snd, rcv, maxAckAt(r, d), end, ack, win, (rec.tcpFlags & TCP_ACK) !== 0);
   if (rec.tcpFlags & TCP_FIN) t.setTd(e, d, t.tdScale(e, d), t.tdFlags(e, d) | TD_FIN_SEEN);
-  noteLast(w, r, d, cls, end, ack);
+  noteLast(w, r, d, cls);
   return WINDOW_OK;
 }
 
@@ -354,12 +364,14 @@ export function rstVerdict(t: FlowTable, e: number, d: number, rec: PacketRecord
   if ((last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
     const maxAck = w[r + K_MAXACK + 1 - d];
     if (((seq - maxAck) | 0) < 0) return RST_BEFORE_ACK;
-    if (established && seq !== maxAck) exact = last === (d | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_END];
+    if (established && seq !== maxAck) exact = last === (d | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[tdAt(r, d) + TD_END];
   }
   const ack = effectiveAck(t, e, d, rec);
-  const failed = windowCheck(w, r, d, seq, seq, ack);
+  const snd = tdAt(r, d);
+  const rcv = tdAt(r, 1 - d);
+  const failed = windowCheck(w, snd, rcv, seq, seq, ack);
   // Overshooting by less than a window: passed unchanged, as Linux does.
-  if (failed === SEQ_ABOVE_WINDOW && overshootWithinWindow(w, r, d, seq, ack)) return RST_CHALLENGE;
+  if (failed === SEQ_ABOVE_WINDOW && overshootWithinWindow(w, snd, rcv, seq, ack)) return RST_CHALLENGE;
   if (failed !== WINDOW_OK) return failed;
   return exact ? RST_EXACT : RST_CHALLENGE;
 }

@@ -112,6 +112,8 @@ export class Engine {
   /** [0]: this peer's IPv4 address, [1]: 1 when it has exactly one (classify's shortcut).
    *  A typed array: the word is >= 2^30 (100.64.x.x), which a field could hold boxed. */
   private readonly selfV4 = new Uint32Array(2);
+  /** Payload bytes of the segment trackTcp4Segment just took (its out-argument): a run starts only at data. */
+  private readonly segmentPayload = new Int32Array(1);
   /** judgeBatch's prefetch: the home index slots of the group about to be judged. */
   private readonly prefetchHomes = new Int32Array(PREFETCH_GROUP);
   /** The prefetch loads' combined value, kept so that they are not optimised away. */
@@ -250,10 +252,10 @@ export class Engine {
       // An established TCP/IPv4 segment is judged straight from its bytes
       // (Conntrack.trackTcp4Segment): that is step 3 of judgeInbound/judgeOutbound, all
       // they would do for it, without the decode. So is the run of segments after it.
-      const ref = fromBytes ? this.ct.trackTcp4Segment(buf, offsets[i], lengths[i], dir === DIR_IN) : FAST_GENERAL;
+      const ref = fromBytes ? this.ct.trackTcp4Segment(buf, offsets[i], lengths[i], dir === DIR_IN, this.segmentPayload) : FAST_GENERAL;
       if (ref >= 0) {
         verdicts[i] = VERDICT_ACCEPT;
-        const rest = this.segmentRuns ? this.acceptRunRest(ref, buf, offsets, lengths, i, count) : 0;
+        const rest = this.segmentRuns && this.segmentPayload[0] > 0 ? this.acceptRunRest(ref, buf, offsets, lengths, i, count) : 0;
         if (rest > 0) verdicts.fill(VERDICT_ACCEPT, i + 1, i + 1 + rest);
         established += 1 + rest;
         lastEntry = ref >> 1;

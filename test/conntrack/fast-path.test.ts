@@ -64,7 +64,7 @@ let bytesTaken = 0;
 /** The engine's batch way: the segment's bytes first (trackTcp4Segment, no decode), then the general path on the decoded record. */
 function bytesThenGeneral(ct: Conntrack, packet: Uint8Array): number {
   viewOf(packet); // the array is then seen twice in a row, so the bytes path gets its DataView
-  const fast = ct.trackTcp4Segment(packet, 0, packet.length, packet[12] === CLIENT_BYTES[0] && packet[15] === CLIENT_BYTES[3]);
+  const fast = ct.trackTcp4Segment(packet, 0, packet.length, packet[12] === CLIENT_BYTES[0] && packet[15] === CLIENT_BYTES[3], new Int32Array(1));
   if (fast >= 0) {
     bytesTaken++;
     return CT_OK;
