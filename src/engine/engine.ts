@@ -317,6 +317,12 @@ export class Engine {
     return decodePacket(buf, offset, length, this.record, this.verifyChecksum);
   }
 
+  /** True when the record's source is one of this peer's addresses (its one IPv4 address is compared first). */
+  private fromSelf(rec: PacketRecord): boolean {
+    if (rec.ipVersion === 4 && this.selfV4[1] === 1) return rec.src0 === this.selfV4[0];
+    return this.ruleTable.isLocalSource(rec);
+  }
+
   /** classify's answer for the decoded record. Most packets are to or from the peer's one IPv4 address: that is checked first. */
   private directionOfRecord(): number {
     const rec = this.record;
@@ -346,7 +352,7 @@ export class Engine {
     if (verdict === UNDECIDED) {
       // 4. rules, for a packet that may open a connection; 5. track it
       const rules = this.ruleTable;
-      if (rules.isLocalSource(rec)) verdict = this.drop(R.REASON_WRONG_PATH); // our own address, arriving from the mesh: spoofed
+      if (this.fromSelf(rec)) verdict = this.drop(R.REASON_WRONG_PATH); // our own address, arriving from the mesh: spoofed
       else if (rec.protocol === PROTO_TCP && !this.ct.canOpen(rec)) verdict = this.drop(tcpRefusal(rec));
       else if (rules.isLocalDestination(rec)) verdict = this.openByRule(rules.matchInbound(rec), ORIGIN_INBOUND);
       else if (rules.isRoutedDestination(rec)) verdict = this.openByRule(rules.matchRoute(rec), ORIGIN_ROUTED);
