@@ -1,0 +1,127 @@
+// The four inequalities of THE window check (tcp-window.ts windowCheck), each at its
+// exact bound: a segment at the bound passes, one a sequence number past it fails with
+// that check's sub-reason. Each is run on every path that calls windowCheck: the
+// general path (lookup + update), the fast path from a decoded record (trackFast) and
+// the one from the segment's bytes (trackTcp4Segment).
+//   I   seq <= sender.td_maxend
+//   II  end >= sender.td_end - receiver.td_maxwin
+//   III ack <= receiver.td_end
+//   IV  ack >= receiver.td_end - max(sender.td_maxwin, 66000)
+// Client (side 0) opens the flow inbound; its td_* words below are the tracker's, worked
+// out from the packets sent.
+
+import { describe, expect, it } from "vitest";
+import { Conntrack, CT_OK, CT_OUT_OF_WINDOW, ctDetail, ctKind, FAST_GENERAL, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
+import { TCP_ESTABLISHED } from "../../src/conntrack/states.ts";
+import { CLASS_ACK, CLASS_SYN, CLASS_SYNACK } from "../../src/conntrack/tcp-states.ts";
+import { WINDOW_DETAIL_NAMES } from "../../src/engine/reasons.ts";
+import { arrivedInbound, decoded, TcpSim } from "./tcp-sim.ts";
+import type { SegmentOptions } from "./tcp-sim.ts";
+
+type Path = "general" | "record" | "bytes";
+const PATHS: Path[] = ["general", "record", "bytes"];
+
+class Flow {
+  readonly ct = new Conntrack({ capacity: 16 });
+  readonly sim = new TcpSim();
+  entry = -1;
+  constructor(readonly path: Path) {}
+
+  /** Send through the general path, expecting it to pass (the set-up steps). */
+  step(side: 0 | 1, cls: number, options?: SegmentOptions): void {
+    const rec = decoded(this.sim.segment(side, cls, options));
+    const ref = this.ct.lookup(rec);
+    if (ref < 0) {
+      this.entry = refEntry(this.ct.create(rec, ORIGIN_INBOUND, 0));
+      return;
+    }
+    expect(this.ct.update(ref, rec, arrivedInbound(ref))).toBe(CT_OK);
+  }
+
+  /** Judge a pure ACK on this flow's path: "pass", or the failing check's name. */
+  ack(side: 0 | 1, options: SegmentOptions): string {
+    const packet = this.sim.segment(side, CLASS_ACK, options);
+    const rec = decoded(packet);
+    const fromClient = side === 0;
+    if (this.path !== "general") {
+      const ref = this.path === "record" ? this.ct.trackFast(rec, fromClient) : this.ct.trackTcp4Segment(packet, 0, packet.length, fromClient);
+      if (ref >= 0) {
+        expect(refEntry(ref)).toBe(this.entry);
+        return "pass";
+      }
+      expect(ref).toBe(FAST_GENERAL); // the general path then names the failure
+    }
+    const ref = this.ct.lookup(rec);
+    const result = this.ct.update(ref, rec, arrivedInbound(ref));
+    if (result === CT_OK) {
+      expect(this.path).toBe("general"); // a fast path would have taken it
+      return "pass";
+    }
+    expect(ctKind(result)).toBe(CT_OUT_OF_WINDOW);
+    return WINDOW_DETAIL_NAMES[ctDetail(result)];
+  }
+
+  get state(): number {
+    return this.ct.table.state(this.entry);
+  }
+}
+
+describe.each(PATHS)("window check bounds (%s path)", (path) => {
+  it("I: seq <= sender.td_maxend (the receiver's ack + window): passes at td_maxend, fails one past", () => {
+    const f = new Flow(path);
+    f.step(0, CLASS_SYN);
+    f.step(1, CLASS_SYNACK, { window: 1000 }); // client td_maxend = 1001 + 1000
+    f.step(0, CLASS_ACK);
+    const maxEnd = 1001 + 1000;
+    expect(f.ack(0, { seq: maxEnd + 1 })).toBe("seq-above-window");
+    expect(f.ack(0, { seq: maxEnd })).toBe("pass");
+    expect(f.state).toBe(TCP_ESTABLISHED);
+  });
+
+  it("II: end >= sender.td_end - receiver.td_maxwin: passes with end at the bound, fails one before (pure ACK and data)", () => {
+    const f = new Flow(path);
+    f.step(0, CLASS_SYN);
+    f.step(1, CLASS_SYNACK, { window: 1000 }); // server td_maxwin = 1000
+    f.step(0, CLASS_ACK);
+    f.step(0, CLASS_ACK, { payload: 1000 }); // client td_end = 2001
+    f.step(1, CLASS_ACK, { window: 1000 }); // acked: client td_maxend = 3001; server td_maxwin stays 1000
+    const bound = 2001 - 1000;
+    expect(f.ack(0, { seq: bound - 1 })).toBe("seq-below-window");
+    expect(f.ack(0, { seq: bound })).toBe("pass");
+    // It is the segment's end that counts, not its start.
+    expect(f.ack(0, { seq: bound - 101, payload: 100 })).toBe("seq-below-window");
+    expect(f.ack(0, { seq: bound - 100, payload: 100 })).toBe("pass");
+  });
+
+  it("III: ack <= receiver.td_end: acking all the receiver sent passes, one more fails", () => {
+    const f = new Flow(path);
+    f.step(0, CLASS_SYN);
+    f.step(1, CLASS_SYNACK);
+    f.step(0, CLASS_ACK);
+    f.step(1, CLASS_ACK, { payload: 500 }); // server td_end = 900001 + 500
+    const serverEnd = 900_001 + 500;
+    expect(f.ack(0, { ack: serverEnd + 1 })).toBe("ack-above-sent");
+    expect(f.ack(0, { ack: serverEnd })).toBe("pass");
+  });
+
+  it("IV: ack >= receiver.td_end - 66000 while the sender's max window is below 66000: passes at the bound, fails one before", () => {
+    const f = new Flow(path);
+    f.step(0, CLASS_SYN); // client td_maxwin = 65535 < 66000
+    f.step(1, CLASS_SYNACK);
+    f.step(0, CLASS_ACK);
+    const serverEnd = 900_001;
+    expect(f.ack(0, { ack: serverEnd - 66_000 - 1 })).toBe("ack-below-window");
+    expect(f.ack(0, { ack: serverEnd - 66_000 })).toBe("pass");
+  });
+
+  it("IV: ack >= receiver.td_end - sender.td_maxwin once that exceeds 66000 (scaled window): passes at the bound, fails one before", () => {
+    const f = new Flow(path);
+    f.step(0, CLASS_SYN, { windowScale: 2 });
+    f.step(1, CLASS_SYNACK, { windowScale: 2 });
+    f.step(0, CLASS_ACK, { window: 65535 }); // client td_maxwin = 65535 << 2
+    const serverEnd = 900_001;
+    const maxWin = 65535 * 4;
+    expect(f.ack(0, { ack: serverEnd - maxWin - 1 })).toBe("ack-below-window");
+    expect(f.ack(0, { ack: serverEnd - maxWin })).toBe("pass");
+  });
+});
