@@ -1,11 +1,15 @@
-// Every reachable cell of the TCP transition table (src/conntrack/tcp-states.ts),
-// driven with real packets: reach the state through an honest exchange, send one
-// packet of the cell's class in the cell's direction, and check that conntrack did
-// what the table says (new state, drop with the state unchanged, pass with the state
-// unchanged, or restart).
+// Every cell of the TCP transition table (src/conntrack/tcp-states.ts), driven with real
+// packets: reach the state through an honest exchange, send one packet of the cell's
+// class in the cell's direction, and check that conntrack did what the table in
+// docs/conntrack.md ("TCP state machine") says: new state, drop with the state
+// unchanged (tcp-invalid-state), pass with the state unchanged, or restart. The
+// documented table is the oracle, not the source's, so a changed cell fails here. Then
+// every cell is changed in place to every other outcome (a mutant of the table, which
+// a mutation tool's operators do not make) and the same check must notice.
 
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Conntrack, CT_ACK_IGNORED, CT_OK, CT_RESTART, CT_SYN_IGNORED, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
+import { Conntrack, CT_ACK_IGNORED, CT_INVALID_FLAGS, CT_INVALID_STATE, CT_OK, CT_RESTART, CT_SYN_IGNORED, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
 import { STATE_NAMES, TCP_CLOSE_WAIT, TCP_CLOSED, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_LAST_ACK, TCP_STATE_COUNT, TCP_SYN_RECEIVED, TCP_SYN_SENT, TCP_SYN_SENT2, TCP_TIME_WAIT } from "../../src/conntrack/states.ts";
 import {
   CLASS_ACK,
@@ -13,6 +17,7 @@ import {
   CLASS_COUNT,
   CLASS_FIN,
   CLASS_FIN_ACKS_FIN,
+  CLASS_INVALID,
   CLASS_NAMES,
   CLASS_RST,
   CLASS_SYN,
@@ -21,6 +26,7 @@ import {
   T_IGNORE,
   T_INVALID,
   T_RESTART,
+  TCP_TRANSITIONS,
   tcpTransition,
 } from "../../src/conntrack/tcp-states.ts";
 import { arrivedInbound, decoded, TcpSim } from "./tcp-sim.ts";
@@ -39,7 +45,8 @@ const PATHS: Record<number, Step[]> = {
   [TCP_TIME_WAIT]: [[0, CLASS_SYN], [1, CLASS_SYNACK], [0, CLASS_ACK], [0, CLASS_FIN], [1, CLASS_FIN_ACKS_FIN]],
   [TCP_CLOSE_WAIT]: [[0, CLASS_SYN], [1, CLASS_SYNACK], [0, CLASS_ACK], [1, CLASS_FIN]],
   [TCP_LAST_ACK]: [[0, CLASS_SYN], [1, CLASS_SYNACK], [0, CLASS_ACK], [1, CLASS_FIN], [0, CLASS_FIN_ACKS_FIN]],
-  [TCP_CLOSED]: [[0, CLASS_SYN], [1, CLASS_SYNACK], [0, CLASS_ACK], [0, CLASS_RST]],
+  // Through CLOSING, so both FINs were seen and every class can be sent in CLOSED.
+  [TCP_CLOSED]: [[0, CLASS_SYN], [1, CLASS_SYNACK], [0, CLASS_ACK], [0, CLASS_FIN], [1, CLASS_FIN], [0, CLASS_RST]],
 };
 
 /** Drive a fresh table along `path`; returns the table, the entry and the endpoints. */
@@ -63,37 +70,141 @@ function reachable(side: number, cls: number, sim: TcpSim): boolean {
   return true;
 }
 
+// The documented table (docs/conntrack.md, "TCP state machine"): its cells as codes.
+const ABBREVIATIONS: Record<string, number> = {
+  SS: TCP_SYN_SENT,
+  S2: TCP_SYN_SENT2,
+  SR: TCP_SYN_RECEIVED,
+  ES: TCP_ESTABLISHED,
+  F1: TCP_FIN_WAIT_1,
+  F2: TCP_FIN_WAIT_2,
+  CG: TCP_CLOSING,
+  TW: TCP_TIME_WAIT,
+  CW: TCP_CLOSE_WAIT,
+  LA: TCP_LAST_ACK,
+  CL: TCP_CLOSED,
+  IV: T_INVALID,
+  RS: T_RESTART,
+  IG: T_IGNORE,
+};
+
+/** [side][cls][state] from the markdown table under `heading`; `invalid` is IV everywhere (the doc says so). */
+function documentedTable(): number[][][] {
+  const doc = readFileSync(new URL("../../docs/conntrack.md", import.meta.url), "utf8").split("\n");
+  return ["From the originator:", "From the responder:"].map((heading) => {
+    const at = doc.indexOf(heading);
+    expect(at, heading).toBeGreaterThan(0);
+    const header = doc[at + 2].split("|").map((c) => c.trim()).filter((c) => c !== "");
+    expect(header.slice(1).map((a) => ABBREVIATIONS[a])).toEqual(Array.from({ length: TCP_STATE_COUNT - 1 }, (_, i) => i + 1));
+    const rows: number[][] = [];
+    for (let i = at + 4; doc[i].startsWith("|"); i++) {
+      const cells = doc[i].split("|").map((c) => c.trim()).filter((c) => c !== "");
+      const cls = CLASS_NAMES.indexOf(cells[0].split(" ")[0]);
+      expect(cls, doc[i]).toBeGreaterThanOrEqual(0);
+      rows[cls] = [T_INVALID, ...cells.slice(1).map((a) => ABBREVIATIONS[a])];
+      expect(rows[cls], doc[i]).not.toContain(undefined);
+    }
+    rows[CLASS_INVALID] = new Array<number>(TCP_STATE_COUNT).fill(T_INVALID);
+    for (let cls = 0; cls < CLASS_COUNT; cls++) expect(rows[cls], `${heading} ${CLASS_NAMES[cls]}`).toHaveLength(TCP_STATE_COUNT);
+    return rows;
+  });
+}
+const DOCUMENTED = documentedTable();
+
+/** What a cell's outcome looks like from outside: the new state's name, or what else happened. */
+function expectedOutcome(side: number, cls: number, cell: number): string {
+  if (cls === CLASS_INVALID) return "drop: invalid flags";
+  if (cell === T_INVALID) return "drop: invalid state";
+  if (cell === T_RESTART) return "restart";
+  if (cell === T_IGNORE) return cls === CLASS_SYN ? "pass: syn ignored" : "pass: ack ignored";
+  return STATE_NAMES[cell];
+}
+
+/** Reach `state`, send the cell's packet, and describe what conntrack did (null: the class cannot be sent there). */
+function cellOutcome(state: number, side: 0 | 1, cls: number): string | null {
+  const { ct, sim, entry } = reach(state);
+  if (!reachable(side, cls, sim)) return null; // e.g. "acks their FIN" before any FIN: the packet is plain ACK/FIN
+  const rec = decoded(sim.segment(side, cls));
+  const ref = ct.lookup(rec);
+  expect(refEntry(ref)).toBe(entry);
+  const result = ct.update(ref, rec, arrivedInbound(ref));
+  const after = STATE_NAMES[ct.table.state(entry)];
+  const kept = after === STATE_NAMES[state] ? "" : ` (now ${after})`;
+  if (result === CT_OK) return after;
+  if (result === CT_RESTART) return "restart";
+  if (result === CT_SYN_IGNORED) return `pass: syn ignored${kept}`;
+  if (result === CT_ACK_IGNORED) return `pass: ack ignored${kept}`;
+  if (result === CT_INVALID_STATE) return `drop: invalid state${kept}`;
+  if (result === CT_INVALID_FLAGS) return `drop: invalid flags${kept}`;
+  return `result ${result}${kept}`;
+}
+
+const cellIndex = (side: number, cls: number, state: number): number => (side * CLASS_COUNT + cls) * TCP_STATE_COUNT + state;
+const dirName = (side: number): string => (side === DIR_ORIGINAL ? "original" : "reply");
+
+/** Cells conntrack never reads, so no behaviour can pin them (docs/conntrack.md, "Mutation testing"). */
+function neverRead(side: number, cls: number, state: number): string | null {
+  if (state === 0) return "state NONE: a new entry is created in SYN_SENT or ESTABLISHED, never looked up in NONE";
+  if (cls === CLASS_INVALID) return "invalid flags: updateTcp answers tcp-invalid-flags before the table";
+  if (cls === CLASS_ACK_ACKS_FIN || cls === CLASS_FIN_ACKS_FIN) {
+    const theirFinSeen = side === DIR_ORIGINAL ? [TCP_CLOSING, TCP_TIME_WAIT, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CLOSED] : [TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CLOSING, TCP_TIME_WAIT, TCP_LAST_ACK, TCP_CLOSED];
+    if (!theirFinSeen.includes(state)) return "acks their FIN in a state the other side's FIN cannot have passed in (it would have left the state)";
+  }
+  return null;
+}
+
 describe("TCP transition table, cell by cell", () => {
+  it("the source table is the documented one", () => {
+    for (const side of [0, 1])
+      for (let cls = 0; cls < CLASS_COUNT; cls++)
+        for (let state = 1; state < TCP_STATE_COUNT; state++) {
+          if (cls === CLASS_INVALID) continue; // never read (neverRead)
+          const name = `${STATE_NAMES[state]} + ${dirName(side)} ${CLASS_NAMES[cls]}`;
+          expect(tcpTransition(side, cls, state), name).toBe(DOCUMENTED[side][cls][state]);
+        }
+  });
+
   for (let state = 1; state < TCP_STATE_COUNT; state++) {
     for (const side of [0, 1] as const) {
       for (let cls = 0; cls < CLASS_COUNT; cls++) {
-        const expected = tcpTransition(side, cls, state);
-        const dir = side === DIR_ORIGINAL ? "original" : "reply";
-        const outcome = expected === T_INVALID ? "drop" : expected === T_RESTART ? "restart" : expected === T_IGNORE ? "pass, state kept" : STATE_NAMES[expected];
-        it(`${STATE_NAMES[state]} + ${dir} ${CLASS_NAMES[cls]} -> ${outcome}`, () => {
-          const { ct, sim, entry } = reach(state);
-          if (!reachable(side, cls, sim)) return; // e.g. "acks their FIN" before any FIN: the packet is plain ACK/FIN
-          const rec = decoded(sim.segment(side, cls));
-          const ref = ct.lookup(rec);
-          const e = refEntry(ref);
-          expect(e).toBe(entry);
-          const result = ct.update(ref, rec, arrivedInbound(ref));
-          if (expected === T_INVALID) {
-            expect(result).not.toBe(CT_OK);
-            expect(STATE_NAMES[ct.table.state(e)]).toBe(STATE_NAMES[state]);
-          } else if (expected === T_RESTART) {
-            expect(result).toBe(CT_RESTART);
-          } else if (expected === T_IGNORE) {
-            expect(result).toBe(cls === CLASS_SYN ? CT_SYN_IGNORED : CT_ACK_IGNORED);
-            expect(STATE_NAMES[ct.table.state(e)]).toBe(STATE_NAMES[state]);
-          } else {
-            expect(result).toBe(CT_OK);
-            expect(STATE_NAMES[ct.table.state(e)]).toBe(STATE_NAMES[expected]);
+        const expected = expectedOutcome(side, cls, DOCUMENTED[side][cls][state]);
+        it(`${STATE_NAMES[state]} + ${dirName(side)} ${CLASS_NAMES[cls]} -> ${expected}`, () => {
+          const outcome = cellOutcome(state, side, cls);
+          if (outcome === null) {
+            expect(neverRead(side, cls, state)).not.toBeNull();
+            return;
           }
+          expect(outcome).toBe(expected);
         });
       }
     }
   }
+
+  it("every cell conntrack reads is pinned: changed to any other outcome, the cell's check fails", () => {
+    const outcomes = [...Array.from({ length: TCP_STATE_COUNT - 1 }, (_, i) => i + 1), T_INVALID, T_RESTART, T_IGNORE];
+    const unpinned: string[] = [];
+    let cells = 0;
+    for (const side of [0, 1] as const)
+      for (let cls = 0; cls < CLASS_COUNT; cls++)
+        for (let state = 0; state < TCP_STATE_COUNT; state++) {
+          if (neverRead(side, cls, state) !== null) continue;
+          cells++;
+          const i = cellIndex(side, cls, state);
+          const original = TCP_TRANSITIONS[i];
+          const expected = expectedOutcome(side, cls, DOCUMENTED[side][cls][state]);
+          for (const mutant of outcomes) {
+            if (mutant === original) continue;
+            TCP_TRANSITIONS[i] = mutant;
+            try {
+              if (cellOutcome(state, side, cls) === expected) unpinned.push(`${STATE_NAMES[state]} + ${dirName(side)} ${CLASS_NAMES[cls]} as ${mutant}`);
+            } finally {
+              TCP_TRANSITIONS[i] = original;
+            }
+          }
+        }
+    expect(cells).toBe(2 * 7 * 11 - 22); // every state and class but the 22 acks-FIN cells neverRead names
+    expect(unpinned).toEqual([]);
+  });
 
   it("only a SYN opens a connection (loose mode off)", () => {
     const ct = new Conntrack({ capacity: 16 });
