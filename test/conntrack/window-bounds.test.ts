@@ -124,4 +124,16 @@ describe.each(PATHS)("window check bounds (%s path)", (path) => {
     expect(f.ack(0, { ack: serverEnd - maxWin - 1 })).toBe("ack-below-window");
     expect(f.ack(0, { ack: serverEnd - maxWin })).toBe("pass");
   });
+
+  it("td_maxwin is the largest window advertised, not the last: a smaller window later does not narrow II", () => {
+    const f = new Flow(path);
+    f.step(0, CLASS_SYN);
+    f.step(1, CLASS_SYNACK); // server td_maxwin = 65535
+    f.step(0, CLASS_ACK);
+    f.step(0, CLASS_ACK, { payload: 30_000 });
+    f.step(0, CLASS_ACK, { payload: 30_000 }); // client td_end = 61001
+    f.step(1, CLASS_ACK, { window: 1000 }); // acks it all, advertising less
+    expect(f.ack(0, { seq: 61_001 - 65_535 - 1 })).toBe("seq-below-window");
+    expect(f.ack(0, { seq: 61_001 - 65_535 })).toBe("pass");
+  });
 });
