@@ -219,6 +219,15 @@ describe("the ignored-SYN note (Linux last_index): one packet, bounded time", ()
     expect(c.state).toBe("established");
   });
 
+  it("... the SYN_SENT timeout included: answered exactly 120 s later, it still restarts the entry", () => {
+    const c = new Conversation().establish();
+    const syn = { seq: c.sim.next[0] + 5_000_000 };
+    expect(c.h.inWhy(c.sim.segment(0, CLASS_SYN, syn))).toBe("accept:tcp-syn-ignored");
+    c.h.advance(120_000);
+    expect(c.send(1, CLASS_SYNACK, { seq: 42, ack: syn.seq + 1 })).toBe("accept:established");
+    expect(c.state).toBe("syn-received");
+  });
+
   it("answered at once, it restarts the entry as a new handshake", () => {
     const c = new Conversation().establish();
     const syn = { seq: c.sim.next[0] + 5_000_000 };
