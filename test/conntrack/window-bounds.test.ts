@@ -12,10 +12,11 @@
 
 import { describe, expect, it } from "vitest";
 import { Conntrack, CT_OK, CT_OUT_OF_WINDOW, ctDetail, ctKind, FAST_GENERAL, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
-import { TCP_ESTABLISHED } from "../../src/conntrack/states.ts";
-import { CLASS_ACK, CLASS_SYN, CLASS_SYNACK } from "../../src/conntrack/tcp-states.ts";
+import { TCP_CLOSED, TCP_ESTABLISHED } from "../../src/conntrack/states.ts";
+import { SYNACK_NOT_ACKING_SYN } from "../../src/conntrack/tcp-window.ts";
+import { CLASS_ACK, CLASS_RST, CLASS_SYN, CLASS_SYNACK } from "../../src/conntrack/tcp-states.ts";
 import { WINDOW_DETAIL_NAMES } from "../../src/engine/reasons.ts";
-import { arrivedInbound, decoded, TcpSim } from "./tcp-sim.ts";
+import { arrivedInbound, decoded, SERVER, TcpSim } from "./tcp-sim.ts";
 import type { SegmentOptions } from "./tcp-sim.ts";
 
 type Path = "general" | "record" | "bytes";
@@ -25,7 +26,10 @@ class Flow {
   readonly ct = new Conntrack({ capacity: 16 });
   readonly sim = new TcpSim();
   entry = -1;
-  constructor(readonly path: Path) {}
+  constructor(readonly path: Path) {
+    // Another flow first, so this one's record is not at word 0 of the table.
+    this.ct.create(decoded(new TcpSim({ ip: "100.64.0.99", port: 1 }, SERVER).segment(0, CLASS_SYN)), ORIGIN_INBOUND, 0);
+  }
 
   /** Send through the general path, expecting it to pass (the set-up steps). */
   step(side: 0 | 1, cls: number, options?: SegmentOptions): void {
@@ -135,5 +139,41 @@ describe.each(PATHS)("window check bounds (%s path)", (path) => {
     f.step(1, CLASS_ACK, { window: 1000 }); // acks it all, advertising less
     expect(f.ack(0, { seq: 61_001 - 65_535 - 1 })).toBe("seq-below-window");
     expect(f.ack(0, { seq: 61_001 - 65_535 })).toBe("pass");
+  });
+});
+
+describe("window check: II waits for the receiver's first packet; SYN retransmissions", () => {
+  const general = (ct: Conntrack, sim: TcpSim, side: 0 | 1, cls: number, options?: SegmentOptions): number => {
+    const rec = decoded(sim.segment(side, cls, options));
+    const ref = ct.lookup(rec);
+    return ref < 0 ? (ct.create(rec, ORIGIN_INBOUND, 0), CT_OK) : ct.update(ref, rec, arrivedInbound(ref));
+  };
+
+  it("II is not checked while the receiver has sent nothing (td_maxwin 0, as Linux): in SYN_SENT the originator's RST one before its SYN's end closes", () => {
+    const ct = new Conntrack({ capacity: 16 });
+    const sim = new TcpSim();
+    expect(general(ct, sim, 0, CLASS_SYN)).toBe(CT_OK);
+    expect(general(ct, sim, 0, CLASS_RST, { flags: "R", seq: sim.isn[0] })).toBe(CT_OK);
+    expect(ct.table.state(refEntry(ct.lookup(decoded(sim.segment(0, CLASS_ACK)))))).toBe(TCP_CLOSED);
+  });
+
+  it("a SYN retransmitted with a new ISN starts the originator's side over: the SYN-ACK must ack the new one", () => {
+    const ct = new Conntrack({ capacity: 16 });
+    const sim = new TcpSim();
+    expect(general(ct, sim, 0, CLASS_SYN)).toBe(CT_OK);
+    const newIsn = 0x7000_0000;
+    expect(general(ct, sim, 0, CLASS_SYN, { seq: newIsn })).toBe(CT_OK);
+    expect(ctDetail(general(ct, sim, 1, CLASS_SYNACK, { ack: sim.isn[0] + 1 }))).toBe(SYNACK_NOT_ACKING_SYN);
+    expect(general(ct, sim, 1, CLASS_SYNACK, { ack: newIsn + 1 })).toBe(CT_OK);
+    expect(general(ct, sim, 0, CLASS_ACK, { seq: newIsn + 1 })).toBe(CT_OK);
+  });
+
+  it("a SYN retransmitted with the same ISN: a SYN-ACK acking the ISN itself is still refused (the SYN sent no ACK to record)", () => {
+    const ct = new Conntrack({ capacity: 16 });
+    const sim = new TcpSim();
+    expect(general(ct, sim, 0, CLASS_SYN)).toBe(CT_OK);
+    expect(general(ct, sim, 0, CLASS_SYN)).toBe(CT_OK);
+    expect(ctDetail(general(ct, sim, 1, CLASS_SYNACK, { ack: sim.isn[0] }))).toBe(SYNACK_NOT_ACKING_SYN);
+    expect(general(ct, sim, 1, CLASS_SYNACK)).toBe(CT_OK);
   });
 });
