@@ -26,9 +26,10 @@ class Flow {
   readonly ct = new Conntrack({ capacity: 16 });
   readonly sim = new TcpSim();
   entry = -1;
+  /** Another flow, created first, so this one's record is not at word 0 of the table; no step may touch it. */
+  readonly decoy = decoded(new TcpSim({ ip: "100.64.0.99", port: 1 }, SERVER).segment(0, CLASS_SYN));
   constructor(readonly path: Path) {
-    // Another flow first, so this one's record is not at word 0 of the table.
-    this.ct.create(decoded(new TcpSim({ ip: "100.64.0.99", port: 1 }, SERVER).segment(0, CLASS_SYN)), ORIGIN_INBOUND, 0);
+    this.ct.create(this.decoy, ORIGIN_INBOUND, 0);
   }
 
   /** Send through the general path, expecting it to pass (the set-up steps). */
@@ -44,6 +45,7 @@ class Flow {
 
   /** Judge a pure ACK on this flow's path: "pass", or the failing check's name. */
   ack(side: 0 | 1, options: SegmentOptions): string {
+    expect(this.ct.lookup(this.decoy), "the other flow is intact").toBe(0);
     const packet = this.sim.segment(side, CLASS_ACK, options);
     const rec = decoded(packet);
     const fromClient = side === 0;
