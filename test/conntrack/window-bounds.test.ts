@@ -179,3 +179,18 @@ describe("window check: II waits for the receiver's first packet; SYN retransmis
     expect(general(ct, sim, 1, CLASS_SYNACK)).toBe(CT_OK);
   });
 });
+
+describe("fast path, UDP", () => {
+  it("the originator's packets leave a UDP flow unreplied; the responder's mark it replied", async () => {
+    const { UDP_REPLIED, UDP_UNREPLIED } = await import("../../src/conntrack/states.ts");
+    const { buildPacket } = await import("../../src/packet/builder.ts");
+    const ct = new Conntrack({ capacity: 16 });
+    const out = decoded(buildPacket({ src: "100.64.0.10", dst: "100.64.0.20", protocol: "udp", srcPort: 5000, dstPort: 53 }));
+    const back = decoded(buildPacket({ src: "100.64.0.20", dst: "100.64.0.10", protocol: "udp", srcPort: 53, dstPort: 5000 }));
+    const e = refEntry(ct.create(out, ORIGIN_INBOUND, 0));
+    expect(ct.trackFast(out, true)).toBe(e * 2);
+    expect(ct.table.state(e)).toBe(UDP_UNREPLIED);
+    expect(ct.trackFast(back, false)).toBe(e * 2 + 1);
+    expect(ct.table.state(e)).toBe(UDP_REPLIED);
+  });
+});

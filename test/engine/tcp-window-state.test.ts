@@ -153,3 +153,31 @@ describe("RST rules (rstVerdict)", () => {
     expect(detail(c)).toBe("ack-above-sent");
   });
 });
+
+describe("updateTcp: which packets restart or re-initialise a side", () => {
+  it("only a SYN-ACK from the responder restarts the entry from an ignored SYN: an ACK acking it does not", () => {
+    const c = new Conversation().establish();
+    const syn = c.sim.next[0] + 5_000_000;
+    expect(c.send(0, CLASS_SYN, { seq: syn })).toBe("accept:tcp-syn-ignored");
+    expect(c.send(1, CLASS_ACK, { ack: syn + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.state).toBe("established");
+  });
+
+  it("... nor a SYN-ACK from the originator's side", () => {
+    const c = new Conversation().establish();
+    const syn = c.sim.next[0] + 5_000_000;
+    expect(c.send(0, CLASS_SYN, { seq: syn })).toBe("accept:tcp-syn-ignored");
+    expect(c.send(0, CLASS_SYNACK, { seq: syn, ack: syn + 1 })).toBe("drop:tcp-invalid-state");
+    expect(c.state).toBe("established");
+  });
+
+  it("a SYN retransmitted in SYN_RECEIVED does not start the originator's side over: the SYN-ACK's window still holds", () => {
+    const c = new Conversation();
+    c.send(0, CLASS_SYN);
+    c.send(1, CLASS_SYNACK);
+    expect(c.send(0, CLASS_SYN)).toBe("accept:established");
+    expect(c.state).toBe("syn-received");
+    expect(c.send(0, CLASS_ACK)).toBe("accept:established");
+    expect(c.send(0, CLASS_ACK, { seq: c.sim.next[0] + 60_000 })).toBe("accept:established");
+  });
+});
