@@ -106,6 +106,28 @@ describe("window scaling (initFromSyn)", () => {
   });
 });
 
+describe("initFromSyn: the window of a SYN", () => {
+  it("a SYN's window is its side's first td_maxwin (II for the other side), even when later windows are smaller", () => {
+    const c = new Conversation();
+    c.send(0, CLASS_SYN, { window: 5000 });
+    c.send(1, CLASS_SYNACK);
+    c.send(0, CLASS_ACK, { window: 100 }); // db-1 may send up to its ISN + 1 + 100
+    expect(c.send(1, CLASS_ACK, { payload: 100 })).toBe("accept:established");
+    const end = c.sim.next[1];
+    expect(c.send(1, CLASS_ACK, { seq: end - 5000 - 1 })).toBe("drop:tcp-out-of-window");
+    expect(detail(c)).toBe("seq-below-window");
+    expect(c.send(1, CLASS_ACK, { seq: end - 5000 })).toBe("accept:established");
+  });
+
+  it("a SYN-ACK with window 0 still marks the responder as seen: its next segment is checked, not taken as a first", () => {
+    const c = new Conversation();
+    c.send(0, CLASS_SYN);
+    expect(c.send(1, CLASS_SYNACK, { window: 0 })).toBe("accept:established");
+    expect(c.send(0, CLASS_ACK)).toBe("accept:established");
+    expect(c.send(1, CLASS_ACK, { seq: c.sim.next[1] + 0x20000000 })).toBe("drop:tcp-out-of-window");
+  });
+});
+
 describe("RST rules (rstVerdict)", () => {
   it("syn-sent: a refusing RST without the ACK flag is dropped, even with the right number in its ACK field", () => {
     const c = new Conversation();
@@ -144,6 +166,12 @@ describe("RST rules (rstVerdict)", () => {
   it("an RST+ACK with ACK number 0 (broken stacks) is judged as acking everything: exact, it closes", () => {
     const c = new Conversation().establish();
     expect(c.send(0, CLASS_RST, { ack: 0 })).toBe("accept:established");
+    expect(c.state).toBe("closed");
+  });
+
+  it("... from the responder too", () => {
+    const c = new Conversation().establish();
+    expect(c.send(1, CLASS_RST, { ack: 0 })).toBe("accept:established");
     expect(c.state).toBe("closed");
   });
 
