@@ -11,7 +11,7 @@
 // out from the packets sent.
 
 import { describe, expect, it } from "vitest";
-import { Conntrack, CT_OK, CT_OUT_OF_WINDOW, ctDetail, ctKind, FAST_GENERAL, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
+import { Conntrack, CT_OK, CT_OUT_OF_WINDOW, ctDetail, ctKind, FAST_GENERAL, ORIGIN_INBOUND, ORIGIN_OUTBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
 import { TCP_CLOSED, TCP_ESTABLISHED } from "../../src/conntrack/states.ts";
 import { SYNACK_NOT_ACKING_SYN } from "../../src/conntrack/tcp-window.ts";
 import { CLASS_ACK, CLASS_RST, CLASS_SYN, CLASS_SYNACK } from "../../src/conntrack/tcp-states.ts";
@@ -192,5 +192,21 @@ describe("fast path, UDP", () => {
     expect(ct.table.state(e)).toBe(UDP_UNREPLIED);
     expect(ct.trackFast(back, false)).toBe(e * 2 + 1);
     expect(ct.table.state(e)).toBe(UDP_REPLIED);
+  });
+});
+
+describe("fast path, path check", () => {
+  it("on a flow this side opened (outbound), the originator's segment arriving from the mesh is left to the general path (wrong path)", () => {
+    const ct = new Conntrack({ capacity: 16 });
+    const sim = new TcpSim();
+    const e = refEntry(ct.create(decoded(sim.segment(0, CLASS_SYN)), ORIGIN_OUTBOUND, 0));
+    for (const [side, cls] of [[1, CLASS_SYNACK], [0, CLASS_ACK]] as const) {
+      const rec = decoded(sim.segment(side, cls));
+      expect(ct.update(ct.lookup(rec), rec, side === 1)).toBe(CT_OK);
+    }
+    const packet = sim.segment(0, CLASS_ACK);
+    expect(ct.trackFast(decoded(packet), true)).toBe(FAST_GENERAL);
+    expect(ct.trackTcp4Segment(packet, 0, packet.length, true)).toBe(FAST_GENERAL);
+    expect(ct.trackFast(decoded(packet), false)).toBe(e * 2);
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { CLASS_ACK, CLASS_RST, CLASS_SYN, CLASS_SYNACK } from "../../src/conntrack/tcp-states.ts";
 import { WINDOW_DETAIL_NAMES } from "../../src/engine/reasons.ts";
+import { CLIENT, TcpSim } from "../conntrack/tcp-sim.ts";
 import { Conversation } from "./conversation.ts";
 
 const detail = (c: Conversation): string => WINDOW_DETAIL_NAMES[c.h.engine.lastDetail];
@@ -56,6 +57,7 @@ describe("windowAdvance: what a passing segment leaves behind", () => {
     c.send(0, CLASS_ACK);
     const first = c.sim.next[0];
     expect(c.send(0, CLASS_ACK, { payload: 1500 })).toBe("accept:established"); // 500 past td_maxend: db-1's max window 1500
+    expect(c.send(0, CLASS_ACK, { seq: first, payload: 1500 })).toBe("accept:established"); // retransmitted: ends at td_end, widens nothing more
     // II for alice: end >= td_end - 1500 = first
     expect(c.send(0, CLASS_ACK, { seq: first - 1 })).toBe("drop:tcp-out-of-window");
     expect(detail(c)).toBe("seq-below-window");
@@ -207,5 +209,38 @@ describe("updateTcp: which packets restart or re-initialise a side", () => {
     expect(c.state).toBe("syn-received");
     expect(c.send(0, CLASS_ACK)).toBe("accept:established");
     expect(c.send(0, CLASS_ACK, { seq: c.sim.next[0] + 60_000 })).toBe("accept:established");
+  });
+});
+
+describe("on the table's second entry (records not at word 0)", () => {
+  /** A conversation on a table that already holds another connection of alice's. */
+  const second = (): Conversation => {
+    const first = new Conversation().establish();
+    return new Conversation(first.h, new TcpSim({ ip: CLIENT.ip, port: CLIENT.port + 1 }));
+  };
+
+  it("an in-window RST that is not exact is a challenge; one far outside is dropped", () => {
+    const c = second().establish();
+    expect(c.send(0, CLASS_RST, { seq: c.sim.next[0] + 0x20000000 })).toBe("drop:tcp-out-of-window");
+    expect(c.send(0, CLASS_RST, { seq: c.sim.next[0] + 1000 })).toBe("accept:tcp-rst-challenge");
+    expect(c.state).toBe("established");
+  });
+
+  it("an ignored SYN answered by a SYN-ACK restarts the entry; the next packet of another kind clears the note", () => {
+    const c = second().establish();
+    const syn = c.sim.next[0] + 5_000_000;
+    expect(c.send(0, CLASS_SYN, { seq: syn })).toBe("accept:tcp-syn-ignored");
+    expect(c.send(1, CLASS_SYNACK, { seq: 42, ack: syn + 1 })).toBe("accept:established");
+    expect(c.state).toBe("syn-received");
+  });
+
+  it("an RST answering an ignored SYN closes; the SYN-ACK that follows restarts nothing", () => {
+    const c = second().establish();
+    const syn = c.sim.next[0] + 5_000_000;
+    expect(c.send(0, CLASS_SYN, { seq: syn })).toBe("accept:tcp-syn-ignored");
+    expect(c.send(1, CLASS_RST, { seq: c.sim.next[1] + 0x20000000, ack: syn + 1 })).toBe("accept:established");
+    expect(c.state).toBe("closed");
+    expect(c.send(1, CLASS_SYNACK, { seq: 42, ack: syn + 1 })).toBe("drop:tcp-invalid-state");
+    expect(c.state).toBe("closed");
   });
 });
