@@ -244,3 +244,49 @@ describe("on the table's second entry (records not at word 0)", () => {
     expect(c.state).toBe("closed");
   });
 });
+
+describe("restart from an ignored SYN: the note's window scale and the sides it starts over", () => {
+  /** Established, then alice restarts: her new SYN (with `scale`) is ignored and db-1 answers it with a SYN-ACK (with `answer`). */
+  const restarted = (scale: number | undefined, answer: number | undefined): Conversation => {
+    const c = new Conversation().establish();
+    const again = new Conversation(c.h);
+    again.sim.isn[0] = 6_000_000;
+    again.sim.isn[1] = 7_000_000;
+    expect(again.send(0, CLASS_SYN, { windowScale: scale })).toBe("accept:tcp-syn-ignored");
+    expect(again.send(1, CLASS_SYNACK, { windowScale: answer })).toBe("accept:established");
+    expect(again.send(0, CLASS_ACK)).toBe("accept:established");
+    return again;
+  };
+
+  it("both offered 7: db-1's window 1000 allows 128000", () => {
+    const c = restarted(7, 7);
+    const ack = c.sim.next[0];
+    expect(c.send(1, CLASS_ACK, { window: 1000 })).toBe("accept:established");
+    expect(c.send(0, CLASS_ACK, { seq: ack + 128_000 + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.send(0, CLASS_ACK, { seq: ack + 128_000 })).toBe("accept:established");
+  });
+
+  it("the SYN offered 0: still offered, db-1's shift 7 applies", () => {
+    const c = restarted(0, 7);
+    const ack = c.sim.next[0];
+    expect(c.send(1, CLASS_ACK, { window: 1000 })).toBe("accept:established");
+    expect(c.send(0, CLASS_ACK, { seq: ack + 100_000 })).toBe("accept:established");
+  });
+
+  it("the SYN offered nothing: scaling is off though db-1 offered it", () => {
+    const c = restarted(undefined, 7);
+    const ack = c.sim.next[0];
+    expect(c.send(1, CLASS_ACK, { window: 1000 })).toBe("accept:established");
+    expect(c.send(0, CLASS_ACK, { seq: ack + 65_535 + 1000 })).toBe("drop:tcp-out-of-window");
+  });
+
+  it("alice's side is checked again at once: her first ACK far outside the window is dropped", () => {
+    const c = new Conversation().establish();
+    const again = new Conversation(c.h);
+    again.sim.isn[0] = 6_000_000;
+    expect(again.send(0, CLASS_SYN)).toBe("accept:tcp-syn-ignored");
+    expect(again.send(1, CLASS_SYNACK)).toBe("accept:established");
+    expect(again.send(0, CLASS_ACK, { seq: again.sim.next[0] + 0x20000000 })).toBe("drop:tcp-out-of-window");
+    expect(again.state).toBe("syn-received");
+  });
+});
