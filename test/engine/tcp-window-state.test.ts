@@ -219,6 +219,19 @@ describe("on the table's second entry (records not at word 0)", () => {
     return new Conversation(first.h, new TcpSim({ ip: CLIENT.ip, port: CLIENT.port + 1 }));
   };
 
+  it("a SYN-ACK that does not ack the SYN is dropped", () => {
+    const c = second();
+    expect(c.send(0, CLASS_SYN)).toBe("accept:rule");
+    expect(c.send(1, CLASS_SYNACK, { ack: c.sim.next[0] + 1 })).toBe("drop:tcp-out-of-window");
+    expect(detail(c)).toBe("synack-not-acking-syn");
+  });
+
+  it("an RST+ACK with ACK 0 is judged as acking everything: exact, it closes", () => {
+    const c = second().establish();
+    expect(c.send(1, CLASS_RST, { ack: 0 })).toBe("accept:established");
+    expect(c.state).toBe("closed");
+  });
+
   it("an in-window RST that is not exact is a challenge; one far outside is dropped", () => {
     const c = second().establish();
     expect(c.send(0, CLASS_RST, { seq: c.sim.next[0] + 0x20000000 })).toBe("drop:tcp-out-of-window");
@@ -288,5 +301,18 @@ describe("restart from an ignored SYN: the note's window scale and the sides it 
     expect(again.send(1, CLASS_SYNACK)).toBe("accept:established");
     expect(again.send(0, CLASS_ACK, { seq: again.sim.next[0] + 0x20000000 })).toBe("drop:tcp-out-of-window");
     expect(again.state).toBe("syn-received");
+  });
+});
+
+describe("simultaneous open", () => {
+  it("the originator's SYN-ACK is held to III like any segment of a side already seen (as Linux): acking beyond the responder's SYN is dropped", () => {
+    const c = new Conversation();
+    c.send(0, CLASS_SYN);
+    expect(c.send(1, CLASS_SYN)).toBe("accept:established");
+    expect(c.state).toBe("syn-sent2");
+    expect(c.send(0, CLASS_SYNACK, { ack: c.sim.isn[1] + 2 })).toBe("drop:tcp-out-of-window");
+    expect(detail(c)).toBe("ack-above-sent");
+    expect(c.send(0, CLASS_SYNACK)).toBe("accept:established");
+    expect(c.state).toBe("syn-received");
   });
 });
