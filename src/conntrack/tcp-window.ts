@@ -361,7 +361,8 @@ export function rstVerdict(t: FlowTable, e: number, d: number, rec: PacketRecord
   if (last === ((1 - d) | LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (rec.tcpFlags & TCP_ACK) !== 0 && (rec.tcpAck | 0) === w[r + K_LAST_END]) return RST_EXACT;
   if (d === 0 && last === (1 | LAST_IGNORED | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_ACK]) return RST_EXACT;
   let exact = true;
-  if ((last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
+  // td_maxack counts once the receiver has spoken (before, it is only the SYN's bound).
+  if (!directionUnseen(t, e, 1 - d) && (last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
     const maxAck = w[r + K_MAXACK + 1 - d];
     if (((seq - maxAck) | 0) < 0) return RST_BEFORE_ACK;
     if (established && seq !== maxAck) exact = last === (d | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[tdAt(r, d) + TD_END];

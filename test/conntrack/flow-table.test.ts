@@ -8,6 +8,8 @@ import { Conntrack, ORIGIN_INBOUND, refEntry } from "../../src/conntrack/conntra
 import { END_EVICTED } from "../../src/conntrack/flow-event.ts";
 import { FlowTable } from "../../src/conntrack/flow-table.ts";
 import { TCP_CLOSED, TCP_ESTABLISHED, TCP_TIME_WAIT, UDP_REPLIED } from "../../src/conntrack/states.ts";
+import { buildPacket } from "../../src/packet/builder.ts";
+import { decodePacket } from "../../src/packet/decode.ts";
 import { PacketRecord, PROTO_UDP } from "../../src/packet/record.ts";
 import { seededRandom } from "../support/random.ts";
 
@@ -218,3 +220,42 @@ describe("Conntrack capacity, eviction and timeouts", () => {
   });
 });
 
+
+describe("FlowTable.homeSlot4 (the prefetch hint, read from the header bytes through packet/tcp4-view.ts)", () => {
+  it("is the slot the key of the packet's flow hashes to, for IPv4 TCP and UDP in both directions, IP options or not", () => {
+    const t = new FlowTable(1024, seededRandom(7));
+    const rec = new PacketRecord();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.constantFrom("tcp" as const, "udp" as const),
+        fc.constantFrom(0, 4, 8),
+        (a, b, sp, dp, protocol, optionBytes) => {
+          const ip = (x: number): string => [x >>> 24, (x >>> 16) & 0xff, (x >>> 8) & 0xff, x & 0xff].join(".");
+          const p = buildPacket({ src: ip(a), dst: ip(b), protocol, srcPort: sp, dstPort: dp, ipOptions: new Uint8Array(optionBytes).fill(1), tcp: { flags: "A" } });
+          const framed = new Uint8Array(p.length + 3);
+          framed.set(p, 3);
+          expect(decodePacket(p, 0, p.length, rec)).toBe(true);
+          t.setKey4(rec.protocol, rec.src0 | 0, rec.srcPort, rec.dst0 | 0, rec.dstPort);
+          expect(t.homeSlot4(p, 0, p.length)).toBe(t.keyHome);
+          expect(t.homeSlot4(framed, 3, p.length)).toBe(t.keyHome);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("is -1 for anything else: IPv6, ICMP, a packet too short for the ports", () => {
+    const t = new FlowTable(64);
+    const v6 = buildPacket({ src: "fd00::1", dst: "fd00::2", protocol: "tcp", srcPort: 1, dstPort: 2, tcp: { flags: "A" } });
+    expect(t.homeSlot4(v6, 0, v6.length)).toBe(-1);
+    const icmp = buildPacket({ src: "100.64.0.1", dst: "100.64.0.2", protocol: "icmp" });
+    expect(t.homeSlot4(icmp, 0, icmp.length)).toBe(-1);
+    const tcp = buildPacket({ src: "100.64.0.1", dst: "100.64.0.2", protocol: "tcp", srcPort: 1, dstPort: 2, ipOptions: new Uint8Array(8).fill(1), tcp: { flags: "A" } });
+    expect(t.homeSlot4(tcp, 0, 31)).toBe(-1); // 28 header bytes, the ports end at 32
+    expect(t.homeSlot4(tcp, 0, 32)).toBeGreaterThanOrEqual(0);
+  });
+});

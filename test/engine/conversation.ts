@@ -10,9 +10,10 @@ import { Harness } from "./helpers.ts";
 /** A connection between alice (side 0, inbound) and db-1 (side 1, outbound). */
 export class Conversation {
   readonly h: Harness;
-  readonly sim = new TcpSim();
-  constructor(h = new Harness()) {
+  readonly sim: TcpSim;
+  constructor(h = new Harness(), sim = new TcpSim()) {
     this.h = h;
+    this.sim = sim;
   }
   send(side: 0 | 1, cls: number, options?: SegmentOptions): string {
     const packet = this.sim.segment(side, cls, options);

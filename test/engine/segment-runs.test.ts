@@ -73,6 +73,31 @@ describe("segment runs", () => {
     expect(judge(e, DIR_OUT, [fromDb({ flags: "A", seq: D0, ack: (A0 + 40 * MSS) >>> 0, window: 65535 })])).toEqual([VERDICT_ACCEPT]);
   });
 
+  it("a burst from db-1 on the table's second flow is counted on that flow, in the reply direction, as one by one", () => {
+    const engines = [engine(true), engine(false)];
+    let burst0Length = 0;
+    for (const e of engines) {
+      for (const srcPort of [40001, 40000]) {
+        // Alice opens with a full window (db-1 sends the burst); port 40001 first, so 40000 is not entry 0.
+        const toAlice = (tcp: TcpSpec) => buildPacket({ src: DB, dst: ALICE, protocol: "tcp", srcPort: 5432, dstPort: srcPort, tcp });
+        expect(judge(e, DIR_IN, [fromAlice({ flags: "S", seq: A0 - 1, window: 65535 }, 0, srcPort)])).toEqual([VERDICT_ACCEPT]);
+        expect(judge(e, DIR_OUT, [toAlice({ flags: "SA", seq: D0 - 1, ack: A0, window: 65535 })])).toEqual([VERDICT_ACCEPT]);
+        expect(judge(e, DIR_IN, [fromAlice({ flags: "A", seq: A0, ack: D0, window: 65535 }, 0, srcPort)])).toEqual([VERDICT_ACCEPT]);
+      }
+      const burst = Array.from({ length: 10 }, (_, k) =>
+        buildPacket({ src: DB, dst: ALICE, protocol: "tcp", srcPort: 5432, dstPort: 40000, tcp: { flags: "A", seq: D0 + k * MSS, ack: A0, window: 65535 }, payload: MSS }),
+      );
+      burst0Length = burst[0].length;
+      expect(judge(e, DIR_OUT, burst)).toEqual(burst.map(() => VERDICT_ACCEPT));
+    }
+    expect(engines[0].segmentRunCounts[1]).toBe(9);
+    expect(Array.from(tableOf(engines[1]).words)).toEqual(Array.from(tableOf(engines[0]).words));
+    expect(Array.from(tableOf(engines[1]).doubles)).toEqual(Array.from(tableOf(engines[0]).doubles));
+    const main = [...engines[0].flows()].find((f) => f.srcPort === 40000);
+    const synAckBytes = buildPacket({ src: DB, dst: ALICE, protocol: "tcp", srcPort: 5432, dstPort: 40000, tcp: { flags: "SA", seq: D0 - 1, ack: A0, window: 65535 } }).length;
+    expect(main).toMatchObject({ packetsReply: 11, packetsOriginal: 2, bytesReply: synAckBytes + 10 * burst0Length });
+  });
+
   it("are not taken with segmentRuns off", () => {
     const e = engine(false);
     establish(e, 65535);

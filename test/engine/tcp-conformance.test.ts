@@ -223,6 +223,15 @@ describe("the ignored-SYN note (Linux last_index): one packet, bounded time", ()
     expect(c.state).toBe("established");
   });
 
+  it("... the SYN_SENT timeout included: answered exactly 120 s later, it still restarts the entry", () => {
+    const c = new Conversation().establish();
+    const syn = { seq: c.sim.next[0] + 5_000_000 };
+    expect(c.h.inWhy(c.sim.segment(0, CLASS_SYN, syn))).toBe("accept:tcp-syn-ignored");
+    c.h.advance(120_000);
+    expect(c.send(1, CLASS_SYNACK, { seq: 42, ack: syn.seq + 1 })).toBe("accept:established");
+    expect(c.state).toBe("syn-received");
+  });
+
   it("answered at once, it restarts the entry as a new handshake", () => {
     const c = new Conversation().establish();
     const syn = { seq: c.sim.next[0] + 5_000_000 };
@@ -246,5 +255,67 @@ describe("path before state, on a routed flow", () => {
     // The honest packets still pass.
     expect(h.inWhy(tcp(ALICE, OFFICE_HOST, 40000, 22, "PA", 101, 5001))).toBe("accept:established");
     expect(h.outWhy(tcp(OFFICE_HOST, ALICE, 22, 40000, "A", 5001, 101))).toBe("accept:established");
+  });
+});
+
+describe("an RST answering a packet passed without a state change is exact, without a window check (Linux last_index/last_ack)", () => {
+  /** Established, then alice's SYN of a restarted connection passes unchanged; returns its sequence number. */
+  const ignoredSyn = (c: Conversation): number => {
+    c.establish();
+    const seq = c.sim.next[0] + 5_000_000;
+    expect(c.send(0, CLASS_SYN, { seq })).toBe("accept:tcp-syn-ignored");
+    return seq;
+  };
+  const far = (c: Conversation, side: 0 | 1): number => c.sim.next[side] + 0x20000000;
+
+  it("db-1's RST+ACK acking the ignored SYN exactly closes the flow, wherever its sequence number lies", () => {
+    const c = new Conversation();
+    const syn = ignoredSyn(c);
+    expect(c.send(1, CLASS_RST, { seq: far(c, 1), ack: syn + 1 })).toBe("accept:established");
+    expect(c.state).toBe("closed");
+  });
+
+  it("... not when it acks anything else", () => {
+    const c = new Conversation();
+    const syn = ignoredSyn(c);
+    expect(c.send(1, CLASS_RST, { seq: far(c, 1), ack: syn + 2 })).toBe("drop:tcp-out-of-window");
+    expect(c.send(1, CLASS_RST, { seq: far(c, 1), ack: syn })).toBe("drop:tcp-out-of-window");
+    expect(c.state).toBe("established");
+  });
+
+  it("... not without the ACK flag (the ACK field then means nothing)", () => {
+    const c = new Conversation();
+    const syn = ignoredSyn(c);
+    expect(c.send(1, CLASS_RST, { flags: "R", seq: far(c, 1), ack: syn + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.state).toBe("established");
+  });
+
+  it("... not from the side that sent the SYN", () => {
+    const c = new Conversation();
+    const syn = ignoredSyn(c);
+    expect(c.send(0, CLASS_RST, { seq: far(c, 0), ack: syn + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.state).toBe("established");
+  });
+
+  it("... and only as the very next packet of the flow", () => {
+    const c = new Conversation();
+    const syn = ignoredSyn(c);
+    expect(c.send(0, CLASS_ACK)).toBe("accept:established");
+    expect(c.send(1, CLASS_RST, { seq: far(c, 1), ack: syn + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.state).toBe("established");
+  });
+
+  it("alice's RST answering db-1's challenge ACK in SYN_SENT must carry exactly the ACK number it answers", () => {
+    const c = new Conversation().establish();
+    c.send(0, CLASS_FIN);
+    c.send(1, CLASS_FIN + 1);
+    c.send(0, CLASS_ACK + 1);
+    const oldServerNext = c.sim.next[1];
+    const oldClientNext = c.sim.next[0];
+    expect(c.h.inWhy(c.sim.segment(0, CLASS_SYN, { seq: c.sim.isn[0] - 50_000 }))).toBe("accept:rule");
+    expect(c.send(1, CLASS_ACK, { seq: oldServerNext, ack: oldClientNext })).toBe("accept:tcp-ignored");
+    expect(c.send(0, CLASS_RST, { flags: "R", seq: oldClientNext + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.send(0, CLASS_RST, { flags: "R", seq: oldClientNext - 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.state).toBe("syn-sent");
   });
 });
