@@ -59,11 +59,11 @@ export const D_LAST_SEEN = 12;
 export const D_BYTES = 13; // and 14 for the reply direction
 /** Words 30-31: td_maxack per direction (tcp-window.ts says what it holds before the first ACK). */
 export const K_MAXACK = 30;
-/** Word 32: Linux last_end: the sequence number after the last passed ACK-class segment
- *  (for an RST train), or after the ignored SYN (for its note). */
+/** Word 32: Linux last_end, kept for a packet passed without a state change only
+ *  (noteIgnored): the sequence number after the ignored SYN, for its note. */
 export const K_LAST_END = 32;
-/** Word 33: Linux last_ack: the ACK number of the last passed ACK-class segment (a
- *  challenge ACK in SYN_SENT: the originator's RST answering it carries it as seq). */
+/** Word 33: Linux last_ack, likewise: the ACK number of an ignored challenge ACK in
+ *  SYN_SENT (the originator's RST answering it carries it as its seq). */
 export const K_LAST_ACK = 33;
 
 // The last-packet word (K_LAST): bit 0 its direction, bits 1-3 its flag class

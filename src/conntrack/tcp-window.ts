@@ -21,10 +21,10 @@
 // The sequence number of every segment is checked, empty or not (Linux since 5.x: a
 // pure ACK or an RST is not moved to td_end first). A segment without ACK is judged as
 // if it acked everything the receiver sent, as is an RST+ACK with ACK number 0 (broken
-// stacks), as in Linux. Departures from Linux (docs/conntrack.md, "Departures from
+// stacks), as in Linux; so is data beyond td_maxend by at most one receiver window
+// (overshootWithinWindow). Departures from Linux (docs/conntrack.md, "Departures from
 // Linux"): II and IV failures are dropped (Linux 6.1+ passes them unchanged,
-// NFCT_TCP_IGNORE); data beyond td_maxend is dropped (Linux passes up to one window of
-// "overshoot"); SACK blocks are not read (Linux checks III/IV against the highest SACK).
+// NFCT_TCP_IGNORE); SACK blocks are not read (Linux checks III/IV against the highest SACK).
 // Sequence numbers wrap: comparisons are on the signed 32-bit difference.
 
 import type { PacketRecord } from "../packet/record.ts";
@@ -254,11 +254,6 @@ export function initMidStream(t: FlowTable, e: number, d: number, rec: PacketRec
     w[o + TD_END] = rec.tcpAck;
     w[o + TD_MAXEND] = rec.tcpAck;
   }
-}
-
-/** td_end of direction `d`: the next sequence number it will send. */
-export function directionEnd(t: FlowTable, e: number, d: number): number {
-  return t.tcp[tdAt(e * RECORD_WORDS, d) + TD_END];
 }
 
 /** True when direction `d` of entry `e` has sent nothing yet. */
