@@ -7,6 +7,8 @@ import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { compilePeer } from "../policy/compile.ts";
 import { loadPolicyFile } from "../policy/load.ts";
+import type { PolicyError } from "../policy/model.ts";
+import { PeerRefError } from "../policy/peer-ref.ts";
 import type { WorkerReply, WorkerRequest } from "./policy-load-worker.ts";
 
 const { file, peer } = workerData as WorkerRequest;
@@ -22,7 +24,8 @@ let reply: WorkerReply;
 try {
   reply = { ok: true, policy: compilePeer(loadPolicyFile(file), peer) };
 } catch (err) {
-  const problems = (err as { problems?: { path: string; message: string }[] }).problems;
-  reply = { ok: false, message: err instanceof Error ? err.message : String(err), problems };
+  const { problems, locations } = err as Partial<PolicyError>;
+  const peerRef = err instanceof PeerRefError ? { self: err.self, detail: err.detail, known: err.known } : undefined;
+  reply = { ok: false, message: err instanceof Error ? err.message : String(err), problems, locations, peerRef };
 }
 parentPort!.postMessage(reply);

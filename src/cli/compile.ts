@@ -72,7 +72,7 @@ it), outbound (connections it may open; enforced only in egress mode) and routes
     [EXIT_USAGE]: "bad usage, bad policy or unknown peer",
   },
   async run({ flags }) {
-    const compiled = withPolicy(() => compilePeer(loadPolicyFile(flags.policy), flags.peer, { honourBidirectionalFlag: flags["honour-bidirectional"] }));
+    const compiled = withPolicy(flags.policy, () => compilePeer(loadPolicyFile(flags.policy), flags.peer, { honourBidirectionalFlag: flags["honour-bidirectional"] }));
     console.log(flags.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
     return EXIT_OK;
   },

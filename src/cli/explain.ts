@@ -35,10 +35,10 @@ QUERY (tcpdump-like; one quoted argument or several words):
   },
   async run({ flags, args }) {
     const query = args.join(" ");
-    const account = withPolicy(() => loadPolicyFile(flags.policy));
+    const account = withPolicy(flags.policy, () => loadPolicyFile(flags.policy));
     let answer: ReturnType<typeof explain>;
     try {
-      answer = withPolicy(() => explain(account, flags.peer, query, { egress: flags.egress, honourBidirectionalFlag: flags["honour-bidirectional"] }));
+      answer = withPolicy(flags.policy, () => explain(account, flags.peer, query, { egress: flags.egress, honourBidirectionalFlag: flags["honour-bidirectional"] }));
     } catch (err) {
       if (err instanceof ExplainQueryError) throw new UsageError(`bad query: ${err.message}`);
       throw err;

@@ -35,7 +35,7 @@ ${LINT_CHECKS.map((c) => `  ${c.id.padEnd(34)} ${c.severity.padEnd(8)} ${c.meani
   },
   async run({ flags, args }) {
     const file = args[0];
-    const findings = withPolicy(() => lintAccount(loadPolicyFile(file), { honourBidirectionalFlag: flags["honour-bidirectional"] }));
+    const findings = withPolicy(file, () => lintAccount(loadPolicyFile(file), { honourBidirectionalFlag: flags["honour-bidirectional"] }));
     if (flags.json) {
       console.log(JSON.stringify({ findings: findings.map(({ id, severity, message, objects }) => ({ id, severity, message, objects })) }, null, 2));
     } else {

@@ -7,6 +7,7 @@ import { CaptureError, openCapture } from "../io/capture.ts";
 import { PcapWriter } from "../io/pcap-writer.ts";
 import { LINKTYPE_RAW } from "../io/link-layer.ts";
 import { OutputError } from "../io/output-error.ts";
+import { systemReason } from "../io/system-reason.ts";
 import { ProgressBar } from "../replay/progress.ts";
 import { replayCapture, type ReplaySinks } from "../replay/replay.ts";
 import { buildSummary, formatSummary } from "../replay/summary.ts";
@@ -50,7 +51,7 @@ from them outbound; anything else is counted as not for this peer.`,
     try {
       reader = openCapture(capturePath);
     } catch (err) {
-      throw new CliError(err instanceof CaptureError ? err.message : `cannot read ${capturePath}: ${(err as Error).message}`, EXIT_FAILURE);
+      throw new CliError(err instanceof CaptureError ? err.message : `cannot read capture ${capturePath}: ${systemReason(err)}`, EXIT_FAILURE);
     }
 
     const sinks: ReplaySinks = {};

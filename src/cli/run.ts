@@ -5,8 +5,12 @@ import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
+import { systemReason } from "../io/system-reason.ts";
+import { formatPath } from "../policy/json-path.ts";
 import { PolicyError } from "../policy/model.ts";
+import { locatePaths } from "../policy/problem-location.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
+import { policyFailure } from "./common.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 const RUN_FLAGS = {
@@ -79,11 +83,32 @@ function positiveInt(text: string | undefined, option: string): number | undefin
   return n;
 }
 
+/** The --config file; a file that cannot be read, is not YAML or fails the schema is a CliError naming it (exit 2). */
 function readConfigFile(path: string): Partial<PeerAgentConfig> {
-  const parsed = configFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read config file ${path}: ${systemReason(err)}`, EXIT_USAGE);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (err) {
+    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const reason = (err as Error).message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new CliError(`config file ${path}: YAML syntax error${at ? ` at line ${at.line}, column ${at.col}` : ""}: ${reason}`, EXIT_USAGE);
+  }
+  const parsed = configFileSchema.safeParse(document);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(top)"}: ${i.message}`).join("\n");
-    throw new CliError(`invalid config file ${path}:\n${problems}`, EXIT_USAGE);
+    // An unknown key is reported on its object; the key itself is where to look.
+    const paths = parsed.error.issues.map((i) => formatPath(i.code === "unrecognized_keys" ? [...i.path, i.keys[0]] : i.path));
+    const at = locatePaths(text, paths);
+    const problems = parsed.error.issues.map((i, n) => `${at[n] ? `line ${at[n].line}:${at[n].column} ` : ""}${paths[n]}: ${i.message}`);
+    throw new CliError(
+      problems.length === 1 ? `invalid config file ${path}: ${problems[0]}` : `invalid config file ${path}:\n${problems.map((p) => `  ${p}`).join("\n")}`,
+      EXIT_USAGE,
+    );
   }
   return parsed.data;
 }
@@ -156,8 +181,7 @@ tests and benchmarks only. --policy, --peer and --listen may come from --config.
       agent = await PeerAgent.start(config, log);
     } catch (err) {
       // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
-      if (err instanceof PolicyError) throw new CliError(err.message, EXIT_USAGE);
-      throw err;
+      throw (err instanceof PolicyError ? policyFailure(err, config.policyFile) : undefined) ?? err;
     }
     const reload = () => void agent.reloadPolicy();
     process.on("SIGHUP", reload);

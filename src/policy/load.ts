@@ -15,6 +15,7 @@ import { identifyNetBirdItem, importNetBirdExport } from "./netbird-import.ts";
 import { ensureAllGroup, normalizeAccount } from "./normalize.ts";
 import { parseCollections, type Unusable } from "./parse-collections.ts";
 import { parseDocumentText, readTextFile, type DocumentObject } from "./parse-document.ts";
+import { locatePaths } from "./problem-location.ts";
 import { meshfilterCollections } from "./schema-meshfilter.ts";
 import { netbirdCollections } from "./schema-netbird.ts";
 import { SourceMap } from "./source-map.ts";
@@ -38,7 +39,10 @@ export function parsePolicyText(text: string, sourceName: string): Account {
   const read = format === "netbird" ? readNetBirdExport(doc, where) : readMeshfilterDocument(doc, where);
   ensureAllGroup(read.account);
   const problems = [...read.problems, ...validateAccount(read.account, where, read.unusable)];
-  if (problems.length > 0) throw new PolicyError(sortByDocumentOrder(problems, doc), sourceName);
+  if (problems.length > 0) {
+    const sorted = sortByDocumentOrder(problems, doc);
+    throw new PolicyError(sorted, sourceName, locatePaths(text, sorted.map((p) => p.path)));
+  }
   return normalizeAccount(read.account);
 }
 
