@@ -5,6 +5,7 @@
 import { compilePeer } from "../policy/compile.ts";
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
 import { loadPolicyFile } from "../policy/load.ts";
+import { formatCount } from "../text/numbers.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand } from "./command.ts";
 import { HONOUR_BIDIRECTIONAL_FLAG, PEER_FLAG, POLICY_FLAG, withPolicy } from "./common.ts";
@@ -35,7 +36,7 @@ export function formatRule(rule: CompiledRule): string {
 }
 
 function section(title: string, rules: CompiledRule[]): string[] {
-  const lines = [`${title}: ${rules.length === 0 ? "no rules" : rules.length === 1 ? "1 rule" : `${rules.length} rules`}`];
+  const lines = [`${title}: ${rules.length === 0 ? "no rules" : rules.length === 1 ? "1 rule" : `${formatCount(rules.length)} rules`}`];
   for (const rule of rules) lines.push(`  ${formatRule(rule)}`);
   return lines;
 }
