@@ -7,34 +7,40 @@ import { compilePeer } from "./policy/compile.ts";
 import type { CompiledPeerPolicy, CompileOptions } from "./policy/compiled.ts";
 import { lintAccount, type Finding } from "./policy/lint.ts";
 import { loadPolicyFile } from "./policy/load.ts";
-import type { Account } from "./policy/model.ts";
+import type { Account, PolicyProblem } from "./policy/model.ts";
+import { validateAccount as checkAccount } from "./policy/validate.ts";
 
 // ---- Packets ----
 export * from "./packet/record.ts";
 export { decodePacket } from "./packet/decode.ts";
-export { buildPacket, type PacketSpec, type TcpSpec, type IcmpSpec } from "./packet/builder.ts";
+export { buildPacket, type PacketSpec, type TcpSpec, type IcmpSpec, type ExtensionHeaderName } from "./packet/builder.ts";
 export { tcpFlags, formatTcpFlags } from "./packet/tcp-flags.ts";
-export { parseIp, parseCidr, formatIp, AddressError } from "./packet/address.ts";
+export { parseIp, parseCidr, formatIp, AddressError, type ParsedIp, type ParsedCidr, type AddressWords } from "./packet/address.ts";
 export { internetChecksum, transportChecksum, updateChecksum16, updateChecksum32 } from "./packet/checksum.ts";
 
 // ---- Captures and devices ----
 export { openCapture, readCapture, type CaptureOptions, type CapturedPacket } from "./io/capture.ts";
+export type { CaptureReader } from "./io/capture-reader.ts";
+export type { ChunkedFile } from "./io/chunked-file.ts";
 export { CaptureError } from "./io/capture-error.ts";
-export { PcapWriter } from "./io/pcap-writer.ts";
-export { PcapngWriter } from "./io/pcapng-writer.ts";
+export { PcapWriter, type PcapWriterOptions } from "./io/pcap-writer.ts";
+export { PcapngWriter, type PcapngWriterOptions, type PcapngInterfaceOptions } from "./io/pcapng-writer.ts";
 export * from "./io/link-layer.ts";
 export { openTun, TunError, type TunDevice, type TunOptions } from "./io/tun.ts";
 
 // ---- Policy (cold path) ----
 export type * from "./policy/model.ts";
 export { PolicyError } from "./policy/model.ts";
+export { PolicyFileError } from "./policy/policy-file-error.ts";
+export { PeerRefError } from "./policy/peer-ref.ts";
+export type { TextPosition } from "./policy/problem-location.ts";
 export type { CompiledPeerPolicy, CompiledRule, CompiledRouteRule, CompiledPeer, CompileOptions } from "./policy/compiled.ts";
 export { loadPolicyFile, parsePolicyText } from "./policy/load.ts";
-export { validateAccount } from "./policy/validate.ts";
 export { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "./policy/peer-meta.ts";
 export { compilePeer } from "./policy/compile.ts";
 export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint.ts";
-export { explain, type Explanation, type ExplainOptions } from "./policy/explain.ts";
+export { explain, type Explanation, type ExplainOptions, type ExplainStage } from "./policy/explain.ts";
+export type { PostureFailure, PostureKind } from "./policy/posture.ts";
 export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain-query.ts";
 
 // ---- Filter, connection tracking, engine (hot path) ----
@@ -44,13 +50,25 @@ export * from "./engine/reasons.ts";
 export { Engine, VERDICT_ACCEPT, VERDICT_DROP, DIR_IN, DIR_OUT, DIR_NONE, type EngineOptions } from "./engine/engine.ts";
 export type { FlowEvent, FlowInfo } from "./conntrack/flow-event.ts";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./conntrack/timeouts.ts";
+export type { ConntrackOptions } from "./conntrack/conntrack.ts";
 
 // ---- The reference agent's parts, for agent authors ----
 export { PeerAgent, type PeerAgentConfig } from "./agent/peer-agent.ts";
-export { PacketLoop, type PacketLoopOptions, type BatchJudge } from "./agent/packet-loop.ts";
-export type { Transport, DeliverBatch } from "./agent/transport.ts";
-export { UdpTransport, type UdpTransportOptions } from "./agent/udp-transport.ts";
+export type { PolicyCounters } from "./agent/metrics.ts";
+export { PacketLoop, type PacketLoopOptions, type BatchJudge, type PacketLoopCounters } from "./agent/packet-loop.ts";
+export type { Transport, DeliverBatch, TransportCounters } from "./agent/transport.ts";
+export { UdpTransport, type UdpTransportOptions, type UdpPeer, type UdpRoute } from "./agent/udp-transport.ts";
 export { clampMss, mssForMtu } from "./agent/mss-clamp.ts";
+
+/**
+ * The meaning checks of a policy (references, addresses, ports, rules) on an Account built
+ * in code: every problem found, [] when there is none. loadPolicyFile runs them itself.
+ */
+export function validateAccount(account: Account): PolicyProblem[] {
+  // Narrower than the loader's function: its source-map and unusable-item arguments are
+  // the loader's business, and their types would pull the schema library into the API.
+  return checkAccount(account);
+}
 
 /** A policy given as a file path (JSON or YAML, NetBird export or meshfilter format) or as an Account. */
 export type PolicySource = string | Account;

@@ -87,7 +87,7 @@ export class Engine {
   readonly reasonCounts = new Float64Array(R.REASON_COUNT);
   /** `tcp-out-of-window` drops counted per failing check (index: WINDOW_DETAIL_NAMES). */
   readonly detailCounts = new Float64Array(WINDOW_DETAIL_COUNT);
-  /** [0]: segment runs judgeBatch took whole, [1]: the packets after the first in them (counted as established too). */
+  /** Index 0: segment runs judgeBatch took whole; index 1: the packets after the first in them (counted as established too). */
   readonly segmentRunCounts = new Float64Array(2);
   readonly egress: boolean;
 
@@ -109,7 +109,7 @@ export class Engine {
   private lastSweep = 0;
   private lastFragmentExpiry = 0;
   private userListener: ((e: FlowEvent) => void) | undefined;
-  /** [0]: this peer's IPv4 address, [1]: 1 when it has exactly one (classify's shortcut).
+  /** Index 0: this peer's IPv4 address; index 1: 1 when it has exactly one (classify's shortcut).
    *  A typed array: the word is >= 2^30 (100.64.x.x), which a field could hold boxed. */
   private readonly selfV4 = new Uint32Array(2);
   /** Payload bytes of the segment trackTcp4Segment just took (its out-argument): a run starts only at data. */

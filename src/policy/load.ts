@@ -21,8 +21,6 @@ import { netbirdCollections } from "./schema-netbird.ts";
 import { SourceMap } from "./source-map.ts";
 import { validateAccount } from "./validate.ts";
 
-export { validateAccount } from "./validate.ts";
-
 /** Load a policy file (JSON or YAML, NetBird export or meshfilter format, detected). Throws PolicyError. */
 export function loadPolicyFile(path: string): Account {
   return parsePolicyText(readTextFile(path), path);

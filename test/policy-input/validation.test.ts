@@ -1,7 +1,7 @@
 // Every validation problem: the JSON path it names and what it says.
 
 import { describe, expect, it } from "vitest";
-import { validateAccount } from "../../src/policy/load.ts";
+import { validateAccount } from "../../src/policy/validate.ts";
 import type { Account } from "../../src/policy/model.ts";
 import { meshfilterBase, netbirdBase, problemsOf } from "./helpers.ts";
 
