@@ -52,6 +52,15 @@ export type { FlowEvent, FlowInfo } from "./conntrack/flow-event.ts";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./conntrack/timeouts.ts";
 export type { ConntrackOptions } from "./conntrack/conntrack.ts";
 
+// ---- Replay: a capture judged as one peer's filter would (meshfilter replay) ----
+export { buildPeerFilter, type FilterOptions, type PeerFilter } from "./replay/setup.ts";
+export { replayCapture, replayCaptureUntil, type ReplaySinks, type ReplayResult } from "./replay/replay.ts";
+export { buildSummary, formatSummary, type ReplaySummary, type ReplayContext, type RuleHits, type SummarySource } from "./replay/summary.ts";
+export { ReplayCounters } from "./replay/counters.ts";
+export { VerdictLineWriter, type VerdictNames } from "./replay/verdict-lines.ts";
+export { ProgressBar } from "./replay/progress.ts";
+export { OutputError } from "./io/output-error.ts";
+
 // ---- The reference agent's parts, for agent authors ----
 export { PeerAgent, type PeerAgentConfig } from "./agent/peer-agent.ts";
 export type { PolicyCounters } from "./agent/metrics.ts";
