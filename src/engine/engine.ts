@@ -11,7 +11,7 @@ import type { ConntrackOptions } from "../conntrack/conntrack.ts";
 import { END_FLUSHED, END_REUSED, END_REVOKED, FLOW_DROP, FlowEvent } from "../conntrack/flow-event.ts";
 import type { FlowInfo } from "../conntrack/flow-event.ts";
 import { F_OUTBOUND, F_ROUTED } from "../conntrack/flow-record.ts";
-import { stateName } from "../conntrack/states.ts";
+import { stateName, TCP_CLOSED, TCP_TIME_WAIT } from "../conntrack/states.ts";
 import { CLASS_ACK, CLASS_INVALID, CLASS_SYN, tcpFlagClass } from "../conntrack/tcp-states.ts";
 import { WINDOW_DETAIL_COUNT } from "../conntrack/tcp-window.ts";
 import { FRAG_OVERLAP, FRAG_UNKNOWN, FragmentTable } from "../filter/fragments.ts";
@@ -675,11 +675,17 @@ export class Engine {
     this.ct.writeOriginalTuple(e, probe);
     const rule = outbound ? rules.matchOutbound(probe) : flags & F_ROUTED ? rules.matchRoute(probe) : rules.matchInbound(probe);
     if (rule < 0 || rules.ruleAction(rule) === ACTION_DROP) {
+      // A TCP connection in time-wait or closed has ended: its entry goes, but there is
+      // no live connection to cut, so it is not counted as one.
+      const state = t.state(e);
+      const ended = state === TCP_TIME_WAIT || state === TCP_CLOSED;
       this.eventRules = this.revokedRules;
       this.ct.remove(e, END_REVOKED);
       this.eventRules = rules;
-      this.revocationCut++;
-      this.reasonCounts[R.REASON_REVOKED]++;
+      if (!ended) {
+        this.revocationCut++;
+        this.reasonCounts[R.REASON_REVOKED]++;
+      }
     } else {
       t.setRule(e, rule);
     }
