@@ -1,16 +1,19 @@
 // meshfilter run: one peer agent (TUN device, filter, UDP transport) until SIGINT/SIGTERM.
 
 import { readFileSync } from "node:fs";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { systemReason } from "../io/system-reason.ts";
 import { formatPath } from "../policy/json-path.ts";
+import type { UdpRoute } from "../agent/udp-transport.ts";
+import { loadPolicyFile } from "../policy/load.ts";
 import { PolicyError } from "../policy/model.ts";
+import { routesFromPolicy } from "../policy/peer-routes.ts";
 import { locatePaths } from "../policy/problem-location.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
-import { policyFailure } from "./common.ts";
+import { policyFailure, withPolicy } from "./common.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 const RUN_FLAGS = {
@@ -25,7 +28,12 @@ const RUN_FLAGS = {
   peer: { type: "string", value: "NAME", help: "this peer's name, id or overlay IP in the policy" },
   listen: { type: "string", value: "ADDR:PORT", help: "UDP underlay address to receive on, e.g. 198.18.0.1:51820" },
   "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "overlay IP of another peer = its underlay endpoint" },
-  route: { type: "string", value: "PREFIX=IP", multiple: true, help: "a prefix behind the routing peer with overlay IP" },
+  route: {
+    type: "string",
+    value: "PREFIX=IP",
+    multiple: true,
+    help: "a prefix behind the routing peer with overlay IP; without --route (and without routes in --config) the routes come from the policy: the network resources this peer may reach and the routes distributed to it",
+  },
   tun: { type: "string", value: "NAME", help: "TUN device (default mf0); the agent sets its address, MTU, routes, up" },
   mtu: { type: "string", value: "N", help: "TUN MTU (default 1420)" },
   txqueuelen: { type: "string", value: "N", help: "packets the kernel queues on the TUN for the agent (default 5000)" },
@@ -114,13 +122,13 @@ function readConfigFile(path: string): Partial<PeerAgentConfig> {
 }
 
 /** The agent's configuration from argv (and --config). Throws UsageError, or CliError for a bad config file. */
-export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: string } {
+export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: string; routesFromPolicy: boolean } {
   const parsed = parseFlags(command, argv);
   if (parsed === null) throw new UsageError("--help asks for the help text, not a configuration");
   return runConfig(parsed.flags);
 }
 
-function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { logLevel: string } {
+function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { logLevel: string; routesFromPolicy: boolean } {
   const file = values.config ? readConfigFile(values.config) : {};
   const peers = values["peer-endpoint"].map((text) => {
     const [overlay, endpoint] = splitPair(text, "peer-endpoint", "OVERLAY_IP=ADDR:PORT, e.g. 100.64.0.20=198.18.0.2:51820");
@@ -137,6 +145,8 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { lo
     listen: values.listen ?? file.listen,
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
+    // Neither --route nor the config file's routes: the routes come from the policy.
+    routesFromPolicy: routes.length === 0 && file.routes === undefined,
     tun: values.tun ?? file.tun,
     mtu: positiveInt(values.mtu, "mtu") ?? file.mtu,
     prefixLength: positiveInt(values["prefix-length"], "prefix-length") ?? file.prefixLength,
@@ -157,7 +167,23 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { lo
     const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
     throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
   }
-  return { ...(config as PeerAgentConfig), logLevel: values["log-level"] ?? "info" };
+  return { ...(config as PeerAgentConfig & { routesFromPolicy: boolean }), logLevel: values["log-level"] ?? "info" };
+}
+
+/**
+ * The routes the policy gives this peer (network resources it may reach, legacy routes
+ * distributed to it), for those whose routing peer has a --peer-endpoint; the others are
+ * logged and left out. Read once at start: a reloaded policy keeps the routes.
+ */
+function policyRoutes(config: PeerAgentConfig, log: Logger): UdpRoute[] {
+  const routes = withPolicy(config.policyFile, () => routesFromPolicy(loadPolicyFile(config.policyFile), config.peer));
+  const endpoints = new Set(config.peers.map((p) => p.overlay));
+  for (const r of routes) {
+    if (!endpoints.has(r.via)) log.warn({ prefix: r.prefix, via: r.via }, "the policy routes this prefix through a peer with no --peer-endpoint: left out");
+  }
+  const usable = routes.filter((r) => endpoints.has(r.via));
+  log.info({ routes: usable }, "routes from the policy");
+  return usable;
 }
 
 export const command = defineCommand({
@@ -173,9 +199,10 @@ tests and benchmarks only. --policy, --peer and --listen may come from --config.
     [EXIT_USAGE]: "bad usage, a bad config file, a bad policy, or a --peer the policy does not have",
   },
   async run({ flags }) {
-    const { logLevel, ...config } = runConfig(flags);
+    const { logLevel, routesFromPolicy: fromPolicy, ...config } = runConfig(flags);
     // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
     const log = pino({ name: "meshfilter", level: logLevel }, pino.destination({ fd: 2, sync: true }));
+    if (fromPolicy) config.routes = policyRoutes(config, log);
     let agent: PeerAgent;
     try {
       agent = await PeerAgent.start(config, log);
