@@ -104,7 +104,8 @@ export class Engine {
   private eventRules: RuleTable;
   private readonly ct: Conntrack;
   private readonly fragments: FragmentTable;
-  private readonly verifyChecksum: boolean;
+  /** Checksums are verified while decoding (EngineOptions.verifyChecksum). */
+  readonly verifyChecksum: boolean;
   private readonly segmentRuns: boolean;
   /** judgeBatch tries Conntrack.trackTcp4Segment before decoding (not when checksums must be verified: it reads no payload). */
   private readonly fromBytes: boolean;
@@ -161,6 +162,16 @@ export class Engine {
   /** The rule table in force. */
   get rules(): RuleTable {
     return this.ruleTable;
+  }
+
+  /** The connection tracker (cold path: trace.ts and listings read it). */
+  get conntrack(): Conntrack {
+    return this.ct;
+  }
+
+  /** The first-fragment verdict memory (cold path: trace.ts). */
+  get fragmentTable(): FragmentTable {
+    return this.fragments;
   }
 
   /** Flow events (start, end with reason, drop). The event object is reused: copy what you keep. */
@@ -829,7 +840,8 @@ export class Engine {
   }
 }
 
-function malformedReason(malformed: number): number {
+/** The drop reason for a decoder's MALFORMED_* code. */
+export function malformedReason(malformed: number): number {
   if (malformed === MALFORMED_TINY_FRAGMENT) return R.REASON_FRAGMENT_TINY;
   if (malformed === MALFORMED_FRAGMENT_OVERLAP) return R.REASON_FRAGMENT_OVERLAP;
   if (malformed === MALFORMED_FRAGMENT_TOO_LONG) return R.REASON_FRAGMENT_TOO_LONG;
