@@ -10,13 +10,20 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
   explain: { summary: "say why a new connection would be accepted or dropped", load: () => import("./explain.ts") },
   compile: { summary: "print the rule tables one peer enforces", load: () => import("./compile.ts") },
   run: { summary: "run a peer agent: TUN device, filter, UDP transport", load: () => import("./run.ts") },
-  stats: { summary: "print a running agent's counters", load: () => import("./stats.ts") },
+  stats: { summary: "print a running agent's counters (from its metrics port)", load: () => import("./stats.ts") },
+  status: { summary: "what a running agent is: peer, policy, table, counters", load: () => import("./status.ts") },
+  flows: { summary: "a running agent's tracked connections (conntrack -L), --watch for events", load: () => import("./flows.ts") },
+  trace: { summary: "run a packet through a running agent's filter, stage by stage", load: () => import("./trace.ts") },
+  counters: { summary: "a running agent's per-rule totals and verdicts by reason", load: () => import("./counters.ts") },
+  reload: { summary: "have a running agent read its policy file again", load: () => import("./reload.ts") },
+  "log-level": { summary: "change a running agent's log level", load: () => import("./log-level.ts") },
+  flush: { summary: "remove a running agent's tracked connections", load: () => import("./flush.ts") },
   watch: { summary: "shadow mode: judge live traffic on an interface without enforcing", load: () => import("./watch.ts") },
 };
 
 function usage(): string {
   const lines = ["usage: meshfilter <command> [options]", "", "commands:"];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
   lines.push("", "Run 'meshfilter <command> --help' for a command's options.");
   return lines.join("\n");
 }

@@ -3,11 +3,17 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model.ts";
 import { EXIT_USAGE, fail } from "./common.ts";
+import { LOG_LEVELS } from "../agent/control-handlers.ts";
+import { textDestination } from "../agent/log-format.ts";
+import { DEFAULT_TIMEOUTS } from "../conntrack/timeouts.ts";
+
+/** The idle timeouts that --timeout and the config file's `timeouts` may set. */
+const TIMEOUT_NAMES = Object.keys(DEFAULT_TIMEOUTS);
 
 const USAGE = `usage: meshfilter run --policy FILE --peer NAME --listen ADDR:PORT [options]
 
@@ -35,14 +41,35 @@ options:
   --prefix-length N         overlay prefix length for the TUN address (default 16)
   --no-configure-link       leave address, MTU, routes and link state to the operator
   --metrics ADDR:PORT       serve Prometheus metrics at http://ADDR:PORT/metrics
-  --flow-log FILE           append flow events as NDJSON
+  --control PATH            control socket for status, flows, trace, counters, reload, log-level,
+                            flush (default /run/meshfilter/meshfilter.sock, mode 0600)
+  --control-group GROUP     let GROUP's members use the control socket (mode 0660)
+  --no-control              serve no control socket
+  --flow-log FILE|-         flow log (JSON lines, docs/operating.md) to FILE (rotated to FILE.1 at
+                            --flow-log-max-file-bytes) or - for stdout
+  --flow-log-window-ms N    drops are aggregated over windows of N ms (default 10000)
+  --flow-log-max-bytes-per-second N
+                            output budget of the flow log (default 65536); what exceeds it is counted
+  --flow-log-max-file-bytes N
+                            size at which the flow log file is rotated (default 104857600)
+  --conntrack-capacity N    connection table capacity (default 65536)
+  --timeout NAME=SECONDS    an idle timeout, e.g. tcpEstablished=7200, udpUnreplied=30 (repeat;
+                            names in docs/operating.md)
+  --loose-tcp               a mid-stream TCP ACK may open a connection (Linux tcp_loose)
+  --honour-bidirectional    honour NetBird's bidirectional flag for every protocol (P5)
   --egress                  also enforce this peer's outbound rules (P13)
   --no-filter               pass every packet (throughput baseline)
   --batch N                 packets per batch (default 64)
   --no-offload              no UDP GSO/GRO and no merged TCP writes into the TUN
   --config FILE             YAML/JSON file with the same settings (camelCase keys, see docs/agent.md);
                             command-line options override it
-  --log-level LEVEL         pino level (default info)
+  --log-level LEVEL         fatal, error, warn, info (default), debug, trace or silent; changed at run
+                            time with 'meshfilter log-level LEVEL'
+  --log-format text|json    log lines for a person or for a machine (default: text when stderr is a
+                            terminal, else json)
+
+SIGTERM and SIGINT stop the agent cleanly (TUN closed, socket removed, flow log flushed,
+exit 0); SIGHUP reloads the policy.
 `;
 
 const configFileSchema = z
@@ -66,6 +93,17 @@ const configFileSchema = z
     policyMemoryMb: z.number().int().min(16),
     policyTimeoutMs: z.number().int().min(1),
     policySettleMs: z.number().int().min(0),
+    control: z.string(),
+    controlGroup: z.string(),
+    flowLogWindowMs: z.number().int().min(100),
+    flowLogMaxBytesPerSecond: z.number().int().min(1024),
+    flowLogMaxFileBytes: z.number().int().min(4096),
+    conntrackCapacity: z.number().int().min(16).max(1 << 26),
+    timeouts: z.object(Object.fromEntries(TIMEOUT_NAMES.map((n) => [n, z.number().positive()]))).partial().strict(),
+    looseTcp: z.boolean(),
+    honourBidirectional: z.boolean(),
+    logLevel: z.enum(LOG_LEVELS as [string, ...string[]]),
+    logFormat: z.enum(["text", "json"]),
   })
   .partial()
   .strict();
@@ -76,6 +114,19 @@ function splitPair(text: string, option: string, example: string): [string, stri
   return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
+/** --timeout NAME=SECONDS pairs as a Timeouts object (seconds). */
+function parseTimeouts(pairs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const text of pairs) {
+    const [name, value] = splitPair(text, "--timeout", "NAME=SECONDS, e.g. tcpEstablished=7200");
+    if (!TIMEOUT_NAMES.includes(name)) throw new Error(`--timeout "${text}": ${name} is not one of ${TIMEOUT_NAMES.join(", ")}`);
+    const seconds = Number(value);
+    if (!(seconds > 0)) throw new Error(`--timeout "${text}": expected a positive number of seconds`);
+    out[name] = seconds;
+  }
+  return out;
+}
+
 function positiveInt(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -83,16 +134,52 @@ function positiveInt(text: string | undefined, option: string): number | undefin
   return n;
 }
 
-function readConfigFile(path: string): Partial<PeerAgentConfig> {
-  const parsed = configFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
+type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** The config file, validated; each problem as "FILE:LINE: $.key: message". */
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new Error(`invalid config file ${path}:${e.linePos?.[0].line ?? 1}: ${e.message.split("\n")[0]}`);
+  }
+  const parsed = configFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(top)"}: ${i.message}`).join("\n");
-    throw new Error(`invalid config file ${path}:\n${problems}`);
+    const problems = parsed.error.issues.map((i) => {
+      const keys = i.path.map(String);
+      // An unknown key has no node of its own in the issue's path: point at the key itself.
+      const at = i.code === "unrecognized_keys" ? [...keys, i.keys[0]] : keys;
+      const node = doc.getIn(at, true) as { range?: [number, number, number] } | undefined;
+      const pair = node?.range ? lines.linePos(node.range[0]).line : keyLine(doc, at, lines);
+      return `${path}:${pair}: $${keys.map((k) => (/^[0-9]+$/.test(k) ? `[${k}]` : `.${k}`)).join("")}: ${i.message}`;
+    });
+    throw new Error(`invalid config file ${path}:\n  ${problems.join("\n  ")}`);
   }
   return parsed.data;
 }
 
-export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: string } {
+/** The line of a key in the document (a key with no value node), or 1. */
+function keyLine(doc: ReturnType<typeof parseDocument>, path: string[], lines: LineCounter): number {
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+  const items = (parent as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null)?.items ?? [];
+  const pair = items.find((p) => String(p.key?.value) === path[path.length - 1]);
+  return pair?.key?.range ? lines.linePos(pair.key.range[0]).line : 1;
+}
+
+export interface RunSettings extends PeerAgentConfig {
+  logLevel: string;
+  /** "text" or "json"; undefined: text on a terminal. */
+  logFormat?: string;
+}
+
+export function parseRunArgs(argv: string[]): RunSettings {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -114,6 +201,17 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
       "no-offload": { type: "boolean" },
       config: { type: "string" },
       "log-level": { type: "string" },
+      "log-format": { type: "string" },
+      control: { type: "string" },
+      "control-group": { type: "string" },
+      "no-control": { type: "boolean" },
+      "flow-log-window-ms": { type: "string" },
+      "flow-log-max-bytes-per-second": { type: "string" },
+      "flow-log-max-file-bytes": { type: "string" },
+      "conntrack-capacity": { type: "string" },
+      timeout: { type: "string", multiple: true },
+      "loose-tcp": { type: "boolean" },
+      "honour-bidirectional": { type: "boolean" },
       "policy-memory-mb": { type: "string" },
       "policy-timeout-ms": { type: "string" },
       "policy-settle-ms": { type: "string" },
@@ -150,13 +248,26 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     policyMemoryMb: positiveInt(values["policy-memory-mb"], "--policy-memory-mb") ?? file.policyMemoryMb,
     policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "--policy-timeout-ms") ?? file.policyTimeoutMs,
     policySettleMs: positiveInt(values["policy-settle-ms"], "--policy-settle-ms") ?? file.policySettleMs,
+    control: values["no-control"] ? "" : (values.control ?? file.control),
+    controlGroup: values["control-group"] ?? file.controlGroup,
+    flowLogWindowMs: positiveInt(values["flow-log-window-ms"], "--flow-log-window-ms") ?? file.flowLogWindowMs,
+    flowLogMaxBytesPerSecond: positiveInt(values["flow-log-max-bytes-per-second"], "--flow-log-max-bytes-per-second") ?? file.flowLogMaxBytesPerSecond,
+    flowLogMaxFileBytes: positiveInt(values["flow-log-max-file-bytes"], "--flow-log-max-file-bytes") ?? file.flowLogMaxFileBytes,
+    conntrackCapacity: positiveInt(values["conntrack-capacity"], "--conntrack-capacity") ?? file.conntrackCapacity,
+    timeouts: { ...(file.timeouts ?? {}), ...parseTimeouts(values.timeout ?? []) },
+    looseTcp: values["loose-tcp"] ?? file.looseTcp,
+    honourBidirectional: values["honour-bidirectional"] ?? file.honourBidirectional,
   };
+  const logLevel = values["log-level"] ?? file.logLevel ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`--log-level "${logLevel}": expected one of ${LOG_LEVELS.join(", ")}`);
+  const logFormat = values["log-format"] ?? file.logFormat;
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") throw new Error(`--log-format "${logFormat}": expected text or json`);
   const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
   if (missing.length > 0) {
     const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
     throw new Error(`missing ${missing.map((k) => names[k]).join(", ")}\n\n${USAGE}`);
   }
-  return { ...(config as PeerAgentConfig), logLevel: values["log-level"] ?? "info" };
+  return { ...(config as PeerAgentConfig), logLevel, logFormat };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -164,25 +275,55 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { logLevel, ...config } = parseRunArgs(argv);
+  let settings: RunSettings;
+  try {
+    settings = parseRunArgs(argv);
+  } catch (err) {
+    return fail("run", (err as Error).message, EXIT_USAGE);
+  }
+  const { logLevel, logFormat, ...config } = settings;
   // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
-  const log = pino({ name: "meshfilter", level: logLevel }, pino.destination({ fd: 2, sync: true }));
+  const text = logFormat === "text" || (logFormat === undefined && process.stderr.isTTY);
+  const log = pino({ name: "meshfilter", level: logLevel }, text ? textDestination(2) : pino.destination({ fd: 2, sync: true }));
   let agent: PeerAgent;
   try {
     agent = await PeerAgent.start(config, log);
   } catch (err) {
     // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
     if (err instanceof PolicyError) return fail("run", err.message, EXIT_USAGE);
-    throw err;
+    return fail("run", (err as Error).message.split("\n")[0], 1);
   }
   const reload = () => void agent.reloadPolicy();
   process.on("SIGHUP", reload);
-  const signal = await new Promise<string>((resolve) => {
+  const stop = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
+    watchLauncher(() => resolve("launcher gone"));
   });
-  log.info({ signal }, "shutting down");
+  log.info({ signal: stop }, "shutting down");
   process.off("SIGHUP", reload);
   await agent.close();
   return 0;
 }
+
+/**
+ * Started through npm (`npx meshfilter run`, `npm start`), the agent's parent is a shell
+ * that npm runs it in: npm passes SIGTERM on to that shell, which dies of it without
+ * passing it on, and the agent would be left running, orphaned, with its TUN device. So
+ * when npm started it (npm sets npm_command in its children's environment), the agent
+ * stops as on SIGTERM once its parent is gone (it is adopted by another process). Started
+ * any other way (directly, by a service manager), the parent is left alone.
+ */
+function watchLauncher(onGone: () => void): void {
+  if (!process.env.npm_command) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
+}
+
+const PARENT_CHECK_MS = 250;

@@ -651,7 +651,7 @@ export class Engine {
     ev.ruleIndex = this.lastRule;
     ev.ruleId = this.lastRule >= 0 ? this.ruleTable.ruleId(this.lastRule) : "";
     ev.state = this.lastState;
-    ev.origin = "";
+    ev.origin = this.lastDirection === DIR_OUT ? "outbound" : "inbound";
     ev.packetsOriginal = ev.packetsReply = ev.bytesOriginal = ev.bytesReply = 0;
     ev.startMs = this.now;
     this.userListener!(ev);
