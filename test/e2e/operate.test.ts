@@ -4,7 +4,7 @@
 // SIGTERM to the process `npx meshfilter run` started.
 
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -197,7 +197,14 @@ for i in range(int(sys.argv[2])): s.sendto(pk[i&15],a)
 
   it("SIGTERM to the process that `npx meshfilter run` started leaves no meshfilter process and no TUN device", async () => {
     const socket = join(dir, "solo.sock");
-    const npx = lab.spawn("solo", ["npx", "meshfilter", "run", "--policy", policyFile, "--peer", solo.peer, "--tun", "mfnpx", "--listen", `${solo.underlay}:${PORT}`, "--control", socket]);
+    // A project with meshfilter in its node_modules, as an operator's would have it: npx runs
+    // its node_modules/.bin/meshfilter. (No dependency is declared: npx then installs nothing.)
+    const project = join(dir, "project");
+    mkdirSync(join(project, "node_modules", ".bin"), { recursive: true });
+    symlinkSync(REPO, join(project, "node_modules", "meshfilter"));
+    symlinkSync("../meshfilter/bin/meshfilter.js", join(project, "node_modules", ".bin", "meshfilter"));
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "operator", version: "1.0.0", private: true }));
+    const npx = lab.spawn("solo", ["sh", "-c", `cd ${project} && exec npx meshfilter run "$@"`, "sh", "--policy", policyFile, "--peer", solo.peer, "--tun", "mfnpx", "--listen", `${solo.underlay}:${PORT}`, "--control", socket]);
     let log = "";
     npx.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     const deadline = Date.now() + 30_000;
