@@ -252,10 +252,24 @@ export class FlowLog {
 
   private writePending(): void {
     if (this.pending.length === 0) return;
-    const text = this.pending.join("");
-    this.totals.lines += this.pending.length;
+    const lines = this.pending;
+    this.totals.lines += lines.length;
     this.pending = [];
-    if (this.fd !== 1 && this.size + text.length > this.maxFileBytes && this.size > 0) this.rotate();
+    // Lines go out in chunks that fit the file's size cap; the file is rotated between them.
+    let chunk = "";
+    for (const line of lines) {
+      if (this.fd !== 1 && this.size + chunk.length + line.length > this.maxFileBytes && this.size + chunk.length > 0) {
+        this.write(chunk);
+        chunk = "";
+        this.rotate();
+      }
+      chunk += line;
+    }
+    this.write(chunk);
+  }
+
+  private write(text: string): void {
+    if (text === "") return;
     try {
       writeSync(this.fd, text);
       this.size += Buffer.byteLength(text);
