@@ -1,28 +1,29 @@
 // What the commands that talk to a running agent share (status, flows, flush, trace,
-// counters, reload, log-level): the --control option, one request, and the one-line
-// message when the agent cannot be reached (exit 1) or refuses (exit 1).
+// counters, reload, log-level): the --control and --json flags, one request, and the
+// one-line message when the agent cannot be reached or refuses (exit 1).
 
 import { ControlError, request } from "../control/client.ts";
 import { DEFAULT_CONTROL_PATH, type CommandName } from "../control/protocol.ts";
-import { fail } from "./common.ts";
+import { CliError } from "./command.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
-export const CONTROL_OPTIONS = {
-  control: { type: "string", default: DEFAULT_CONTROL_PATH },
-  json: { type: "boolean", default: false },
+export const CONTROL_FLAGS = {
+  control: { type: "string", value: "PATH", help: `the agent's control socket (default ${DEFAULT_CONTROL_PATH})` },
+  json: { type: "boolean", help: "print the agent's answer as JSON" },
 } as const;
 
-export const CONTROL_HELP = `  --control PATH   the agent's control socket (default ${DEFAULT_CONTROL_PATH})
-  --json           print the agent's answer as JSON`;
+export const CONTROL_EXITS = {
+  [EXIT_OK]: "done",
+  [EXIT_FAILURE]: "no agent listens at the socket, permission is missing, or the agent refused",
+  [EXIT_USAGE]: "bad usage",
+};
 
-/** Exit code when the agent cannot be reached or refuses the request. */
-export const EXIT_AGENT = 1;
-
-/** Asks the agent; on failure prints the one-line reason and returns the exit code instead. */
-export async function ask(command: string, name: CommandName, args: Record<string, unknown>, path: string): Promise<{ result: unknown } | number> {
+/** Asks the agent at `path` (default socket when undefined); a failure is a one-line CliError (exit 1). */
+export async function ask(name: CommandName, args: Record<string, unknown>, path: string | undefined): Promise<unknown> {
   try {
-    return { result: await request(name, args, path) };
+    return await request(name, args, path ?? DEFAULT_CONTROL_PATH);
   } catch (err) {
-    if (err instanceof ControlError) return fail(command, err.message, EXIT_AGENT);
+    if (err instanceof ControlError) throw new CliError(err.message, EXIT_FAILURE);
     throw err;
   }
 }

@@ -3,21 +3,9 @@
 
 import type { RuleTotal } from "../agent/rule-counters.ts";
 import { printableLines } from "../text/printable.ts";
-import { EXIT_USAGE, HELP_OPTION, parseCommandLine, fail } from "./common.ts";
-import { ask, CONTROL_HELP, CONTROL_OPTIONS } from "./control-client.ts";
-
-const HELP = `usage: meshfilter counters [--control PATH] [--json]
-
-Per rule of the policy in force: the connections it opened (or, for a drop rule, the
-packets it dropped) and their bytes, since the agent started: totals survive policy
-reloads, kept by the rule's policy id, rule id and direction. Then the packets judged,
-by reason (docs/replay.md, Reasons).
-
-options:
-${CONTROL_HELP}
-  -h, --help       this text`;
-
-const COMMAND = "counters";
+import { defineCommand } from "./command.ts";
+import { ask, CONTROL_EXITS, CONTROL_FLAGS } from "./control-client.ts";
+import { EXIT_OK } from "./exit-codes.ts";
 
 export function formatCounters(c: { rules: RuleTotal[]; reasons: Record<string, number> }): string {
   const rows = c.rules.map((r) => [r.policyName, r.ruleName, r.direction, r.action, String(r.hits), String(r.bytes), r.id]);
@@ -33,11 +21,18 @@ export function formatCounters(c: { rules: RuleTotal[]; reasons: Record<string, 
   return printableLines(lines);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, { args: argv, options: { ...CONTROL_OPTIONS, help: HELP_OPTION } });
-  if (typeof parsed === "number") return parsed;
-  const answer = await ask(COMMAND, "counters", {}, parsed.values.control);
-  if (typeof answer === "number") return answer;
-  console.log(parsed.values.json ? JSON.stringify(answer.result, null, 2) : formatCounters(answer.result as { rules: RuleTotal[]; reasons: Record<string, number> }));
-  return 0;
-}
+export const command = defineCommand({
+  name: "counters",
+  usage: "[--control PATH] [--json]",
+  description: `Per rule of the policy in force: the connections it opened (or, for a drop rule, the
+packets it dropped) and their bytes, since the agent started: totals survive policy
+reloads, kept by the rule's policy id, rule id and direction. Then the packets judged,
+by reason (docs/replay.md, Reasons).`,
+  flags: CONTROL_FLAGS,
+  exits: CONTROL_EXITS,
+  async run({ flags }) {
+    const result = await ask("counters", {}, flags.control);
+    console.log(flags.json ? JSON.stringify(result, null, 2) : formatCounters(result as { rules: RuleTotal[]; reasons: Record<string, number> }));
+    return EXIT_OK;
+  },
+});

@@ -1,46 +1,28 @@
 // `meshfilter flows`: a running agent's tracked connections, like `conntrack -L`; with
 // --watch, their starts and ends as they happen, like `conntrack -E`.
 
-import { stream } from "../control/client.ts";
-import { ControlError } from "../control/client.ts";
+import { ControlError, stream } from "../control/client.ts";
+import { DEFAULT_CONTROL_PATH } from "../control/protocol.ts";
 import type { FlowEntry } from "../agent/control-handlers.ts";
 import { printableLines } from "../text/printable.ts";
-import { EXIT_USAGE, HELP_OPTION, parseCommandLine, fail } from "./common.ts";
-import { ask, CONTROL_HELP, CONTROL_OPTIONS, duration, EXIT_AGENT } from "./control-client.ts";
+import { badFlagValue, CliError, defineCommand } from "./command.ts";
+import { ask, CONTROL_EXITS, CONTROL_FLAGS, duration } from "./control-client.ts";
+import { EXIT_FAILURE, EXIT_OK } from "./exit-codes.ts";
 
-const HELP = `usage: meshfilter flows [filters] [--watch] [--control PATH] [--json]
 
-A running agent's tracked connections: protocol, state, both ends, packets and bytes
-each way, age, idle time left before it expires, and the policy and rule that allowed it.
-
-filters (all must hold):
-  --address IP     either end
-  --src IP         the originator
-  --dst IP         the responder
-  --port N         either port
-  --proto NAME     tcp, udp, icmp, icmpv6
-  --state NAME     e.g. established, syn-sent, time-wait, udp-replied
-  --policy NAME    policy name or id
-
-options:
-  --watch          print flows as they start and end (until interrupted)
-${CONTROL_HELP}
-  -h, --help       this text`;
-
-const COMMAND = "flows";
-
-export const FILTER_OPTIONS = {
-  address: { type: "string" },
-  src: { type: "string" },
-  dst: { type: "string" },
-  port: { type: "string" },
-  proto: { type: "string" },
-  state: { type: "string" },
-  policy: { type: "string" },
+export const FILTER_FLAGS = {
+  address: { type: "string", value: "IP", help: "either end" },
+  src: { type: "string", value: "IP", help: "the originator" },
+  dst: { type: "string", value: "IP", help: "the responder" },
+  port: { type: "string", value: "N", help: "either port" },
+  proto: { type: "string", value: "NAME", help: "tcp, udp, icmp or icmpv6" },
+  state: { type: "string", value: "NAME", help: "e.g. established, syn-sent, time-wait, udp-replied" },
+  policy: { type: "string", value: "NAME", help: "the policy's name or id" },
 } as const;
 
 /** The filter options as the control protocol's args. */
 export function filterArgs(values: Record<string, unknown>): Record<string, unknown> {
+  if (typeof values.port === "string" && !/^[0-9]+$/.test(values.port)) badFlagValue("port", values.port, "expected a port number");
   const args: Record<string, unknown> = {};
   for (const key of ["address", "src", "dst", "state", "policy"]) if (values[key] !== undefined) args[key] = values[key];
   if (values.proto !== undefined) args.protocol = values.proto;
@@ -83,26 +65,31 @@ export function formatWatchEvent(e: Record<string, unknown>): string {
   return printableLines([`${head}${why}${counts}`]);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, { args: argv, options: { ...CONTROL_OPTIONS, ...FILTER_OPTIONS, watch: { type: "boolean", default: false }, help: HELP_OPTION } });
-  if (typeof parsed === "number") return parsed;
-  const { values } = parsed;
-  if (values.port !== undefined && !/^[0-9]+$/.test(values.port)) return fail(COMMAND, `--port "${values.port}" is not a port number`, EXIT_USAGE);
-  const args = filterArgs(values);
-  if (values.watch) {
-    const stop = new AbortController();
-    process.once("SIGINT", () => stop.abort());
-    process.once("SIGTERM", () => stop.abort());
-    try {
-      await stream("watch", args, values.control, (event) => console.log(values.json ? JSON.stringify(event) : formatWatchEvent(event as Record<string, unknown>)), stop.signal);
-    } catch (err) {
-      if (err instanceof ControlError) return fail(COMMAND, err.message, EXIT_AGENT);
-      throw err;
+export const command = defineCommand({
+  name: "flows",
+  usage: "[filters] [--watch] [--control PATH] [--json]",
+  description: `A running agent's tracked connections, like 'conntrack -L': protocol, state, both
+ends, packets and bytes each way, age, idle time left before it expires, and the policy
+and rule that allowed it. The filters must all hold. With --watch, flows as they start
+and end, like 'conntrack -E', until interrupted.`,
+  flags: { ...FILTER_FLAGS, watch: { type: "boolean", help: "print flows as they start and end, until interrupted" }, ...CONTROL_FLAGS },
+  exits: CONTROL_EXITS,
+  async run({ flags }) {
+    const args = filterArgs(flags);
+    if (flags.watch) {
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      process.once("SIGTERM", () => stop.abort());
+      try {
+        await stream("watch", args, flags.control ?? DEFAULT_CONTROL_PATH, (event) => console.log(flags.json ? JSON.stringify(event) : formatWatchEvent(event as Record<string, unknown>)), stop.signal);
+      } catch (err) {
+        if (err instanceof ControlError) throw new CliError(err.message, EXIT_FAILURE);
+        throw err;
+      }
+      return EXIT_OK;
     }
-    return 0;
-  }
-  const answer = await ask(COMMAND, "flows", args, values.control);
-  if (typeof answer === "number") return answer;
-  console.log(values.json ? JSON.stringify(answer.result, null, 2) : formatFlows(answer.result as FlowEntry[]));
-  return 0;
-}
+    const result = await ask("flows", args, flags.control);
+    console.log(flags.json ? JSON.stringify(result, null, 2) : formatFlows(result as FlowEntry[]));
+    return EXIT_OK;
+  },
+});

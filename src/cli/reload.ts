@@ -1,30 +1,30 @@
 // `meshfilter reload`: have a running agent read its policy file again now (as SIGHUP
 // does), and say whether the new policy is in force or why it was rejected.
 
-import { printableLines } from "../text/printable.ts";
-import { EXIT_USAGE, HELP_OPTION, parseCommandLine, fail } from "./common.ts";
-import { ask, CONTROL_HELP, CONTROL_OPTIONS } from "./control-client.ts";
+import { CliError, defineCommand } from "./command.ts";
+import { ask, CONTROL_FLAGS } from "./control-client.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
-const HELP = `usage: meshfilter reload [--control PATH] [--json]
-
-Reads the agent's policy file again. A valid policy is put in force at once and the
+export const command = defineCommand({
+  name: "reload",
+  usage: "[--control PATH] [--json]",
+  description: `Reads the agent's policy file again. A valid policy is put in force at once and the
 connections it no longer allows are cut (P14); an invalid one is rejected and the policy
-in force stays. Exit 0 when applied, 1 when rejected.
-
-options:
-${CONTROL_HELP}
-  -h, --help       this text`;
-
-const COMMAND = "reload";
-
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, { args: argv, options: { ...CONTROL_OPTIONS, help: HELP_OPTION } });
-  if (typeof parsed === "number") return parsed;
-  const answer = await ask(COMMAND, "reload", {}, parsed.values.control);
-  if (typeof answer === "number") return answer;
-  const r = answer.result as { applied: boolean; error: string | null };
-  if (parsed.values.json) console.log(JSON.stringify(r));
-  else if (r.applied) console.log("policy applied");
-  if (!r.applied && !parsed.values.json) console.error(printableLines([`meshfilter reload: policy rejected, the previous policy stays in force: ${r.error ?? "unknown reason"}`]));
-  return r.applied ? 0 : 1;
-}
+in force stays.`,
+  flags: CONTROL_FLAGS,
+  exits: {
+    [EXIT_OK]: "the policy was applied",
+    [EXIT_FAILURE]: "the policy was rejected (the one in force stays), or no agent could be reached",
+    [EXIT_USAGE]: "bad usage",
+  },
+  async run({ flags }) {
+    const r = (await ask("reload", {}, flags.control)) as { applied: boolean; error: string | null };
+    if (flags.json) console.log(JSON.stringify(r));
+    if (!r.applied) {
+      if (flags.json) return EXIT_FAILURE;
+      throw new CliError(`policy rejected, the previous policy stays in force: ${r.error ?? "unknown reason"}`, EXIT_FAILURE);
+    }
+    if (!flags.json) console.log("policy applied");
+    return EXIT_OK;
+  },
+});

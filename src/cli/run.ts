@@ -1,13 +1,13 @@
 // meshfilter run: one peer agent (TUN device, filter, UDP transport) until SIGINT/SIGTERM.
 
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model.ts";
-import { EXIT_USAGE, fail } from "./common.ts";
+import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { LOG_LEVELS } from "../agent/control-handlers.ts";
 import { textDestination } from "../agent/log-format.ts";
 import { DEFAULT_TIMEOUTS } from "../conntrack/timeouts.ts";
@@ -15,62 +15,48 @@ import { DEFAULT_TIMEOUTS } from "../conntrack/timeouts.ts";
 /** The idle timeouts that --timeout and the config file's `timeouts` may set. */
 const TIMEOUT_NAMES = Object.keys(DEFAULT_TIMEOUTS);
 
-const USAGE = `usage: meshfilter run --policy FILE --peer NAME --listen ADDR:PORT [options]
-
-Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport.
-The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for tests and benchmarks only.
-
-options:
-  --policy FILE             account policy (meshfilter YAML/JSON or NetBird export); watched and
-                            re-applied on change (SIGHUP reloads too); an invalid file is rejected.
-                            Write it by renaming a complete file over it: a file changed in place
-                            is read once it has not changed for the settle time
-  --policy-memory-mb N      heap limit of the thread that loads the policy (default 1024); a file
-                            that needs more is rejected
-  --policy-timeout-ms N     time limit for loading the policy (default 60000); a file that takes
-                            longer is rejected
-  --policy-settle-ms N      quiet time before a policy file changed in place is read (default 2000)
-  --peer NAME               this peer's name, id or overlay IP in the policy
-  --listen ADDR:PORT        UDP underlay address to receive on, e.g. 198.18.0.1:51820
-  --peer-endpoint IP=ADDR:PORT
-                            overlay IP of another peer = its underlay endpoint (repeat)
-  --route PREFIX=IP         a prefix behind the routing peer with overlay IP (repeat)
-  --tun NAME                TUN device (default mf0); the agent sets its address, MTU, routes, up
-  --mtu N                   TUN MTU (default 1420)
-  --txqueuelen N            packets the kernel queues on the TUN for the agent (default 5000)
-  --prefix-length N         overlay prefix length for the TUN address (default 16)
-  --no-configure-link       leave address, MTU, routes and link state to the operator
-  --metrics ADDR:PORT       serve Prometheus metrics at http://ADDR:PORT/metrics
-  --control PATH            control socket for status, flows, trace, counters, reload, log-level,
-                            flush (default /run/meshfilter/meshfilter.sock, mode 0600)
-  --control-group GROUP     let GROUP's members use the control socket (mode 0660)
-  --no-control              serve no control socket
-  --flow-log FILE|-         flow log (JSON lines, docs/operating.md) to FILE (rotated to FILE.1 at
-                            --flow-log-max-file-bytes) or - for stdout
-  --flow-log-window-ms N    drops are aggregated over windows of N ms (default 10000)
-  --flow-log-max-bytes-per-second N
-                            output budget of the flow log (default 65536); what exceeds it is counted
-  --flow-log-max-file-bytes N
-                            size at which the flow log file is rotated (default 104857600)
-  --conntrack-capacity N    connection table capacity (default 65536)
-  --timeout NAME=SECONDS    an idle timeout, e.g. tcpEstablished=7200, udpUnreplied=30 (repeat;
-                            names in docs/operating.md)
-  --loose-tcp               a mid-stream TCP ACK may open a connection (Linux tcp_loose)
-  --honour-bidirectional    honour NetBird's bidirectional flag for every protocol (P5)
-  --egress                  also enforce this peer's outbound rules (P13)
-  --no-filter               pass every packet (throughput baseline)
-  --batch N                 packets per batch (default 64)
-  --no-offload              no UDP GSO/GRO and no merged TCP writes into the TUN
-  --config FILE             YAML/JSON file with the same settings (camelCase keys, see docs/agent.md);
-                            command-line options override it
-  --log-level LEVEL         fatal, error, warn, info (default), debug, trace or silent; changed at run
-                            time with 'meshfilter log-level LEVEL'
-  --log-format text|json    log lines for a person or for a machine (default: text when stderr is a
-                            terminal, else json)
-
-SIGTERM and SIGINT stop the agent cleanly (TUN closed, socket removed, flow log flushed,
-exit 0); SIGHUP reloads the policy.
-`;
+const RUN_FLAGS = {
+  policy: {
+    type: "string",
+    value: "FILE",
+    help: "account policy (meshfilter YAML/JSON or NetBird export); watched and re-applied on change (SIGHUP reloads too); an invalid file is rejected. Write it by renaming a complete file over it: a file changed in place is read once it has not changed for the settle time",
+  },
+  "policy-memory-mb": { type: "string", value: "N", help: "heap limit of the thread that loads the policy (default 1024); a file that needs more is rejected" },
+  "policy-timeout-ms": { type: "string", value: "N", help: "time limit for loading the policy (default 60000); a file that takes longer is rejected" },
+  "policy-settle-ms": { type: "string", value: "N", help: "quiet time before a policy file changed in place is read (default 2000)" },
+  peer: { type: "string", value: "NAME", help: "this peer's name, id or overlay IP in the policy" },
+  listen: { type: "string", value: "ADDR:PORT", help: "UDP underlay address to receive on, e.g. 198.18.0.1:51820" },
+  "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "overlay IP of another peer = its underlay endpoint" },
+  route: { type: "string", value: "PREFIX=IP", multiple: true, help: "a prefix behind the routing peer with overlay IP" },
+  tun: { type: "string", value: "NAME", help: "TUN device (default mf0); the agent sets its address, MTU, routes, up" },
+  mtu: { type: "string", value: "N", help: "TUN MTU (default 1420)" },
+  txqueuelen: { type: "string", value: "N", help: "packets the kernel queues on the TUN for the agent (default 5000)" },
+  "prefix-length": { type: "string", value: "N", help: "overlay prefix length for the TUN address (default 16)" },
+  "no-configure-link": { type: "boolean", help: "leave address, MTU, routes and link state to the operator" },
+  metrics: { type: "string", value: "ADDR:PORT", help: "serve Prometheus metrics at http://ADDR:PORT/metrics" },
+  control: { type: "string", value: "PATH", help: "control socket for status, flows, trace, counters, reload, log-level, flush (default /run/meshfilter/meshfilter.sock, mode 0600)" },
+  "control-group": { type: "string", value: "GROUP", help: "let GROUP's members use the control socket (mode 0660)" },
+  "no-control": { type: "boolean", help: "serve no control socket" },
+  "flow-log": { type: "string", value: "FILE|-", help: "flow log (JSON lines, docs/operating.md) to FILE, rotated to FILE.1 at --flow-log-max-file-bytes, or - for stdout" },
+  "flow-log-window-ms": { type: "string", value: "N", help: "drops are aggregated over windows of N ms (default 10000)" },
+  "flow-log-max-bytes-per-second": { type: "string", value: "N", help: "output budget of the flow log (default 65536); what exceeds it is counted, not written" },
+  "flow-log-max-file-bytes": { type: "string", value: "N", help: "size at which the flow log file is rotated (default 104857600)" },
+  "conntrack-capacity": { type: "string", value: "N", help: "connection table capacity (default 65536)" },
+  timeout: { type: "string", value: "NAME=SECONDS", multiple: true, help: "an idle timeout, e.g. tcpEstablished=7200 or udpUnreplied=30 (names in docs/operating.md)" },
+  "loose-tcp": { type: "boolean", help: "a mid-stream TCP ACK may open a connection (Linux tcp_loose)" },
+  "honour-bidirectional": { type: "boolean", help: "honour NetBird's bidirectional flag for every protocol (P5)" },
+  egress: { type: "boolean", help: "also enforce this peer's outbound rules (P13)" },
+  "no-filter": { type: "boolean", help: "pass every packet (throughput baseline)" },
+  batch: { type: "string", value: "N", help: "packets per batch (default 64)" },
+  "no-offload": { type: "boolean", help: "no UDP GSO/GRO and no merged TCP writes into the TUN" },
+  config: {
+    type: "string",
+    value: "FILE",
+    help: "YAML/JSON file with the same settings (camelCase keys, see docs/agent.md); command-line options override it",
+  },
+  "log-level": { type: "string", value: "LEVEL", help: "fatal, error, warn, info (default), debug, trace or silent; changed at run time with 'meshfilter log-level LEVEL'" },
+  "log-format": { type: "string", value: "text|json", help: "log lines for a person or for a machine (default: text when stderr is a terminal, else json)" },
+} as const satisfies Record<string, FlagSpec>;
 
 const configFileSchema = z
   .object({
@@ -110,27 +96,14 @@ const configFileSchema = z
 
 function splitPair(text: string, option: string, example: string): [string, string] {
   const eq = text.indexOf("=");
-  if (eq <= 0 || eq === text.length - 1) throw new Error(`${option} "${text}": expected ${example}`);
+  if (eq <= 0 || eq === text.length - 1) badFlagValue(option, text, `expected ${example}`);
   return [text.slice(0, eq), text.slice(eq + 1)];
-}
-
-/** --timeout NAME=SECONDS pairs as a Timeouts object (seconds). */
-function parseTimeouts(pairs: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const text of pairs) {
-    const [name, value] = splitPair(text, "--timeout", "NAME=SECONDS, e.g. tcpEstablished=7200");
-    if (!TIMEOUT_NAMES.includes(name)) throw new Error(`--timeout "${text}": ${name} is not one of ${TIMEOUT_NAMES.join(", ")}`);
-    const seconds = Number(value);
-    if (!(seconds > 0)) throw new Error(`--timeout "${text}": expected a positive number of seconds`);
-    out[name] = seconds;
-  }
-  return out;
 }
 
 function positiveInt(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${option} "${text}": expected a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) badFlagValue(option, text, "expected a positive integer");
   return n;
 }
 
@@ -142,13 +115,13 @@ function readConfigFile(path: string): ConfigFile {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(`cannot read config file ${path}: ${(err as Error).message}`);
+    throw new CliError(`cannot read config file ${path}: ${(err as Error).message}`, EXIT_USAGE);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new Error(`invalid config file ${path}:${e.linePos?.[0].line ?? 1}: ${e.message.split("\n")[0]}`);
+    throw new CliError(`invalid config file ${path}:${e.linePos?.[0].line ?? 1}: ${e.message.split("\n")[0]}`, EXIT_USAGE);
   }
   const parsed = configFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
@@ -157,10 +130,10 @@ function readConfigFile(path: string): ConfigFile {
       // An unknown key has no node of its own in the issue's path: point at the key itself.
       const at = i.code === "unrecognized_keys" ? [...keys, i.keys[0]] : keys;
       const node = doc.getIn(at, true) as { range?: [number, number, number] } | undefined;
-      const pair = node?.range ? lines.linePos(node.range[0]).line : keyLine(doc, at, lines);
-      return `${path}:${pair}: $${keys.map((k) => (/^[0-9]+$/.test(k) ? `[${k}]` : `.${k}`)).join("")}: ${i.message}`;
+      const line = node?.range ? lines.linePos(node.range[0]).line : keyLine(doc, at, lines);
+      return `${path}:${line}: $${keys.map((k) => (/^[0-9]+$/.test(k) ? `[${k}]` : `.${k}`)).join("")}: ${i.message}`;
     });
-    throw new Error(`invalid config file ${path}:\n  ${problems.join("\n  ")}`);
+    throw new CliError(`invalid config file ${path}:\n  ${problems.join("\n  ")}`, EXIT_USAGE);
   }
   return parsed.data;
 }
@@ -173,58 +146,40 @@ function keyLine(doc: ReturnType<typeof parseDocument>, path: string[], lines: L
   return pair?.key?.range ? lines.linePos(pair.key.range[0]).line : 1;
 }
 
+/** --timeout NAME=SECONDS pairs as a Timeouts object (seconds). */
+function parseTimeouts(pairs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const text of pairs) {
+    const [name, value] = splitPair(text, "timeout", "NAME=SECONDS, e.g. tcpEstablished=7200");
+    if (!TIMEOUT_NAMES.includes(name)) badFlagValue("timeout", text, `${name} is not one of ${TIMEOUT_NAMES.join(", ")}`);
+    const seconds = Number(value);
+    if (!(seconds > 0)) badFlagValue("timeout", text, "expected a positive number of seconds");
+    out[name] = seconds;
+  }
+  return out;
+}
+
 export interface RunSettings extends PeerAgentConfig {
   logLevel: string;
   /** "text" or "json"; undefined: text on a terminal. */
   logFormat?: string;
 }
 
+/** The agent's configuration from argv (and --config). Throws UsageError, or CliError for a bad config file. */
 export function parseRunArgs(argv: string[]): RunSettings {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      policy: { type: "string" },
-      peer: { type: "string" },
-      listen: { type: "string" },
-      "peer-endpoint": { type: "string", multiple: true },
-      route: { type: "string", multiple: true },
-      tun: { type: "string" },
-      mtu: { type: "string" },
-      "prefix-length": { type: "string" },
-      txqueuelen: { type: "string" },
-      "no-configure-link": { type: "boolean" },
-      metrics: { type: "string" },
-      "flow-log": { type: "string" },
-      egress: { type: "boolean" },
-      "no-filter": { type: "boolean" },
-      batch: { type: "string" },
-      "no-offload": { type: "boolean" },
-      config: { type: "string" },
-      "log-level": { type: "string" },
-      "log-format": { type: "string" },
-      control: { type: "string" },
-      "control-group": { type: "string" },
-      "no-control": { type: "boolean" },
-      "flow-log-window-ms": { type: "string" },
-      "flow-log-max-bytes-per-second": { type: "string" },
-      "flow-log-max-file-bytes": { type: "string" },
-      "conntrack-capacity": { type: "string" },
-      timeout: { type: "string", multiple: true },
-      "loose-tcp": { type: "boolean" },
-      "honour-bidirectional": { type: "boolean" },
-      "policy-memory-mb": { type: "string" },
-      "policy-timeout-ms": { type: "string" },
-      "policy-settle-ms": { type: "string" },
-    },
-    strict: true,
-  });
+  const parsed = parseFlags(command, argv);
+  if (parsed === null) throw new UsageError("--help asks for the help text, not a configuration");
+  return runConfig(parsed.flags);
+}
+
+function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
   const file = values.config ? readConfigFile(values.config) : {};
-  const peers = (values["peer-endpoint"] ?? []).map((text) => {
-    const [overlay, endpoint] = splitPair(text, "--peer-endpoint", "OVERLAY_IP=ADDR:PORT, e.g. 100.64.0.20=198.18.0.2:51820");
+  const peers = values["peer-endpoint"].map((text) => {
+    const [overlay, endpoint] = splitPair(text, "peer-endpoint", "OVERLAY_IP=ADDR:PORT, e.g. 100.64.0.20=198.18.0.2:51820");
     return { overlay, endpoint };
   });
-  const routes = (values.route ?? []).map((text) => {
-    const [prefix, via] = splitPair(text, "--route", "PREFIX=OVERLAY_IP, e.g. 198.18.1.0/24=100.64.0.40");
+  const routes = values.route.map((text) => {
+    const [prefix, via] = splitPair(text, "route", "PREFIX=OVERLAY_IP, e.g. 198.18.1.0/24=100.64.0.40");
     return { prefix, via };
   });
   const config = {
@@ -235,76 +190,83 @@ export function parseRunArgs(argv: string[]): RunSettings {
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
     tun: values.tun ?? file.tun,
-    mtu: positiveInt(values.mtu, "--mtu") ?? file.mtu,
-    prefixLength: positiveInt(values["prefix-length"], "--prefix-length") ?? file.prefixLength,
-    txQueueLength: positiveInt(values.txqueuelen, "--txqueuelen") ?? file.txQueueLength,
+    mtu: positiveInt(values.mtu, "mtu") ?? file.mtu,
+    prefixLength: positiveInt(values["prefix-length"], "prefix-length") ?? file.prefixLength,
+    txQueueLength: positiveInt(values.txqueuelen, "txqueuelen") ?? file.txQueueLength,
     configureLink: values["no-configure-link"] ? false : file.configureLink,
     metrics: values.metrics ?? file.metrics,
     flowLog: values["flow-log"] ?? file.flowLog,
-    egress: values.egress ?? file.egress,
+    egress: values.egress || file.egress,
     filter: values["no-filter"] ? false : file.filter,
-    batchSize: positiveInt(values.batch, "--batch") ?? file.batchSize,
+    batchSize: positiveInt(values.batch, "batch") ?? file.batchSize,
     offload: values["no-offload"] ? false : file.offload,
-    policyMemoryMb: positiveInt(values["policy-memory-mb"], "--policy-memory-mb") ?? file.policyMemoryMb,
-    policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "--policy-timeout-ms") ?? file.policyTimeoutMs,
-    policySettleMs: positiveInt(values["policy-settle-ms"], "--policy-settle-ms") ?? file.policySettleMs,
+    policyMemoryMb: positiveInt(values["policy-memory-mb"], "policy-memory-mb") ?? file.policyMemoryMb,
+    policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "policy-timeout-ms") ?? file.policyTimeoutMs,
+    policySettleMs: positiveInt(values["policy-settle-ms"], "policy-settle-ms") ?? file.policySettleMs,
     control: values["no-control"] ? "" : (values.control ?? file.control),
     controlGroup: values["control-group"] ?? file.controlGroup,
-    flowLogWindowMs: positiveInt(values["flow-log-window-ms"], "--flow-log-window-ms") ?? file.flowLogWindowMs,
-    flowLogMaxBytesPerSecond: positiveInt(values["flow-log-max-bytes-per-second"], "--flow-log-max-bytes-per-second") ?? file.flowLogMaxBytesPerSecond,
-    flowLogMaxFileBytes: positiveInt(values["flow-log-max-file-bytes"], "--flow-log-max-file-bytes") ?? file.flowLogMaxFileBytes,
-    conntrackCapacity: positiveInt(values["conntrack-capacity"], "--conntrack-capacity") ?? file.conntrackCapacity,
-    timeouts: { ...(file.timeouts ?? {}), ...parseTimeouts(values.timeout ?? []) },
-    looseTcp: values["loose-tcp"] ?? file.looseTcp,
-    honourBidirectional: values["honour-bidirectional"] ?? file.honourBidirectional,
+    flowLogWindowMs: positiveInt(values["flow-log-window-ms"], "flow-log-window-ms") ?? file.flowLogWindowMs,
+    flowLogMaxBytesPerSecond: positiveInt(values["flow-log-max-bytes-per-second"], "flow-log-max-bytes-per-second") ?? file.flowLogMaxBytesPerSecond,
+    flowLogMaxFileBytes: positiveInt(values["flow-log-max-file-bytes"], "flow-log-max-file-bytes") ?? file.flowLogMaxFileBytes,
+    conntrackCapacity: positiveInt(values["conntrack-capacity"], "conntrack-capacity") ?? file.conntrackCapacity,
+    timeouts: { ...(file.timeouts ?? {}), ...parseTimeouts(values.timeout) },
+    looseTcp: values["loose-tcp"] || file.looseTcp,
+    honourBidirectional: values["honour-bidirectional"] || file.honourBidirectional,
   };
   const logLevel = values["log-level"] ?? file.logLevel ?? "info";
-  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`--log-level "${logLevel}": expected one of ${LOG_LEVELS.join(", ")}`);
+  if (!LOG_LEVELS.includes(logLevel)) badFlagValue("log-level", logLevel, `expected one of ${LOG_LEVELS.join(", ")}`);
   const logFormat = values["log-format"] ?? file.logFormat;
-  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") throw new Error(`--log-format "${logFormat}": expected text or json`);
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") badFlagValue("log-format", logFormat, "expected text or json");
   const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
   if (missing.length > 0) {
     const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
-    throw new Error(`missing ${missing.map((k) => names[k]).join(", ")}\n\n${USAGE}`);
+    throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
   }
   return { ...(config as PeerAgentConfig), logLevel, logFormat };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(USAGE);
-    return 0;
-  }
-  let settings: RunSettings;
-  try {
-    settings = parseRunArgs(argv);
-  } catch (err) {
-    return fail("run", (err as Error).message, EXIT_USAGE);
-  }
-  const { logLevel, logFormat, ...config } = settings;
-  // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
-  const text = logFormat === "text" || (logFormat === undefined && process.stderr.isTTY);
-  const log = pino({ name: "meshfilter", level: logLevel }, text ? textDestination(2) : pino.destination({ fd: 2, sync: true }));
-  let agent: PeerAgent;
-  try {
-    agent = await PeerAgent.start(config, log);
-  } catch (err) {
-    // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
-    if (err instanceof PolicyError) return fail("run", err.message, EXIT_USAGE);
-    return fail("run", (err as Error).message.split("\n")[0], 1);
-  }
-  const reload = () => void agent.reloadPolicy();
-  process.on("SIGHUP", reload);
-  const stop = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    watchLauncher(() => resolve("launcher gone"));
-  });
-  log.info({ signal: stop }, "shutting down");
-  process.off("SIGHUP", reload);
-  await agent.close();
-  return 0;
-}
+export const command = defineCommand({
+  name: "run",
+  usage: "--policy FILE --peer NAME --listen ADDR:PORT [options]",
+  description: `Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport,
+until SIGINT or SIGTERM. The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for
+tests and benchmarks only. --policy, --peer and --listen may come from --config.
+
+SIGTERM and SIGINT stop the agent cleanly (TUN closed, control socket removed, flow
+log flushed, exit 0); SIGHUP reloads the policy. docs/operating.md has the control
+socket, the flow log's schema and the config file's keys.`,
+  flags: RUN_FLAGS,
+  exits: {
+    [EXIT_OK]: "stopped by SIGINT/SIGTERM",
+    [EXIT_FAILURE]: "the agent could not start (TUN device, socket, permission)",
+    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy, or a --peer the policy does not have",
+  },
+  async run({ flags }) {
+    const { logLevel, logFormat, ...config } = runConfig(flags);
+    // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
+    const text = logFormat === "text" || (logFormat === undefined && process.stderr.isTTY);
+    const log = pino({ name: "meshfilter", level: logLevel }, text ? textDestination(2) : pino.destination({ fd: 2, sync: true }));
+    let agent: PeerAgent;
+    try {
+      agent = await PeerAgent.start(config, log);
+    } catch (err) {
+      // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
+      if (err instanceof PolicyError) throw new CliError(err.message, EXIT_USAGE);
+      throw new CliError((err as Error).message.split("\n")[0], EXIT_FAILURE);
+    }
+    const reload = () => void agent.reloadPolicy();
+    process.on("SIGHUP", reload);
+    const signal = await new Promise<string>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+      watchLauncher(() => resolve("launcher gone"));
+    });
+    log.info({ signal }, "shutting down");
+    process.off("SIGHUP", reload);
+    await agent.close();
+    return EXIT_OK;
+  },
+});
 
 /**
  * Started through npm (`npx meshfilter run`, `npm start`), the agent's parent is a shell

@@ -1,19 +1,9 @@
 // `meshfilter status`: a running agent's peer, policy, table, counters and settings, from its control socket.
 
 import { printableLines } from "../text/printable.ts";
-import { EXIT_USAGE, HELP_OPTION, parseCommandLine, fail } from "./common.ts";
-import { ask, CONTROL_HELP, CONTROL_OPTIONS, duration } from "./control-client.ts";
-
-const HELP = `usage: meshfilter status [--control PATH] [--json]
-
-What a running agent ('meshfilter run') is: its peer, policy, connection table, packet
-counters, policy reloads, log level and flow log.
-
-options:
-${CONTROL_HELP}
-  -h, --help       this text`;
-
-const COMMAND = "status";
+import { defineCommand } from "./command.ts";
+import { ask, CONTROL_EXITS, CONTROL_FLAGS, duration } from "./control-client.ts";
+import { EXIT_OK } from "./exit-codes.ts";
 
 interface Status {
   peer: { id: string; name: string; addresses: string[] };
@@ -49,11 +39,15 @@ export function formatStatus(s: Status): string {
   return printableLines(lines);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, { args: argv, options: { ...CONTROL_OPTIONS, help: HELP_OPTION } });
-  if (typeof parsed === "number") return parsed;
-  const answer = await ask(COMMAND, "status", {}, parsed.values.control);
-  if (typeof answer === "number") return answer;
-  console.log(parsed.values.json ? JSON.stringify(answer.result, null, 2) : formatStatus(answer.result as Status));
-  return 0;
-}
+export const command = defineCommand({
+  name: "status",
+  usage: "[--control PATH] [--json]",
+  description: "What a running agent ('meshfilter run') is: its peer, policy, connection table, packet counters, policy reloads, log level and flow log.",
+  flags: CONTROL_FLAGS,
+  exits: CONTROL_EXITS,
+  async run({ flags }) {
+    const result = await ask("status", {}, flags.control);
+    console.log(flags.json ? JSON.stringify(result, null, 2) : formatStatus(result as Status));
+    return EXIT_OK;
+  },
+});

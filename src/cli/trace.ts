@@ -8,33 +8,10 @@ import { readCapture } from "../io/capture.ts";
 import { ICMP_TYPES } from "../policy/explain-query.ts";
 import { buildPacket } from "../packet/builder.ts";
 import { printableLines } from "../text/printable.ts";
-import { EXIT_USAGE, HELP_OPTION, parseCommandLine, fail } from "./common.ts";
-import { ask, CONTROL_HELP, CONTROL_OPTIONS } from "./control-client.ts";
+import { CliError, defineCommand, UsageError } from "./command.ts";
+import { ask, CONTROL_EXITS, CONTROL_FLAGS } from "./control-client.ts";
+import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
-const HELP = `usage: meshfilter trace PACKET [--direction in|out] [--control PATH] [--json]
-
-Runs a packet through a running agent's filter, stage by stage (decode, fragments,
-tracked connection, rules, tracking, verdict), and prints what each stage decided and
-the verdict. Nothing changes: no flow is opened, no counter moves.
-
-PACKET, one of:
-  --src IP --dst IP --proto tcp|udp|icmp [--sport N] [--dport N] [--flags S|SA|A|PA|FA|R...]
-                   [--seq N] [--ack N] [--icmp-type NAME|N] [--icmp-code N]
-  --hex HEX        the IP packet's bytes
-  --pcap FILE --frame N
-                   frame N (1-based, as Wireshark numbers them) of a pcap/pcapng file
-
-options:
-  --direction in|out  judge it as arriving from the mesh (in) or from this side (out);
-                      default: by its addresses, as the filter classifies a packet
-${CONTROL_HELP}
-  -h, --help       this text
-
-exit codes: 0 traced (accept or drop); 1 no agent, or it refused; 2 bad usage`;
-
-const COMMAND = "trace";
-
-class UsageError extends Error {}
 
 function num(text: string | undefined, what: string, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -94,43 +71,46 @@ export function formatTrace(t: TraceResult): string {
   return printableLines(lines);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, {
-    args: argv,
-    options: {
-      ...CONTROL_OPTIONS,
-      src: { type: "string" },
-      dst: { type: "string" },
-      proto: { type: "string" },
-      sport: { type: "string" },
-      dport: { type: "string" },
-      flags: { type: "string" },
-      seq: { type: "string" },
-      ack: { type: "string" },
-      "icmp-type": { type: "string" },
-      "icmp-code": { type: "string" },
-      hex: { type: "string" },
-      pcap: { type: "string" },
-      frame: { type: "string" },
-      direction: { type: "string" },
-      help: HELP_OPTION,
-    },
-  });
-  if (typeof parsed === "number") return parsed;
-  const { values } = parsed;
-  let packet: Uint8Array;
-  try {
-    if (values.direction !== undefined && values.direction !== "in" && values.direction !== "out") throw new UsageError(`--direction "${values.direction}" is not in or out`);
-    packet = packetFromOptions(values);
-  } catch (err) {
-    if (err instanceof UsageError) return fail(COMMAND, `${err.message}\n\n${HELP}`, EXIT_USAGE);
-    // An unreadable capture: its path and the reason, one line.
-    return fail(COMMAND, (err as Error).message.split("\n")[0], EXIT_USAGE);
-  }
-  const args: Record<string, unknown> = { packet: Buffer.from(packet).toString("hex") };
-  if (values.direction) args.direction = values.direction;
-  const answer = await ask(COMMAND, "trace", args, values.control);
-  if (typeof answer === "number") return answer;
-  console.log(values.json ? JSON.stringify(answer.result, null, 2) : formatTrace(answer.result as TraceResult));
-  return 0;
-}
+export const command = defineCommand({
+  name: "trace",
+  usage: "(--src IP --dst IP --proto P [...] | --hex HEX | --pcap FILE --frame N) [--direction in|out] [--control PATH] [--json]",
+  description: `Runs a packet through a running agent's filter, stage by stage (decode, fragments,
+tracked connection, rules, tracking, verdict), and prints what each stage decided and
+the verdict: the equivalent of 'netbird debug trace'. Nothing changes: no flow is opened,
+no counter moves. The packet comes from flags (TCP flags default to S), from its bytes in
+hex, or from frame N (1-based, as Wireshark numbers them) of a pcap/pcapng file.`,
+  flags: {
+    src: { type: "string", value: "IP", help: "source address" },
+    dst: { type: "string", value: "IP", help: "destination address" },
+    proto: { type: "string", value: "tcp|udp|icmp", help: "protocol" },
+    sport: { type: "string", value: "N", help: "source port (default 40000)" },
+    dport: { type: "string", value: "N", help: "destination port (default 80)" },
+    flags: { type: "string", value: "LETTERS", help: "TCP flags among F S R P A U E C (default S)" },
+    seq: { type: "string", value: "N", help: "TCP sequence number" },
+    ack: { type: "string", value: "N", help: "TCP acknowledgment number" },
+    "icmp-type": { type: "string", value: "NAME|N", help: "ICMP type, e.g. echo-request (default), echo-reply, 3" },
+    "icmp-code": { type: "string", value: "N", help: "ICMP code" },
+    hex: { type: "string", value: "HEX", help: "the IP packet's bytes in hex" },
+    pcap: { type: "string", value: "FILE", help: "a pcap or pcapng file to take the packet from (with --frame)" },
+    frame: { type: "string", value: "N", help: "which frame of --pcap (1 is the first)" },
+    direction: { type: "string", value: "in|out", help: "judge it as arriving from the mesh (in) or from this side (out); default: by its addresses" },
+    ...CONTROL_FLAGS,
+  },
+  exits: { ...CONTROL_EXITS, [EXIT_OK]: "traced (accept or drop)", [EXIT_USAGE]: "bad usage, or a capture that cannot be read" },
+  async run({ flags }) {
+    if (flags.direction !== undefined && flags.direction !== "in" && flags.direction !== "out") throw new UsageError(`--direction "${flags.direction}" is not in or out`);
+    let packet: Uint8Array;
+    try {
+      packet = packetFromOptions(flags);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      // An unreadable capture: its path and the reason, one line.
+      throw new CliError((err as Error).message.split("\n")[0], EXIT_USAGE);
+    }
+    const args: Record<string, unknown> = { packet: Buffer.from(packet).toString("hex") };
+    if (flags.direction) args.direction = flags.direction;
+    const result = await ask("trace", args, flags.control);
+    console.log(flags.json ? JSON.stringify(result, null, 2) : formatTrace(result as TraceResult));
+    return EXIT_OK;
+  },
+});
