@@ -121,15 +121,15 @@ describe.skipIf(unavailable !== "")("operating running agents", () => {
     };
     await new Promise((r) => setTimeout(r, 2000));
     const first = await biggest();
+    const text = await cli(["flows", ...control(), "--port", "5432", "--state", "established"]);
     await new Promise((r) => setTimeout(r, 1500));
     const second = await biggest();
-    const text = await cli(["flows", ...control(), "--port", "5432"]);
     const done = await client;
     expect(done.status, done.stderr).toBe(0);
     expect(first).toMatchObject({ protocol: "tcp", state: "established", src: laptop.overlay, dst: db.overlay, dstPort: 5432, policy: { name: "engineering-to-db" } });
     expect(second!.bytesOriginal).toBeGreaterThan(first!.bytesOriginal);
     expect(second!.packetsReply).toBeGreaterThan(0);
-    expect(text.stdout).toMatch(/tcp\s+established\s+100\.64\.0\.10:\d+\s+100\.64\.0\.20:5432.*engineering-to-db/);
+    expect(text.stdout, text.stdout + text.stderr).toMatch(/tcp\s+established\s+100\.64\.0\.10:\d+\s+100\.64\.0\.20:5432.*engineering-to-db/);
   }, 60_000);
 
   it("counters keep the totals of the remaining rules across a reload", async () => {
