@@ -228,6 +228,8 @@ export class FlowLog {
       const before = this.suppressedLines;
       this.queue({
         schema: FLOW_LOG_SCHEMA,
+        type: "TYPE_DROP",
+        timestamp: windowEnd,
         ...agg.line,
         num_of_drops: agg.count,
         first_seen: new Date(agg.first).toISOString(),

@@ -26,7 +26,7 @@ interface Status {
 export function formatStatus(s: Status): string {
   const lines = [
     `agent    peer ${s.peer.name} (${s.peer.addresses.join(", ")}), pid ${s.pid}, up ${duration(s.uptimeMs)}`,
-    `policy   ${s.policyFile}: ${s.rules} rules; reloads applied ${s.policyReloads.applied}, rejected ${s.policyReloads.rejected}; flows revoked ${s.policyReloads.flowsRevoked}`,
+    `policy   ${s.policyFile}: ${s.rules} rule${s.rules === 1 ? "" : "s"}; reloads applied ${s.policyReloads.applied}, rejected ${s.policyReloads.rejected}; flows revoked ${s.policyReloads.flowsRevoked}`,
   ];
   if (s.policyReloads.lastRejection) lines.push(`         last rejected: ${s.policyReloads.lastRejection}`);
   lines.push(
