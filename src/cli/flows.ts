@@ -9,7 +9,6 @@ import { badFlagValue, CliError, defineCommand } from "./command.ts";
 import { ask, CONTROL_EXITS, CONTROL_FLAGS, duration } from "./control-client.ts";
 import { EXIT_FAILURE, EXIT_OK } from "./exit-codes.ts";
 
-
 export const FILTER_FLAGS = {
   address: { type: "string", value: "IP", help: "either end" },
   src: { type: "string", value: "IP", help: "the originator" },
