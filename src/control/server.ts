@@ -41,6 +41,7 @@ export class ControlServer {
 
   static async listen(options: ControlServerOptions): Promise<ControlServer> {
     const { path } = options;
+    const gid = options.group === undefined ? undefined : groupId(options.group);
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (await someoneListens(path)) throw new Error(`cannot serve the control socket at ${path}: another agent is serving it (give this one --control PATH)`);
     removeStaleSocket(path);
@@ -58,8 +59,8 @@ export class ControlServer {
       process.umask(umask);
     });
     try {
-      if (options.group !== undefined) {
-        chownSync(path, process.getuid?.() ?? 0, groupId(options.group));
+      if (gid !== undefined) {
+        chownSync(path, process.getuid?.() ?? 0, gid);
         chmodSync(path, 0o660);
       } else {
         chmodSync(path, 0o600);

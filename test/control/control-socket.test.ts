@@ -146,4 +146,17 @@ describe("control socket", () => {
       await server.close();
     }
   });
+
+  it("--control-group makes the socket 0660, owned by the group", async () => {
+    const path = join(dir, "g.sock");
+    const server = await ControlServer.listen({ path, group: "0", handlers: handlers() });
+    try {
+      const st = statSync(path);
+      expect(st.mode & 0o777).toBe(0o660);
+      expect(st.gid).toBe(0);
+    } finally {
+      await server.close();
+    }
+    await expect(ControlServer.listen({ path, group: "no-such-group-here", handlers: handlers() })).rejects.toThrow(/--control-group no-such-group-here: no such group/);
+  });
 });
