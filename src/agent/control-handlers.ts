@@ -6,7 +6,13 @@
 import type { Logger } from "pino";
 import { END_FLUSHED, FLOW_DROP, type FlowEvent, type FlowInfo } from "../conntrack/flow-event.ts";
 import type { Engine } from "../engine/engine.ts";
-import { tracePacket } from "../engine/trace.ts";
+import { tracePacket, type TraceResult } from "../engine/trace.ts";
+import { formatIp } from "../packet/address.ts";
+import { decodePacket } from "../packet/decode.ts";
+import { PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "../packet/record.ts";
+import { formatTcpFlags } from "../packet/tcp-flags.ts";
+import type { Explanation } from "../policy/explain.ts";
+import type { ExplainQuery } from "../policy/explain-query.ts";
 import { CommandError, STREAMING, type CommandContext, type Handler } from "../control/server.ts";
 import type { CommandName } from "../control/protocol.ts";
 import type { CompiledPeerPolicy, CompiledRule } from "../policy/compiled.ts";
@@ -28,6 +34,8 @@ export interface ControlSource {
   /** Flow-event listeners besides the flow log (watchers). */
   readonly flowListeners: Set<(ev: FlowEvent) => void>;
   reload(): Promise<{ applied: boolean; error: string | null }>;
+  /** Explains a new connection against the policy file (in a worker). */
+  explain(query: ExplainQuery): Promise<Explanation>;
   /** Re-attaches the engine's flow listener after flowListeners changed. */
   updateFlowListener(): void;
 }
@@ -79,14 +87,25 @@ export function controlHandlers(agent: ControlSource): Record<CommandName, Handl
       ctx.onClose(stop);
       return STREAMING;
     },
-    trace: (args) => {
+    trace: async (args) => {
       const engine = engineOf();
       const hex = args.packet;
       if (typeof hex !== "string" || !/^([0-9a-fA-F]{2})+$/.test(hex)) throw new CommandError("trace: $.args.packet must be the packet's bytes in hex");
       const direction = args.direction;
       if (direction !== undefined && direction !== "in" && direction !== "out") throw new CommandError('trace: $.args.direction must be "in" or "out"');
-      const bytes = Buffer.from(hex, "hex");
-      return tracePacket(engine, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), 0, bytes.length, { direction });
+      const bytes = new Uint8Array(Buffer.from(hex, "hex"));
+      const result: TraceResult & { why?: Explanation } = tracePacket(engine, bytes, 0, bytes.length, { direction });
+      // No rule: explain (offline, against the policy file) names what kept a rule from
+      // matching, such as the posture check that excluded the source.
+      const query = result.reason === "no-rule" ? queryOf(bytes) : null;
+      if (query) {
+        const why = await agent.explain(query).catch(() => null);
+        if (why && why.stage !== "default-deny") {
+          result.why = why;
+          result.stages.splice(result.stages.length - 1, 0, { name: "why", outcome: why.stage, detail: why.reason });
+        }
+      }
+      return result;
     },
     counters: () => {
       const engine = engineOf();
@@ -167,4 +186,18 @@ export function flowFilter(args: Record<string, unknown>): (f: FlowEntry) => boo
     (protocol === undefined || f.protocol === protocol) &&
     (state === undefined || f.state === state) &&
     (policy === undefined || f.policy?.id === policy || f.policy?.name === policy);
+}
+
+/** The new connection a traced packet would open, as explain's query; null when it is not TCP, UDP or ICMP. */
+function queryOf(bytes: Uint8Array): ExplainQuery | null {
+  const rec = new PacketRecord();
+  if (!decodePacket(bytes, 0, bytes.length, rec, false) || !rec.hasL4) return null;
+  const src = formatIp(rec.ipVersion, rec.src0, rec.src1, rec.src2, rec.src3);
+  const dst = formatIp(rec.ipVersion, rec.dst0, rec.dst1, rec.dst2, rec.dst3);
+  if (rec.protocol === PROTO_TCP) return { protocol: "tcp", src, dst, srcPort: rec.srcPort, dstPort: rec.dstPort, tcpFlags: formatTcpFlags(rec.tcpFlags) };
+  if (rec.protocol === PROTO_UDP) return { protocol: "udp", src, dst, srcPort: rec.srcPort, dstPort: rec.dstPort };
+  // explain speaks ICMPv4 type numbers; an ICMPv6 echo request is its echo request.
+  if (rec.protocol === PROTO_ICMP) return { protocol: "icmp", src, dst, icmpType: rec.icmpType };
+  if (rec.protocol === PROTO_ICMPV6 && rec.icmpIsEchoRequest) return { protocol: "icmp", src, dst, icmpType: 8 };
+  return null;
 }

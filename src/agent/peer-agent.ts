@@ -9,6 +9,8 @@ import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { openTun, type TunDevice } from "../io/tun.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import type { PolicyProblem } from "../policy/model.ts";
+import type { Explanation } from "../policy/explain.ts";
+import type { ExplainQuery } from "../policy/explain-query.ts";
 import { ControlServer } from "../control/server.ts";
 import { DEFAULT_CONTROL_PATH } from "../control/protocol.ts";
 import type { FlowEvent } from "../conntrack/flow-event.ts";
@@ -242,6 +244,23 @@ export class PeerAgent {
       control: this.control?.path ?? null,
     };
   };
+
+  /**
+   * explain (policy/explain.ts) for a new connection, against the policy file as it is
+   * now, in a loader worker (the file may be large: never on this thread). trace uses it
+   * to name the posture check, disabled policy or one-way rule behind a no-rule drop.
+   */
+  explain(query: ExplainQuery): Promise<Explanation> {
+    return new Promise((resolve, reject) => {
+      let answer: Explanation | undefined;
+      loadPolicyInWorker(this.config.policyFile, this.config.peer, {
+        ...policyLimits(this.config),
+        signal: this.loads.signal,
+        explain: { query, egress: this.config.egress ?? false },
+        onExplanation: (e) => (answer = e),
+      }).then(() => (answer ? resolve(answer) : reject(new Error("no explanation"))), reject);
+    });
+  }
 
   /** The `reload` answer: reload now and say whether the policy was applied, or why not. */
   async reload(): Promise<{ applied: boolean; error: string | null }> {

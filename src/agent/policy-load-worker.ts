@@ -11,6 +11,8 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { PolicyError, type PolicyProblem } from "../policy/model.ts";
 import type { CompiledPeerPolicy, CompileOptions } from "../policy/compiled.ts";
+import type { Explanation } from "../policy/explain.ts";
+import type { ExplainQuery } from "../policy/explain-query.ts";
 
 export interface PolicyLoadLimits {
   /** Heap of the loading thread, in MB (V8 old generation). Default 1024. */
@@ -23,6 +25,10 @@ export interface PolicyLoadLimits {
   compile?: CompileOptions;
   /** Filled on success with the account's peers by overlay address (for the flow log's names). */
   peerNames?: Map<string, string>;
+  /** Also explain this new connection against the loaded account (trace's "why", cold path). */
+  explain?: { query: ExplainQuery; egress: boolean };
+  /** Receives the explanation asked for with `explain`. */
+  onExplanation?: (explanation: Explanation) => void;
 }
 
 export const DEFAULT_POLICY_MEMORY_MB = 1024;
@@ -33,10 +39,11 @@ export interface WorkerRequest {
   file: string;
   peer: string;
   compile?: CompileOptions;
+  explain?: { query: ExplainQuery; egress: boolean };
 }
 
 /** What the worker answers (structured clone). */
-export type WorkerReply = { ok: true; policy: CompiledPeerPolicy; peerNames: [string, string][] } | { ok: false; message: string; problems?: PolicyProblem[] };
+export type WorkerReply = { ok: true; policy: CompiledPeerPolicy; peerNames: [string, string][]; explanation?: Explanation } | { ok: false; message: string; problems?: PolicyProblem[] };
 
 // The built package runs the compiled policy-worker.js. From the sources (development,
 // tests, the CLI under tsx) the worker is TypeScript: Node 20 does not carry tsx's loader
@@ -73,7 +80,7 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
       const { entry, eval: isCode } = workerEntry();
       worker = new Worker(entry, {
         eval: isCode,
-        workerData: { file, peer, compile: limits.compile } satisfies WorkerRequest,
+        workerData: { file, peer, compile: limits.compile, explain: limits.explain } satisfies WorkerRequest,
         resourceLimits: { maxOldGenerationSizeMb: memoryMb },
         stdout: true, // the loader prints nothing; keep stray output out of the agent's log
         stderr: true,
@@ -103,6 +110,7 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
       settle(() => {
         if (reply.ok) {
           for (const [address, name] of reply.peerNames) limits.peerNames?.set(address, name);
+          if (reply.explanation) limits.onExplanation?.(reply.explanation);
           resolve(reply.policy);
         }
         else if (reply.problems && reply.problems.length > 0) reject(new PolicyError(reply.problems, file));

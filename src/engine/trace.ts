@@ -18,7 +18,8 @@ import { formatTcpFlags } from "../packet/tcp-flags.ts";
 import { DIR_IN, DIR_NONE, DIR_OUT, malformedReason, OPEN_BY_RULE, OPEN_UNFILTERED, STEP_FLOW, STEP_UNTRACKED, trackedReason, VERDICT_ACCEPT, type Engine } from "./engine.ts";
 import * as R from "./reasons.ts";
 
-export type TraceStageName = "decode" | "direction" | "fragments" | "conntrack" | "rules" | "track" | "verdict";
+/** The engine's stages; "why" is added by the agent for a no-rule drop (explain's reason: posture check, disabled policy, one-way rule). */
+export type TraceStageName = "decode" | "direction" | "fragments" | "conntrack" | "rules" | "track" | "verdict" | "why";
 
 export interface TraceStage {
   name: TraceStageName;

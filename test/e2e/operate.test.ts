@@ -93,6 +93,13 @@ describe.skipIf(unavailable !== "")("operating running agents", () => {
     expect(allowed).toMatchObject({ verdict: "accept", reason: "rule", rule: { policyName: "engineering-to-db" } });
     expect(allowed.stages.map((s) => s.name)).toEqual(["direction", "decode", "fragments", "conntrack", "rules", "track", "verdict"]);
     expect(forbidden).toMatchObject({ verdict: "drop", reason: "no-rule" });
+    // No rule: the trace says why, from explain: db-1 may not open tcp/5432 to the laptop, the rule is one-way.
+    const laptopControl = lab.agents.get("laptop")!.control;
+    const back = await json<{ verdict: string; reason: string; stages: { name: string; outcome: string; detail: string }[] }>(
+      ["trace", "--control", laptopControl, "--src", db.overlay, "--dst", laptop.overlay, "--proto", "tcp", "--dport", "5432"],
+    );
+    expect(back).toMatchObject({ verdict: "drop", reason: "no-rule" });
+    expect(back.stages.find((s) => s.name === "why")).toMatchObject({ outcome: "direction", detail: expect.stringMatching(/one-way \(P3\)/) });
     // A trace changes nothing: no flow was opened by it.
     expect(await json<unknown[]>(["flows", ...control(), "--port", "40000"])).toEqual([]);
 
