@@ -95,7 +95,7 @@ describe("syntax errors: line and column", () => {
     const bad = file("agent-bad.yaml", "mtu: [1\n");
     const r = meshfilter("run", "--config", bad);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^meshfilter run: config file ${bad}: YAML syntax error at line 2, column 1: .+\\n$`));
+    expect(r.stderr).toMatch(new RegExp(`^meshfilter run: invalid config file ${bad}:2: .+ at line 2, column 1:?\\n$`));
   });
 });
 
@@ -126,14 +126,14 @@ describe("policy problems: line:column beside the JSON path", () => {
     expect(r.stderr).toMatch(/line 3:31 \$\.peers\[0\]\.ip: /);
   });
 
-  it("the --config file's problems", () => {
+  it("the --config file's problems, each with its line", () => {
     const bad = file("agent.yaml", "policyFile: a.yaml\nmtu: 10\nlisen: x\n");
     const r = meshfilter("run", "--config", bad);
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toEqual([
       `meshfilter run: invalid config file ${bad}:`,
-      "  line 2:1 $.mtu: Too small: expected number to be >=576",
-      '  line 3:1 $.lisen: Unrecognized key: "lisen"',
+      `  ${bad}:2: $.mtu: Too small: expected number to be >=576`,
+      `  ${bad}:3: $: Unrecognized key: "lisen"`,
     ]);
   });
 });

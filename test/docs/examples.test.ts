@@ -8,7 +8,9 @@
 //   the repository's root) and must exit 0 (lint: 1 when it reports an error finding);
 // - a plain ``` block whose first line is `$ COMMAND` is a transcript: the command runs
 //   and its output (stdout, then stderr) must be the lines that follow, where a line
-//   `...` stands for any number of lines.
+//   `...` stands for any number of lines. Transcripts of the commands that talk to a
+//   running agent (AGENT_COMMANDS: docs/operating.md shows them against one) and blocks
+//   holding several `$` lines are illustrations; test/control/ runs those commands.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -49,7 +51,13 @@ const COMMANDS = ALL.filter((b) => b.info === "sh").flatMap((b) =>
     .filter((l) => l.startsWith("npx meshfilter ") || l === "npm start" || l.endsWith("&& npm start"))
     .map((l) => ({ where: `${b.file}:${b.line}`, command: l.replace(/^.*&& npm start$/, "npm start") })),
 );
-const TRANSCRIPTS = ALL.filter((b) => (b.info === "" || b.info === "console") && b.body.startsWith("$ "));
+const AGENT_COMMANDS = ["run", "stats", "watch", "status", "flows", "flush", "trace", "counters", "reload", "log-level"];
+const TRANSCRIPTS = ALL.filter((b) => {
+  if ((b.info !== "" && b.info !== "console") || !b.body.startsWith("$ ")) return false;
+  const words = b.body.slice(2).split(/\s+/);
+  const subcommand = words[0] === "npx" ? words[2] : words[1];
+  return b.body.split("\n").filter((l) => l.startsWith("$ ")).length === 1 && !AGENT_COMMANDS.includes(subcommand);
+});
 
 /** argv for a documented command: `npx meshfilter ARGS` and `meshfilter ARGS` run the bin; `npm start` runs its script's command. */
 function argvOf(command: string): string[] {
