@@ -48,7 +48,7 @@ export { RuleTable, ACTION_ACCEPT, ACTION_DROP, type RuleKind } from "./filter/r
 export { FragmentTable, FRAG_OVERLAP, FRAG_UNKNOWN } from "./filter/fragments.ts";
 export * from "./engine/reasons.ts";
 export { Engine, VERDICT_ACCEPT, VERDICT_DROP, DIR_IN, DIR_OUT, DIR_NONE, type EngineOptions } from "./engine/engine.ts";
-export { tracePacket, type TraceResult, type TraceStage, type TracedRule, type TraceOptions } from "./engine/trace.ts";
+export { tracePacket, type TraceResult, type TraceStage, type TraceStageName, type TracedRule, type TraceOptions } from "./engine/trace.ts";
 export type { FlowEvent, FlowInfo } from "./conntrack/flow-event.ts";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./conntrack/timeouts.ts";
 export type { ConntrackOptions } from "./conntrack/conntrack.ts";
@@ -65,6 +65,7 @@ export { OutputError } from "./io/output-error.ts";
 // ---- The reference agent's parts, for agent authors ----
 export { PeerAgent, type PeerAgentConfig } from "./agent/peer-agent.ts";
 export type { PolicyCounters } from "./agent/metrics.ts";
+export type { RuleCounters, RuleTotal, CountedRules } from "./agent/rule-counters.ts";
 export { PacketLoop, type PacketLoopOptions, type BatchJudge, type PacketLoopCounters } from "./agent/packet-loop.ts";
 export type { Transport, DeliverBatch, TransportCounters } from "./agent/transport.ts";
 export { UdpTransport, type UdpTransportOptions, type UdpPeer, type UdpRoute } from "./agent/udp-transport.ts";
