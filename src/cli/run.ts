@@ -1,4 +1,4 @@
-// meshfilter run: one peer agent (TUN device, filter, UDP transport) until SIGINT/SIGTERM.
+// meshfilter run: one peer agent (TUN device, filter, WireGuard transport) until SIGINT/SIGTERM.
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -9,10 +9,18 @@ import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model.ts";
 import { EXIT_USAGE, fail } from "./common.ts";
 
-const USAGE = `usage: meshfilter run --policy FILE --peer NAME --listen ADDR:PORT [options]
+const USAGE = `usage: meshfilter run --policy FILE --peer NAME --wireguard FILE [options]
 
-Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport.
-The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for tests and benchmarks only.
+Runs one mesh peer: a TUN device, the stateful filter and a WireGuard transport that
+interoperates with wireguard-go and the Linux module. Prints its public key at start.
+
+  --wireguard FILE          WireGuard configuration, wg-quick style: [Interface] PrivateKey,
+                            ListenPort, Address; [Peer] PublicKey, PresharedKey, AllowedIPs,
+                            Endpoint, PersistentKeepalive (docs/agent.md)
+
+The plaintext UDP test transport (--listen, --peer-endpoint, --route instead of --wireguard)
+is UNENCRYPTED and UNAUTHENTICATED: anyone on the underlay can read the traffic and
+inject packets with any inner source. For tests and benchmarks only.
 
 options:
   --policy FILE             account policy (meshfilter YAML/JSON or NetBird export); watched and
@@ -25,7 +33,7 @@ options:
                             longer is rejected
   --policy-settle-ms N      quiet time before a policy file changed in place is read (default 2000)
   --peer NAME               this peer's name, id or overlay IP in the policy
-  --listen ADDR:PORT        UDP underlay address to receive on, e.g. 198.18.0.1:51820
+  --listen ADDR:PORT        plaintext UDP test transport: address to receive on, e.g. 198.18.0.1:51820
   --peer-endpoint IP=ADDR:PORT
                             overlay IP of another peer = its underlay endpoint (repeat)
   --route PREFIX=IP         a prefix behind the routing peer with overlay IP (repeat)
@@ -54,6 +62,7 @@ const configFileSchema = z
     prefixLength: z.number().int().min(1).max(32),
     txQueueLength: z.number().int().min(1),
     configureLink: z.boolean(),
+    wireguard: z.string(),
     listen: z.string(),
     peers: z.array(z.object({ overlay: z.string(), endpoint: z.string() }).strict()),
     routes: z.array(z.object({ prefix: z.string(), via: z.string() }).strict()),
@@ -98,6 +107,7 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     options: {
       policy: { type: "string" },
       peer: { type: "string" },
+      wireguard: { type: "string" },
       listen: { type: "string" },
       "peer-endpoint": { type: "string", multiple: true },
       route: { type: "string", multiple: true },
@@ -133,6 +143,7 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     ...file,
     policyFile: values.policy ?? file.policyFile,
     peer: values.peer ?? file.peer,
+    wireguard: values.wireguard ?? file.wireguard,
     listen: values.listen ?? file.listen,
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
@@ -151,9 +162,9 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "--policy-timeout-ms") ?? file.policyTimeoutMs,
     policySettleMs: positiveInt(values["policy-settle-ms"], "--policy-settle-ms") ?? file.policySettleMs,
   };
-  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
+  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k] && !(k === "listen" && config.wireguard));
   if (missing.length > 0) {
-    const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
+    const names = { policyFile: "--policy", peer: "--peer", listen: "--wireguard (or, for tests, --listen)" };
     throw new Error(`missing ${missing.map((k) => names[k]).join(", ")}\n\n${USAGE}`);
   }
   return { ...(config as PeerAgentConfig), logLevel: values["log-level"] ?? "info" };
@@ -170,6 +181,7 @@ export async function run(argv: string[]): Promise<number> {
   let agent: PeerAgent;
   try {
     agent = await PeerAgent.start(config, log);
+    if (agent.publicKey) console.log(`public key: ${agent.publicKey}`);
   } catch (err) {
     // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
     if (err instanceof PolicyError) return fail("run", err.message, EXIT_USAGE);

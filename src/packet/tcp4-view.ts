@@ -138,6 +138,11 @@ export function ipv4ProtocolByte(buf: Uint8Array, base: number): number {
   return buf[base + 9];
 }
 
+/** IPv4 total length (header and payload, bytes). */
+export function ipv4TotalLengthBytes(buf: Uint8Array, base: number): number {
+  return (buf[base + 2] << 8) | buf[base + 3];
+}
+
 /** IPv4 source address (uint32). */
 export function ipv4SrcBytes(buf: Uint8Array, base: number): number {
   return readUint32(buf, base + 12);

@@ -44,11 +44,11 @@ describe("meshfilter run options", () => {
     const config = parseRunArgs(["--config", file, "--mtu", "1300", "--peer-endpoint", "100.64.0.30=198.18.0.30:51820"]);
     expect(config.mtu).toBe(1300);
     expect(config.peer).toBe("db-1");
-    expect(config.peers.map((p) => p.overlay)).toEqual(["100.64.0.10", "100.64.0.30"]);
+    expect(config.peers!.map((p) => p.overlay)).toEqual(["100.64.0.10", "100.64.0.30"]);
   });
 
   it("names what is wrong: a missing option, a bad pair, a bad config key", () => {
-    expect(() => parseRunArgs(["--peer", "x"])).toThrow(/missing --policy, --listen/);
+    expect(() => parseRunArgs(["--peer", "x"])).toThrow(/missing --policy, --wireguard/);
     expect(() => parseRunArgs(["--policy", "p", "--peer", "x", "--listen", "1.2.3.4:5", "--peer-endpoint", "100.64.0.20"])).toThrow(
       /--peer-endpoint "100.64.0.20": expected OVERLAY_IP=ADDR:PORT/,
     );
