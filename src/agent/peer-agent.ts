@@ -19,6 +19,7 @@ import type { Transport } from "./transport.ts";
 import { UdpTransport, type UdpPeer, type UdpRoute } from "./udp-transport.ts";
 import { readWireGuardConfig, type WireGuardConfig } from "../wireguard/config.ts";
 import { formatKey } from "../wireguard/keys.ts";
+import type { WireGuardTimers } from "../wireguard/timers.ts";
 import { WireGuardTransport, type WireGuardEvent } from "../wireguard/wireguard-transport.ts";
 import { cidrContains, formatParsed, parseCidr } from "../packet/address.ts";
 
@@ -43,6 +44,10 @@ export interface PeerAgentConfig {
    * The agent's transport; without it the plaintext UDP test transport runs (listen, peers, routes).
    */
   wireguard?: string;
+  /** WireGuard protocol timers in ms, shortened by tests (defaults: the protocol's, wireguard/timers.ts). */
+  wireguardTimers?: Partial<WireGuardTimers>;
+  /** Handshake messages a second past which the WireGuard transport answers with cookies. Default 64. */
+  wireguardHandshakesBeforeCookies?: number;
   /** Plaintext UDP test transport: UDP "address:port" to listen on. */
   listen?: string;
   /** Plaintext UDP test transport: underlay endpoints of the other peers. */
@@ -123,7 +128,15 @@ export class PeerAgent {
         });
       }
       transport = wireguard
-        ? new WireGuardTransport({ config: wireguard, mtu, batchSize: config.batchSize, offload, onEvent: (e) => logWireGuardEvent(log, e) })
+        ? new WireGuardTransport({
+            config: wireguard,
+            mtu,
+            batchSize: config.batchSize,
+            offload,
+            timers: config.wireguardTimers,
+            handshakesBeforeCookies: config.wireguardHandshakesBeforeCookies,
+            onEvent: (e) => logWireGuardEvent(log, e),
+          })
         : new UdpTransport({ listen: config.listen!, peers: config.peers ?? [], routes: config.routes, mtu, batchSize: config.batchSize, offload });
     } catch (err) {
       tun.close();

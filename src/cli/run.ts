@@ -63,6 +63,22 @@ const configFileSchema = z
     txQueueLength: z.number().int().min(1),
     configureLink: z.boolean(),
     wireguard: z.string(),
+    wireguardTimers: z
+      .object({
+        rekeyAfterTime: z.number().positive(),
+        rejectAfterTime: z.number().positive(),
+        rekeyAttemptTime: z.number().positive(),
+        rekeyTimeout: z.number().positive(),
+        rekeyTimeoutJitter: z.number().min(0),
+        keepaliveTimeout: z.number().positive(),
+        cookieRefreshTime: z.number().positive(),
+        handshakeInitiationRate: z.number().min(0),
+        rekeyAfterMessages: z.number().positive(),
+        rejectAfterMessages: z.number().positive(),
+      })
+      .partial()
+      .strict(),
+    wireguardHandshakesBeforeCookies: z.number().int().min(0),
     listen: z.string(),
     peers: z.array(z.object({ overlay: z.string(), endpoint: z.string() }).strict()),
     routes: z.array(z.object({ prefix: z.string(), via: z.string() }).strict()),
