@@ -142,14 +142,14 @@ describe.skipIf(unavailable !== "" && !inCi)("the WireGuard transport against wi
     ] as const) {
       const s = lab.spawn(server, ["iperf3", "-s", "-1", "-p", "5201"]);
       await waitListening(lab, server, 5201);
-      const r = await lab.execAsync(client, ["iperf3", "-c", host, "-p", "5201", "-t", "4", "-J"], { timeoutMs: 30_000 });
+      const r = await lab.execAsync(client, ["iperf3", "-c", host, "-p", "5201", "-t", "5", "-J"], { timeoutMs: 30_000 });
       s.kill();
       expect(r.status).toBe(0);
       const result = JSON.parse(r.stdout) as { end: { sum_received: { bytes: number } } };
       expect(result.end.sum_received.bytes).toBeGreaterThan(1_000_000);
     }
-    const completed = agentLog().match(/"msg":"wireguard handshake complete"/g) ?? [];
-    expect(completed.length).toBeGreaterThanOrEqual(3);
+    // The first handshake, then one about every 3 s of the 10 s of traffic.
+    expect(wgCounters()["handshakes-completed"]).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
   it("wireguard-go initiates the handshake (a restarted wireguard-go, no session yet)", async () => {
@@ -172,7 +172,7 @@ describe.skipIf(unavailable !== "" && !inCi)("the WireGuard transport against wi
 
   it("replayed transport messages are dropped and counted, never delivered", async () => {
     const pcap = join(dir, "replay.pcap");
-    const capture = lab.spawn("wg", ["tcpdump", "-i", "eth0", "-U", "-w", pcap, "udp", "and", "dst", "port", String(PORT), "and", "dst", "host", mf.underlay]);
+    const capture = lab.spawn("wg", ["tcpdump", "--immediate-mode", "-i", "eth0", "-U", "-w", pcap, "udp", "and", "dst", "port", String(PORT), "and", "dst", "host", mf.underlay]);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("tcpdump did not start")), 10_000);
       capture.stderr!.on("data", (d: Buffer) => {
@@ -182,12 +182,13 @@ describe.skipIf(unavailable !== "" && !inCi)("the WireGuard transport against wi
         }
       });
     });
-    expect(pings("wg", mf.overlay)).toBe(true);
+    expect(lab.exec("wg", ["ping", "-c", "3", "-i", "0.2", "-W", "2", mf.overlay]).status).toBe(0);
     await new Promise((r) => setTimeout(r, 300));
     capture.kill("SIGINT");
     await new Promise((r) => capture.once("exit", r));
     // The UDP payloads of the transport messages (type 4) the capture saw.
-    const messages = [...readCapture(pcap)].map((p) => p.ip.subarray(28)).filter((m) => m[0] === 4);
+    const captured = [...readCapture(pcap)];
+    const messages = captured.map((p) => p.ip.subarray(28)).filter((m) => m[0] === 4);
     expect(messages.length).toBeGreaterThan(0);
     const before = wgCounters().replayed ?? 0;
     const r = lab.exec("rogue", [process.execPath, "--import", "tsx", "test/wireguard/underlay-tool.ts", "resend", `${mf.underlay}:${PORT}`, ...messages.map((m) => Buffer.from(m).toString("hex"))]);
