@@ -18,9 +18,10 @@ interoperates with wireguard-go and the Linux module. Prints its public key at s
                             ListenPort, Address; [Peer] PublicKey, PresharedKey, AllowedIPs,
                             Endpoint, PersistentKeepalive (docs/agent.md)
 
-The plaintext UDP test transport (--listen, --peer-endpoint, --route instead of --wireguard)
-is UNENCRYPTED and UNAUTHENTICATED: anyone on the underlay can read the traffic and
-inject packets with any inner source. For tests and benchmarks only.
+  --transport plaintext-udp  the plaintext UDP TEST transport instead (--listen, --peer-endpoint,
+                            --route): UNENCRYPTED AND UNAUTHENTICATED. Anyone on the underlay can
+                            read the traffic and inject packets with any inner source address,
+                            which defeats every policy. For tests and benchmarks only.
 
 options:
   --policy FILE             account policy (meshfilter YAML/JSON or NetBird export); watched and
@@ -63,6 +64,7 @@ const configFileSchema = z
     txQueueLength: z.number().int().min(1),
     configureLink: z.boolean(),
     wireguard: z.string(),
+    transport: z.enum(["wireguard", "plaintext-udp"]),
     wireguardTimers: z
       .object({
         rekeyAfterTime: z.number().positive(),
@@ -108,13 +110,18 @@ function positiveInt(text: string | undefined, option: string): number | undefin
   return n;
 }
 
-function readConfigFile(path: string): Partial<PeerAgentConfig> {
+function readConfigFile(path: string): Partial<PeerAgentConfig> & { transport?: "wireguard" | "plaintext-udp" } {
   const parsed = configFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(top)"}: ${i.message}`).join("\n");
     throw new Error(`invalid config file ${path}:\n${problems}`);
   }
   return parsed.data;
+}
+
+function withoutTransport(file: Partial<PeerAgentConfig> & { transport?: string }): Partial<PeerAgentConfig> {
+  const { transport: _, ...rest } = file;
+  return rest;
 }
 
 export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: string } {
@@ -124,6 +131,7 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
       policy: { type: "string" },
       peer: { type: "string" },
       wireguard: { type: "string" },
+      transport: { type: "string" },
       listen: { type: "string" },
       "peer-endpoint": { type: "string", multiple: true },
       route: { type: "string", multiple: true },
@@ -156,7 +164,7 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     return { prefix, via };
   });
   const config = {
-    ...file,
+    ...withoutTransport(file),
     policyFile: values.policy ?? file.policyFile,
     peer: values.peer ?? file.peer,
     wireguard: values.wireguard ?? file.wireguard,
@@ -178,9 +186,16 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "--policy-timeout-ms") ?? file.policyTimeoutMs,
     policySettleMs: positiveInt(values["policy-settle-ms"], "--policy-settle-ms") ?? file.policySettleMs,
   };
-  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k] && !(k === "listen" && config.wireguard));
+  const transport = values.transport ?? file.transport ?? "wireguard";
+  if (transport !== "wireguard" && transport !== "plaintext-udp") throw new Error(`--transport "${transport}": expected wireguard or plaintext-udp`);
+  if (transport === "wireguard" && (config.listen || config.peers.length > 0 || config.routes.length > 0)) {
+    throw new Error("--listen, --peer-endpoint and --route belong to the plaintext UDP test transport: name it with --transport plaintext-udp");
+  }
+  if (transport === "plaintext-udp") config.wireguard = undefined;
+  const needed = transport === "wireguard" ? (["policyFile", "peer", "wireguard"] as const) : (["policyFile", "peer", "listen"] as const);
+  const missing = needed.filter((k) => !config[k]);
   if (missing.length > 0) {
-    const names = { policyFile: "--policy", peer: "--peer", listen: "--wireguard (or, for tests, --listen)" };
+    const names = { policyFile: "--policy", peer: "--peer", wireguard: "--wireguard", listen: "--listen" };
     throw new Error(`missing ${missing.map((k) => names[k]).join(", ")}\n\n${USAGE}`);
   }
   return { ...(config as PeerAgentConfig), logLevel: values["log-level"] ?? "info" };
