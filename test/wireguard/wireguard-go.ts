@@ -48,6 +48,11 @@ export class WireGuardGo {
     this.iface = `wg${process.pid % 100000}${role.slice(0, 4)}`.slice(0, 15);
   }
 
+  /** The wireguard-go process's pid while it runs. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   /** Starts wireguard-go, applies `config` with `wg setconf`, sets the address and MTU, brings the link up. */
   async start(config: string, address: string, mtu = 1420): Promise<void> {
     // ip netns exec and env both exec: the child's pid is wireguard-go's.
