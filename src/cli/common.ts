@@ -1,89 +1,81 @@
-// What the policy commands (compile, explain, lint, replay, watch) share: reading the
-// command line with the same usage-error and --help behaviour, and printing a bad
-// policy (a PolicyError lists every problem with its JSON path) the same way everywhere.
+// What the policy commands (compile, explain, lint, replay, watch) share: the flags that
+// choose a policy and a peer, and turning a policy that cannot be used (a PolicyError with
+// every problem and its JSON path, or a file that cannot be read) into a CliError.
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PolicyError } from "../policy/model.ts";
-import { printableLines } from "../text/printable.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
+import { CliError, type FlagSpec } from "./command.ts";
+import { EXIT_USAGE } from "./exit-codes.ts";
 
-/** Exit code for bad usage, a bad policy, an unknown peer or an unreadable policy file. */
-export const EXIT_USAGE = 2;
+export const POLICY_FLAG = {
+  type: "string",
+  value: "FILE",
+  required: true,
+  help: "account policy (JSON or YAML, meshfilter or NetBird export)",
+} as const satisfies FlagSpec;
 
-/** Prints `meshfilter COMMAND: message` on stderr and returns `code`, for `return fail(...)`. */
-export function fail(command: string, message: string, code: number): number {
-  // Messages quote file names and policy names: every line made printable, the line breaks kept.
-  console.error(printableLines(`meshfilter ${command}: ${message}`.split("\n")));
-  return code;
-}
+export const PEER_FLAG = {
+  type: "string",
+  value: "PEER",
+  required: true,
+  help: "the peer whose filter judges: id, name or overlay IP",
+} as const satisfies FlagSpec;
 
-/** Every command's -h/--help; parseCommandLine answers it. */
-export const HELP_OPTION = { type: "boolean", short: "h", default: false } as const;
+export const JSON_FLAG = { type: "boolean", help: "print the result as JSON" } as const satisfies FlagSpec;
 
-type Parsed<T extends ParseArgsConfig> = ReturnType<typeof parseArgs<T>>;
+export const HONOUR_BIDIRECTIONAL_FLAG = {
+  type: "boolean",
+  help: "honour the bidirectional flag for every protocol (newer NetBird)",
+} as const satisfies FlagSpec;
 
-/**
- * parseArgs, plus the two outcomes every command handles alike: an unknown or malformed
- * option prints the message and the usage text (exit 2), and --help prints the usage text
- * (exit 0). Returns the parsed options, or the exit code to return at once.
- */
-export function parseCommandLine<T extends ParseArgsConfig>(command: string, help: string, config: T): Parsed<T> | number {
-  let parsed: Parsed<T>;
-  try {
-    parsed = parseArgs(config);
-  } catch (err) {
-    return fail(command, `${(err as Error).message}\n\n${help}`, EXIT_USAGE);
-  }
-  if ((parsed.values as { help?: boolean }).help) {
-    console.log(help);
-    return 0;
-  }
-  return parsed;
-}
+export const EGRESS_FLAG = {
+  type: "boolean",
+  help: "also enforce outbound rules (off by default, as in NetBird; P13)",
+} as const satisfies FlagSpec;
 
-/**
- * The exit code for an error thrown while loading or compiling a policy: a PolicyError or
- * a file-system error (it has an errno code) is printed as is (exit 2); anything else is a
- * bug and is rethrown.
- */
-export function policyLoadFailure(command: string, err: unknown): number {
-  if (err instanceof PolicyError || (err as NodeJS.ErrnoException).code !== undefined) {
-    return fail(command, (err as Error).message, EXIT_USAGE);
-  }
-  throw err;
-}
+/** The flags replay and watch share: which policy and peer, and how the filter judges. */
+export const PEER_FILTER_FLAGS = {
+  policy: POLICY_FLAG,
+  peer: PEER_FLAG,
+  egress: EGRESS_FLAG,
+  "honour-bidirectional": HONOUR_BIDIRECTIONAL_FLAG,
+  "loose-tcp": { type: "boolean", help: "accept TCP connections picked up mid-stream (capture or watch began late)" },
+} as const satisfies Record<string, FlagSpec>;
 
-/** The options replay and watch share: which policy and peer, and how the filter judges. */
-export const PEER_FILTER_OPTIONS = {
-  policy: { type: "string" },
-  peer: { type: "string" },
-  egress: { type: "boolean", default: false },
-  "honour-bidirectional": { type: "boolean", default: false },
-  "loose-tcp": { type: "boolean", default: false },
-} as const;
-
-/** The filter switches of PEER_FILTER_OPTIONS, as parseArgs returns them. */
+/** The filter switches of PEER_FILTER_FLAGS, as parsed. */
 export interface PeerFilterFlags {
+  policy: string;
+  peer: string;
   egress: boolean;
   "honour-bidirectional": boolean;
   "loose-tcp": boolean;
 }
 
 /**
- * buildPeerFilter for replay and watch: returns the filter, or prints why there is none
- * (every policy problem, or why the file cannot be used) and returns exit code 2.
+ * Runs `load` (reading or compiling a policy); a PolicyError or a file-system error
+ * (it has an errno code) becomes a CliError with exit 2. Anything else is a bug and
+ * goes on up.
  */
-export function loadPeerFilter(command: string, policyPath: string, peer: string, flags: PeerFilterFlags): PeerFilter | number {
+export function withPolicy<T>(load: () => T): T {
   try {
-    return buildPeerFilter({
-      policyPath,
-      peer,
+    return load();
+  } catch (err) {
+    if (err instanceof PolicyError || (err as NodeJS.ErrnoException).code !== undefined) {
+      throw new CliError((err as Error).message, EXIT_USAGE);
+    }
+    throw err;
+  }
+}
+
+/** buildPeerFilter for replay and watch; a policy that cannot be used is a CliError (exit 2). */
+export function loadPeerFilter(flags: PeerFilterFlags): PeerFilter {
+  return withPolicy(() =>
+    buildPeerFilter({
+      policyPath: flags.policy,
+      peer: flags.peer,
       egress: flags.egress,
       honourBidirectional: flags["honour-bidirectional"],
       looseTcp: flags["loose-tcp"],
-    });
-  } catch (err) {
-    if (err instanceof PolicyError) return fail(command, err.message, EXIT_USAGE);
-    return fail(command, `cannot use policy ${policyPath}: ${(err as Error).message}`, EXIT_USAGE);
-  }
+    }),
+  );
 }

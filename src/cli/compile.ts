@@ -6,23 +6,9 @@ import { compilePeer } from "../policy/compile.ts";
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
 import { loadPolicyFile } from "../policy/load.ts";
 import { printableLines } from "../text/printable.ts";
-import { EXIT_USAGE, fail, HELP_OPTION, parseCommandLine, policyLoadFailure } from "./common.ts";
-
-const HELP = `usage: meshfilter compile --policy FILE --peer PEER [--json] [--honour-bidirectional]
-
-Print the rule tables PEER enforces: inbound (connections other peers may open to
-it), outbound (connections it may open; enforced only in egress mode) and routes
-(traffic it routes to network resources). A connection no rule accepts is dropped
-(P1); a matching drop rule beats any accept rule (P9).
-
-options:
-  --policy FILE            account policy (JSON or YAML, meshfilter or NetBird export)
-  --peer PEER              id, name or overlay IP of the peer
-  --json                   print the CompiledPeerPolicy as JSON
-  --honour-bidirectional   honour the bidirectional flag for every protocol (newer NetBird)
-  -h, --help               this text
-
-exit codes: 0 printed; 2 bad usage, bad policy or unknown peer`;
+import { defineCommand } from "./command.ts";
+import { HONOUR_BIDIRECTIONAL_FLAG, PEER_FLAG, POLICY_FLAG, withPolicy } from "./common.ts";
+import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 function portsText(rule: CompiledRule): string {
   if (rule.protocol === "icmp" || rule.protocol === "all") return "";
@@ -68,28 +54,26 @@ export function formatCompiledPolicy(compiled: CompiledPeerPolicy): string {
   ]);
 }
 
-const COMMAND = "compile";
-
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, {
-    args: argv,
-    options: {
-      policy: { type: "string" },
-      peer: { type: "string" },
-      json: { type: "boolean", default: false },
-      "honour-bidirectional": { type: "boolean", default: false },
-      help: HELP_OPTION,
-    },
-  });
-  if (typeof parsed === "number") return parsed;
-  const { values } = parsed;
-  if (!values.policy || !values.peer) return fail(COMMAND, `--policy and --peer are required\n\n${HELP}`, EXIT_USAGE);
-  try {
-    const account = loadPolicyFile(values.policy);
-    const compiled = compilePeer(account, values.peer, { honourBidirectionalFlag: values["honour-bidirectional"] });
-    console.log(values.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
-    return 0;
-  } catch (err) {
-    return policyLoadFailure(COMMAND, err);
-  }
-}
+export const command = defineCommand({
+  name: "compile",
+  usage: "--policy FILE --peer PEER [--json] [--honour-bidirectional]",
+  description: `Prints the rule tables PEER enforces: inbound (connections other peers may open to
+it), outbound (connections it may open; enforced only in egress mode) and routes
+(traffic it routes to network resources). A connection no rule accepts is dropped
+(P1); a matching drop rule beats any accept rule (P9).`,
+  flags: {
+    policy: POLICY_FLAG,
+    peer: PEER_FLAG,
+    json: { type: "boolean", help: "print the CompiledPeerPolicy as JSON" },
+    "honour-bidirectional": HONOUR_BIDIRECTIONAL_FLAG,
+  },
+  exits: {
+    [EXIT_OK]: "printed",
+    [EXIT_USAGE]: "bad usage, bad policy or unknown peer",
+  },
+  async run({ flags }) {
+    const compiled = withPolicy(() => compilePeer(loadPolicyFile(flags.policy), flags.peer, { honourBidirectionalFlag: flags["honour-bidirectional"] }));
+    console.log(flags.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
+    return EXIT_OK;
+  },
+});

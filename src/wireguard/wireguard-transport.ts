@@ -15,7 +15,7 @@
 
 import { randomInt } from "node:crypto";
 import { formatIpv4, parseIpv4 } from "../packet/address.ts";
-import * as tcp4 from "../packet/tcp4-view.ts";
+import { tcp4View } from "../packet/tcp4-view.ts";
 import { loadNativeAddon, type NativeKeyTable, type NativeUdpSocket } from "../io/tun.ts";
 import type { DeliverBatch, Transport, TransportCounters } from "../agent/transport.ts";
 import { AllowedIps } from "./allowed-ips.ts";
@@ -227,6 +227,7 @@ export class WireGuardTransport implements Transport {
     if (this.closed) return 0;
     this.growSendScratch(count);
     const { sealOffsets, sealLengths, sealSlots, dstAddrs, dstPorts, counters, timers } = this;
+    const tcp4 = tcp4View;
     const now = Date.now();
     let cursor = 0;
     let sealed = 0;
@@ -519,6 +520,7 @@ export class WireGuardTransport implements Transport {
 
   private receiveBatch(n: number): void {
     const { recvBuf: buf, recvOffsets: offsets, recvLengths: lengths, openSlots, openKeypairs, counters } = this;
+    const tcp4 = tcp4View;
     const now = Date.now();
     let toOpen = 0;
     for (let i = 0; i < n; i++) {
