@@ -90,9 +90,12 @@ export class Lab {
    * Over WireGuard, `meshfilter run` arguments with the plaintext transport's options
    * (--listen, --peer-endpoint, --route) become the same peers in a WireGuard
    * configuration file, passed as --wireguard; the other arguments stay. Over plaintext
-   * UDP the transport is named (--transport plaintext-udp).
+   * UDP the transport is named (--transport plaintext-udp). Arguments that already
+   * name a transport (--wireguard FILE, --transport) are left as they are.
    */
   transportArgs(peer: LabPeer, args: string[]): string[] {
+    // Arguments that choose the transport themselves pass unchanged.
+    if (args.includes("--wireguard") || args.includes("--transport")) return args;
     if (this.transport === "plaintext-udp") return [...args, "--transport", "plaintext-udp"];
     const rest: string[] = [];
     let listenPort = 0;
