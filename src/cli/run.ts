@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model.ts";
+import { WireGuardConfigError } from "../wireguard/config.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
@@ -188,7 +189,7 @@ benchmarks only. --policy, --peer, --wireguard and --listen may come from --conf
   exits: {
     [EXIT_OK]: "stopped by SIGINT/SIGTERM",
     [EXIT_FAILURE]: "the agent could not start (TUN device, socket, permission)",
-    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy, or a --peer the policy does not have",
+    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy or WireGuard configuration, or a --peer the policy does not have",
   },
   async run({ flags }) {
     const { logLevel, ...config } = runConfig(flags);
@@ -199,8 +200,8 @@ benchmarks only. --policy, --peer, --wireguard and --listen may come from --conf
       agent = await PeerAgent.start(config, log);
       if (agent.publicKey) console.log(`public key: ${agent.publicKey}`);
     } catch (err) {
-      // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
-      if (err instanceof PolicyError) throw new CliError(err.message, EXIT_USAGE);
+      // A bad policy or WireGuard configuration, or a --peer that names no peer or several: the same exit 2 as the other commands.
+      if (err instanceof PolicyError || err instanceof WireGuardConfigError) throw new CliError(err.message, EXIT_USAGE);
       throw err;
     }
     const reload = () => void agent.reloadPolicy();

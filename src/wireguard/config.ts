@@ -43,6 +43,11 @@ export interface WireGuardConfig {
   peers: WireGuardPeerConfig[];
 }
 
+/** A configuration that cannot be read or is wrong; the message is one line naming the file (and line). */
+export class WireGuardConfigError extends Error {
+  override name = "WireGuardConfigError";
+}
+
 /** Reads and parses a configuration file; errors name the path (and the OS reason when it cannot be read). */
 export function readWireGuardConfig(path: string): WireGuardConfig {
   let text: string;
@@ -50,15 +55,25 @@ export function readWireGuardConfig(path: string): WireGuardConfig {
     text = readFileSync(path, "utf8");
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot read WireGuard configuration ${path}: ${e.code ?? ""} ${e.message.split("\n")[0]}`.replace(/\s+/g, " "));
+    // "ENOENT: no such file or directory, open '...'" -> "no such file or directory (ENOENT)"
+    const reason = e.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*$/, "").split("\n")[0];
+    throw new WireGuardConfigError(`cannot read WireGuard configuration ${path}: ${reason}${e.code ? ` (${e.code})` : ""}`);
   }
   return parseWireGuardConfig(text, path);
 }
 
 const HOST_ONLY_KEYS = new Set(["dns", "table", "preup", "postup", "predown", "postdown", "saveconfig"]);
 
-/** Parses configuration text; `source` names it in errors. */
+/** Parses configuration text; `source` names it in errors (WireGuardConfigError). */
 export function parseWireGuardConfig(text: string, source: string): WireGuardConfig {
+  try {
+    return parseText(text, source);
+  } catch (err) {
+    throw err instanceof WireGuardConfigError ? err : new WireGuardConfigError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function parseText(text: string, source: string): WireGuardConfig {
   let privateKey: Uint8Array | null = null;
   let listenPort = 0;
   let mtu: number | null = null;

@@ -8,6 +8,8 @@ import { parseWireGuardConfig, readWireGuardConfig } from "../../src/wireguard/c
 import { formatKey, generatePresharedKey, generatePrivateKey, publicKeyOf } from "../../src/wireguard/keys.ts";
 import { AllowedIps } from "../../src/wireguard/allowed-ips.ts";
 import { parseCidr, parseIpv4 } from "../../src/packet/address.ts";
+import { spawnSync } from "node:child_process";
+import { MESHFILTER_BIN, ROOT } from "../support/cli.ts";
 
 const priv = generatePrivateKey();
 const peerKey = formatKey(publicKeyOf(generatePrivateKey()));
@@ -74,11 +76,31 @@ PersistentKeepalive = 25
   });
 
   it("an unreadable file is named with the OS reason", () => {
-    expect(() => readWireGuardConfig(join(dir, "missing.conf"))).toThrow(/^cannot read WireGuard configuration .*missing\.conf: ENOENT/);
+    expect(() => readWireGuardConfig(join(dir, "missing.conf"))).toThrow(/^cannot read WireGuard configuration .*missing\.conf: no such file or directory \(ENOENT\)$/);
     const file = join(dir, "ok.conf");
     writeFileSync(file, `[Interface]\nPrivateKey = ${formatKey(priv)}\n`);
     expect(readWireGuardConfig(file).peers).toEqual([]);
   });
+});
+
+describe("meshfilter run with a bad WireGuard configuration", () => {
+  it("exits 2 with one line naming the file and line, before opening any device", () => {
+    const file = join(dir, "bad.conf");
+    writeFileSync(file, "[Interface]\nPrivateKey = abc\n");
+    for (const [path, message] of [
+      [file, `meshfilter run: ${file}:2: [Interface] PrivateKey: not a WireGuard key`],
+      [join(dir, "none.conf"), `meshfilter run: cannot read WireGuard configuration ${join(dir, "none.conf")}: no such file or directory (ENOENT)`],
+    ]) {
+      const r = spawnSync(process.execPath, [MESHFILTER_BIN, "run", "--policy", "examples/restrictive.yaml", "--peer", "db-1", "--wireguard", path], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toContain(message);
+    }
+  }, 120_000);
 });
 
 describe("cryptokey routing (AllowedIps)", () => {
