@@ -25,7 +25,7 @@ QUERY (tcpdump-like; one quoted argument or several words):
   flags: {
     policy: POLICY_FLAG,
     peer: PEER_FLAG,
-    json: { type: "boolean", help: 'print {"verdict", "stage", "direction", "rule", "policy", "reason", "query"}' },
+    json: { type: "boolean", help: 'print {"verdict", "stage", "direction", "rule", "policy", "reason", "engineReason", "stages", "query"}' },
     egress: { type: "boolean", help: "judge outbound connections by the outbound rules (P13)" },
     "honour-bidirectional": HONOUR_BIDIRECTIONAL_FLAG,
   },
