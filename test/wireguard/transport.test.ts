@@ -5,6 +5,7 @@
 // quickly, since its timers are constants.)
 
 import { createSocket } from "node:dgram";
+import { PerformanceObserver, constants } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseCidr } from "../../src/packet/address.ts";
 import { buildPacket } from "../../src/packet/builder.ts";
@@ -211,4 +212,38 @@ describe("WireGuardTransport", () => {
       socket.close();
     }
   });
+
+  it("seals and sends a million packets without allocating (no young-generation GC, no heap growth)", async () => {
+    const { a, b } = pair();
+    send(b, [ping(B, A, 1)]);
+    await until(() => a.received.length === 1);
+    const packet = buildPacket({ src: B, dst: A, protocol: "udp", srcPort: 1, dstPort: 2, payload: 36 });
+    const count = 64;
+    const buf = new Uint8Array(count * packet.length);
+    const offsets = new Uint32Array(count);
+    const lengths = new Uint32Array(count).fill(packet.length);
+    for (let i = 0; i < count; i++) {
+      buf.set(packet, i * packet.length);
+      offsets[i] = i * packet.length;
+    }
+    const verdicts = new Uint8Array(count).fill(1);
+    for (let i = 0; i < 2000; i++) b.transport.send(buf, offsets, lengths, count, verdicts); // warm-up: let the JIT settle
+    globalThis.gc?.();
+    await new Promise((r) => setImmediate(r));
+    // Any allocation per packet (16+ bytes each, 16+ MB for a million) would fill the young
+    // generation and show up as scavenges, and in heap growth if it survived them.
+    let scavenges = 0;
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+    });
+    observer.observe({ entryTypes: ["gc"] });
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 1_000_000 / count; i++) b.transport.send(buf, offsets, lengths, count, verdicts);
+    const grown = process.memoryUsage().heapUsed - before;
+    await new Promise((r) => setImmediate(r));
+    observer.disconnect();
+    expect(b.transport.counters.sentPackets + b.transport.counters.sendErrors).toBeGreaterThanOrEqual(1_000_000);
+    expect(scavenges).toBe(0);
+    expect(grown).toBeLessThan(1024 * 1024);
+  }, 60_000);
 });
