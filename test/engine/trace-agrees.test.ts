@@ -88,12 +88,15 @@ describe("explain and trace agree with the engine", () => {
   // Conversations among the peers: up to four flows (each with its initiator, peer,
   // protocol's port), and steps that follow TCP's handshake and sequence numbers (SYN,
   // SYN-ACK, data, FIN, RST from either side), UDP and pings both ways, ICMP errors
-  // quoting a flow's packet, and junk segments with arbitrary flags and numbers.
+  // quoting a flow's packet, fragments of UDP datagrams (first and later, overlapping or
+  // not), and junk segments with arbitrary flags and numbers.
   const flowArb = fc.record({ other: fc.constantFrom(...PEERS.map((p) => p.ip)), selfInitiates: fc.boolean(), port: fc.constantFrom(...PORTS), isn: fc.nat(), peerIsn: fc.nat() });
   const stepArb = fc.record({
     flow: fc.nat(3),
     fromInitiator: fc.boolean(),
-    kind: fc.constantFrom("syn", "synack", "ack", "data", "data", "fin", "rst", "udp", "ping", "pong", "icmp-error", "junk"),
+    kind: fc.constantFrom("syn", "synack", "ack", "data", "data", "fin", "rst", "udp", "ping", "pong", "icmp-error", "junk", "frag-first", "frag-next"),
+    fragOffset: fc.constantFrom(8, 16, 24, 32),
+    moreFragments: fc.boolean(),
     junkFlags: fc.constantFrom("S", "SA", "A", "PA", "FA", "R", "RA", "SF", ""),
     junkSeq: fc.nat(),
   });
@@ -149,6 +152,13 @@ describe("explain and trace agree with the engine", () => {
             case "icmp-error":
               // From this step's sender, about a packet the other side sent it.
               spec = { src, dst, protocol: "icmp", icmp: { type: 3, code: 3, quote: buildPacket({ src: dst, dst: src, protocol: "tcp", srcPort: dstPort, dstPort: srcPort, tcp: { flags: "A", seq: (n[1 - d] - 1) >>> 0 } }) } };
+              break;
+            case "frag-first":
+              // A UDP datagram's first fragment (8 bytes of header, 16 of data), datagram id = the flow.
+              spec = { src, dst, protocol: "udp", srcPort, dstPort, payload: 16, moreFragments: true, ipId: step.flow + 1 };
+              break;
+            case "frag-next":
+              spec = { src, dst, protocol: "udp", payload: 8, fragmentOffset: step.fragOffset, moreFragments: step.moreFragments, ipId: step.flow + 1 };
               break;
             default:
               spec = tcp(step.junkFlags, step.junkSeq, step.junkSeq ^ 0x5555);
