@@ -152,7 +152,6 @@ export class FlowLog {
     this.timer.unref();
   }
 
-
   /** The engine's flow listener. Drops are aggregated; starts and ends become lines. */
   readonly onEvent = (ev: FlowEvent): void => {
     if (ev.kind === FLOW_DROP) this.countDrop(ev);
