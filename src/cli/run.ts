@@ -1,4 +1,4 @@
-// meshfilter run: one peer agent (TUN device, filter, UDP transport) until SIGINT/SIGTERM.
+// meshfilter run: one peer agent (TUN device, filter, WireGuard transport) until SIGINT/SIGTERM.
 
 import { readFileSync } from "node:fs";
 import { pino, type Logger } from "pino";
@@ -10,6 +10,7 @@ import { systemReason } from "../io/system-reason.ts";
 import { loadPolicyFile } from "../policy/load.ts";
 import { PolicyError } from "../policy/model.ts";
 import { routesFromPolicy } from "../policy/peer-routes.ts";
+import { WireGuardConfigError } from "../wireguard/config.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
 import { policyFailure, withPolicy } from "./common.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
@@ -30,13 +31,23 @@ const RUN_FLAGS = {
   "policy-timeout-ms": { type: "string", value: "N", help: "time limit for loading the policy (default 60000); a file that takes longer is rejected" },
   "policy-settle-ms": { type: "string", value: "N", help: "quiet time before a policy file changed in place is read (default 2000)" },
   peer: { type: "string", value: "NAME", help: "this peer's name, id or overlay IP in the policy" },
-  listen: { type: "string", value: "ADDR:PORT", help: "UDP underlay address to receive on, e.g. 198.18.0.1:51820" },
-  "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "overlay IP of another peer = its underlay endpoint" },
+  wireguard: {
+    type: "string",
+    value: "FILE",
+    help: "WireGuard configuration, wg-quick style: [Interface] PrivateKey, ListenPort, Address; [Peer] PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive (docs/agent.md)",
+  },
+  transport: {
+    type: "string",
+    value: "NAME",
+    help: "wireguard (default), or plaintext-udp: the TEST transport (--listen, --peer-endpoint, --route), UNENCRYPTED AND UNAUTHENTICATED: anyone on the underlay can read the traffic and inject packets with any inner source address, which defeats every policy. For tests and benchmarks only",
+  },
+  listen: { type: "string", value: "ADDR:PORT", help: "plaintext-udp test transport: UDP address to receive on, e.g. 198.18.0.1:51820" },
+  "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "plaintext-udp test transport: overlay IP of another peer = its underlay endpoint" },
   route: {
     type: "string",
     value: "PREFIX=IP",
     multiple: true,
-    help: "a prefix behind the routing peer with overlay IP; without --route (and without routes in --config) the routes come from the policy: the network resources this peer may reach and the routes distributed to it",
+    help: "plaintext-udp test transport: a prefix behind the routing peer with overlay IP; without --route (and without routes in --config) the routes come from the policy: the network resources this peer may reach and the routes distributed to it",
   },
   tun: { type: "string", value: "NAME", help: "TUN device (default mf0); the agent sets its address, MTU, routes, up" },
   mtu: { type: "string", value: "N", help: "TUN MTU (default 1420)" },
@@ -77,6 +88,24 @@ const configFileSchema = z
     prefixLength: z.number().int().min(1).max(32),
     txQueueLength: z.number().int().min(1),
     configureLink: z.boolean(),
+    wireguard: z.string(),
+    transport: z.enum(["wireguard", "plaintext-udp"]),
+    wireguardTimers: z
+      .object({
+        rekeyAfterTime: z.number().positive(),
+        rejectAfterTime: z.number().positive(),
+        rekeyAttemptTime: z.number().positive(),
+        rekeyTimeout: z.number().positive(),
+        rekeyTimeoutJitter: z.number().min(0),
+        keepaliveTimeout: z.number().positive(),
+        cookieRefreshTime: z.number().positive(),
+        handshakeInitiationRate: z.number().min(0),
+        rekeyAfterMessages: z.number().positive(),
+        rejectAfterMessages: z.number().positive(),
+      })
+      .partial()
+      .strict(),
+    wireguardHandshakesBeforeCookies: z.number().int().min(0),
     listen: z.string(),
     peers: z.array(z.object({ overlay: z.string(), endpoint: z.string() }).strict()),
     routes: z.array(z.object({ prefix: z.string(), via: z.string() }).strict()),
@@ -184,6 +213,11 @@ export function parseRunArgs(argv: string[]): RunSettings {
   return runConfig(parsed.flags);
 }
 
+function withoutTransport(file: ConfigFile | Record<string, never>): Omit<ConfigFile, "transport"> {
+  const { transport: _, ...rest } = file as ConfigFile;
+  return rest;
+}
+
 function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
   const file = values.config ? readConfigFile(values.config) : {};
   const peers = values["peer-endpoint"].map((text) => {
@@ -195,9 +229,10 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
     return { prefix, via };
   });
   const config = {
-    ...file,
+    ...withoutTransport(file),
     policyFile: values.policy ?? file.policyFile,
     peer: values.peer ?? file.peer,
+    wireguard: values.wireguard ?? file.wireguard,
     listen: values.listen ?? file.listen,
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
@@ -230,9 +265,16 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
   if (!LOG_LEVELS.includes(logLevel)) badFlagValue("log-level", logLevel, `expected one of ${LOG_LEVELS.join(", ")}`);
   const logFormat = values["log-format"] ?? file.logFormat;
   if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") badFlagValue("log-format", logFormat, "expected text or json");
-  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
+  const transport = values.transport ?? file.transport ?? "wireguard";
+  if (transport !== "wireguard" && transport !== "plaintext-udp") badFlagValue("transport", transport, "expected wireguard or plaintext-udp");
+  if (transport === "wireguard" && (config.listen || config.peers.length > 0 || config.routes.length > 0)) {
+    throw new UsageError("--listen, --peer-endpoint and --route belong to the plaintext UDP test transport: name it with --transport plaintext-udp");
+  }
+  if (transport === "plaintext-udp") config.wireguard = undefined;
+  const needed = transport === "wireguard" ? (["policyFile", "peer", "wireguard"] as const) : (["policyFile", "peer", "listen"] as const);
+  const missing = needed.filter((k) => !config[k]);
   if (missing.length > 0) {
-    const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
+    const names = { policyFile: "--policy", peer: "--peer", wireguard: "--wireguard", listen: "--listen" };
     throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
   }
   return { ...(config as PeerAgentConfig & { routesFromPolicy: boolean }), logLevel, logFormat };
@@ -245,7 +287,7 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
  */
 function policyRoutes(config: PeerAgentConfig, log: Logger): UdpRoute[] {
   const routes = withPolicy(config.policyFile, () => routesFromPolicy(loadPolicyFile(config.policyFile), config.peer));
-  const endpoints = new Set(config.peers.map((p) => p.overlay));
+  const endpoints = new Set((config.peers ?? []).map((p) => p.overlay));
   for (const r of routes) {
     if (!endpoints.has(r.via)) log.warn({ prefix: r.prefix, via: r.via }, "the policy routes this prefix through a peer with no --peer-endpoint: left out");
   }
@@ -256,10 +298,12 @@ function policyRoutes(config: PeerAgentConfig, log: Logger): UdpRoute[] {
 
 export const command = defineCommand({
   name: "run",
-  usage: "--policy FILE --peer NAME --listen ADDR:PORT [options]",
-  description: `Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport,
-until SIGINT or SIGTERM. The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for
-tests and benchmarks only. --policy, --peer and --listen may come from --config.
+  usage: "--policy FILE --peer NAME --wireguard FILE [options]",
+  description: `Runs one mesh peer until SIGINT or SIGTERM: a TUN device, the stateful filter and a
+WireGuard transport that interoperates with wireguard-go and the Linux module. Prints
+its public key at start. --transport plaintext-udp (with --listen, --peer-endpoint,
+--route) runs the UNENCRYPTED, UNAUTHENTICATED test transport instead: for tests and
+benchmarks only. --policy, --peer, --wireguard and --listen may come from --config.
 
 SIGTERM and SIGINT stop the agent cleanly (TUN closed, control socket removed, flow
 log flushed, exit 0); SIGHUP reloads the policy. docs/operating.md has the control
@@ -268,20 +312,23 @@ socket, the flow log's schema and the config file's keys.`,
   exits: {
     [EXIT_OK]: "stopped by SIGINT/SIGTERM",
     [EXIT_FAILURE]: "the agent could not start (TUN device, socket, permission)",
-    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy, or a --peer the policy does not have",
+    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy or WireGuard configuration, or a --peer the policy does not have",
   },
   async run({ flags }) {
     const { logLevel, logFormat, routesFromPolicy: fromPolicy, ...config } = runConfig(flags);
     // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
     const text = logFormat === "text" || (logFormat === undefined && process.stderr.isTTY);
     const log = pino({ name: "meshfilter", level: logLevel }, text ? textDestination(2) : pino.destination({ fd: 2, sync: true }));
-    if (fromPolicy) config.routes = policyRoutes(config, log);
+    // The plaintext test transport routes by prefix; WireGuard routes by its peers' AllowedIPs.
+    if (fromPolicy && !config.wireguard) config.routes = policyRoutes(config, log);
     let agent: PeerAgent;
     try {
       agent = await PeerAgent.start(config, log);
+      if (agent.publicKey) console.log(`public key: ${agent.publicKey}`);
     } catch (err) {
-      // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
+      // A bad policy or WireGuard configuration, or a --peer that names no peer or several: the same exit 2 as the other commands.
       if (err instanceof PolicyError) throw policyFailure(err, config.policyFile) ?? err;
+      if (err instanceof WireGuardConfigError) throw new CliError(err.message, EXIT_USAGE);
       throw new CliError((err as Error).message.split("\n")[0], EXIT_FAILURE);
     }
     const reload = () => void agent.reloadPolicy();

@@ -34,7 +34,7 @@ describe("routes from the policy", () => {
   });
 
   it("run: the policy's routes unless --route (or the config file) gives some", () => {
-    const base = ["--policy", "p.yaml", "--peer", "db-1", "--listen", "198.18.0.20:51820"];
+    const base = ["--policy", "p.yaml", "--peer", "db-1", "--transport", "plaintext-udp", "--listen", "198.18.0.20:51820"];
     expect(parseRunArgs(base).routesFromPolicy).toBe(true);
     expect(parseRunArgs([...base, "--route", "198.18.1.0/24=100.64.0.40"]).routesFromPolicy).toBe(false);
   });
