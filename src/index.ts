@@ -66,6 +66,7 @@ export { OutputError } from "./io/output-error.ts";
 export { PeerAgent, type PeerAgentConfig } from "./agent/peer-agent.ts";
 export type { PolicyCounters } from "./agent/metrics.ts";
 export type { RuleCounters, RuleTotal, CountedRules } from "./agent/rule-counters.ts";
+export type { WireGuardTimers } from "./wireguard/timers.ts";
 export { PacketLoop, type PacketLoopOptions, type BatchJudge, type PacketLoopCounters } from "./agent/packet-loop.ts";
 export type { Transport, DeliverBatch, TransportCounters } from "./agent/transport.ts";
 export { UdpTransport, type UdpTransportOptions, type UdpPeer, type UdpRoute } from "./agent/udp-transport.ts";
