@@ -119,7 +119,9 @@ export function maxAckAt(r: number, d: number): number {
 // constant is a context-slot load in the bytecode, and bytecode size is what V8's inlining
 // budget counts; with the constants they no longer both fit into the fast path. The
 // layout is checked against flow-record.ts when this module loads.
+// Stryker disable all: a load-time layout guard. It throws only when a constant in another file changes; its mutants either never throw (equivalent) or stop the module loading, which the vitest runner does not count as a failure.
 if (TD_END !== 0 || TD_MAXEND !== 1 || TD_MAXWIN !== 2) throw new Error("tcp-window: the TD_* word offsets changed; update windowCheck and windowAdvance");
+// Stryker restore all
 
 /**
  * THE window check (see the top of this file): WINDOW_OK, or the first of the four
@@ -137,9 +139,11 @@ export function windowCheck(w: Int32Array, s: number, o: number, seq: number, en
   if (((ack - receiverEnd + (senderMaxWin > 66000 ? senderMaxWin : 66000)) | 0) < 0) return 4; // IV ack >= receiver.td_end - max(sender.td_maxwin, MIN_ACK_WINDOW), else ACK_BELOW_WINDOW
   return 0; // WINDOW_OK
 }
+// Stryker disable all: a load-time layout guard. It throws only when a constant in another file changes; its mutants either never throw (equivalent) or stop the module loading, which the vitest runner does not count as a failure.
 if (SEQ_ABOVE_WINDOW !== 1 || SEQ_BELOW_WINDOW !== 2 || ACK_ABOVE_SENT !== 3 || ACK_BELOW_WINDOW !== 4 || WINDOW_OK !== 0 || MIN_ACK_WINDOW !== 66000) {
   throw new Error("tcp-window: windowCheck's literal results changed; update it");
 }
+// Stryker restore all
 
 /**
  * For a segment whose check I failed: true when it overshoots `td_maxend` by at most
@@ -188,7 +192,9 @@ function advanceEnd(w: Int32Array, s: number, o: number, end: number): void {
 export function noteLast(w: Int32Array, r: number, d: number, cls: number): void {
   w[r + 20] = d | (cls << 1); // K_LAST (a literal offset, for the inlining budget: see windowCheck)
 }
+// Stryker disable all: a load-time layout guard. It throws only when a constant in another file changes; its mutants either never throw (equivalent) or stop the module loading, which the vitest runner does not count as a failure.
 if (K_LAST !== 20 || LAST_CLASS_SHIFT !== 1) throw new Error("tcp-window: the last-packet word moved; update noteLast");
+// Stryker restore all
 
 /**
  * The rest of a segment run (packet/segment-run.ts) from direction `d` whose first

@@ -83,6 +83,8 @@ describe.each(PATHS)("window check bounds (%s path)", (path) => {
     expect(f.ack(0, { seq: maxEnd + 1 })).toBe("overshoot"); // I fails; within db-1's window of 1000 past it (Linux)
     expect(f.ack(0, { seq: maxEnd + 999 })).toBe("overshoot");
     expect(f.ack(0, { seq: maxEnd + 1000 })).toBe("seq-above-window");
+    // An overshoot passes only while II-IV hold: acking data the server never sent, it is out of window.
+    expect(f.ack(0, { seq: maxEnd + 1, ack: f.sim.next[1] + 1 })).toBe("seq-above-window");
     expect(f.ack(0, { seq: maxEnd })).toBe("pass");
     expect(f.state).toBe(TCP_ESTABLISHED);
   });
