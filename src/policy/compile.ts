@@ -14,6 +14,7 @@ import { formatParsed, parseCidr } from "../packet/address.ts";
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule, CompileOptions } from "./compiled.ts";
 import { AccountIndex } from "./effective-groups.ts";
 import { PolicyError, type Account, type NetworkResource, type Peer, type Policy, type PolicyRule, type Route, type RuleEnd } from "./model.ts";
+import { rulePorts } from "./native-ssh.ts";
 import { resolvePeer } from "./peer-ref.ts";
 import { PostureEvaluator } from "./posture.ts";
 
@@ -132,7 +133,7 @@ export function compileForPeer(index: AccountIndex, self: Peer, options: WhatIfO
     const checks = options.ignorePostureChecks ? [] : policy.sourcePostureChecks;
     for (const rule of policy.rules) {
       if (!rule.enabled && !options.includeDisabled) continue;
-      const base = ruleBase(policy, rule);
+      const base = ruleBase(policy, rule, self);
       const selfIsSource = selfIn(rule.sources) && !posture.firstFailure(checks, self);
       const selfIsDestination = selfIn(rule.destinations);
       const reversed = isEffectivelyBidirectional(rule, options);
@@ -218,8 +219,7 @@ export function routedPrefixes(index: AccountIndex, self: Peer): string[] {
   return prefixes.filter((p): p is string => p !== undefined);
 }
 
-function ruleBase(policy: Policy, rule: PolicyRule): CompiledRule {
-  const icmp = rule.protocol === "icmp";
+function ruleBase(policy: Policy, rule: PolicyRule, self: Peer): CompiledRule {
   return {
     id: `${policy.id}/${rule.id}`,
     policyId: policy.id,
@@ -227,12 +227,9 @@ function ruleBase(policy: Policy, rule: PolicyRule): CompiledRule {
     ruleId: rule.id,
     ruleName: rule.name,
     action: rule.action,
-    protocol: rule.protocol,
+    ...rulePorts(rule, self),
     sources: [],
     destinations: [],
-    // P12: a port rule never matches ICMP, so an icmp rule carries no ports at all.
-    ports: icmp ? [] : [...rule.ports],
-    portRanges: icmp ? [] : rule.portRanges.map((r) => ({ start: r.start, end: r.end })),
     reverse: false,
   };
 }

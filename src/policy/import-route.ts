@@ -14,10 +14,11 @@ export interface RouteFields {
   peer_groups?: string[];
   groups?: string[];
   access_control_groups?: string[];
+  masquerade?: boolean;
   enabled?: boolean;
 }
 
-/** The Route with id `id`: absent lists are empty, an absent network id is the route's own id, absent `enabled` is true. */
+/** The Route with id `id`: absent lists are empty, an absent network id is the route's own id, absent `enabled` and `masquerade` are true (NetBird's defaults). */
 export function importRoute(id: string, r: RouteFields, path: string, where: SourceMap): Route {
   const route: Route = {
     id,
@@ -27,6 +28,7 @@ export function importRoute(id: string, r: RouteFields, path: string, where: Sou
     peerGroups: r.peer_groups ?? [],
     groups: r.groups ?? [],
     accessControlGroups: r.access_control_groups ?? [],
+    masquerade: r.masquerade ?? true,
     enabled: r.enabled ?? true,
   };
   if (r.peer !== undefined) route.peer = r.peer;

@@ -40,6 +40,8 @@ export const LINT_CHECKS: readonly { id: string; severity: Severity; meaning: st
   { id: "shadowed-rule", severity: "warning", meaning: "a rule never decides anything because another rule covers all of it" },
   { id: "duplicate-peer-name", severity: "error", meaning: "two peers share a name, so --peer NAME cannot tell them apart" },
   { id: "peer-name-is-ip", severity: "error", meaning: "a peer is named after another peer's overlay IP, so --peer IP cannot tell them apart" },
+  { id: "unknown-input", severity: "warning", meaning: "the export holds a field or value meshfilter does not know (from a newer NetBird) that changes nothing a peer accepts; ignored" },
+  { id: "rejected-policy", severity: "error", meaning: "a policy holds a value meshfilter cannot read that would change what peers accept (an unknown protocol, action, resource type or posture check kind); it is left out and grants nothing" },
 ];
 
 /** Names that mark a destination as sensitive: production, databases, administration, secrets, money, backups. */
@@ -61,6 +63,10 @@ export function lintAccount(account: Account, options: CompileOptions = {}): Fin
   const isMixed = (m: EndMembers) => m.users.length > 0 && (m.infrastructure.length > 0 || m.resources.length > 0);
 
   lintPeerIdentities();
+  for (const w of account.warnings ?? []) add("unknown-input", `${w.path}: ${w.message}.`, []);
+  for (const r of account.rejectedPolicies ?? []) {
+    add("rejected-policy", `Policy "${r.name}" is left out and grants nothing: ${r.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}.`, [r.policyId]);
+  }
 
   for (const group of account.groups) {
     if (group.isAll) continue;

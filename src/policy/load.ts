@@ -12,6 +12,7 @@ import { detectFormat, firstIdPath, hasItemWithoutId } from "./detect-format.ts"
 import { identifyMeshfilterItem, importMeshfilterDocument, unknownTopLevelKeys } from "./meshfilter-format.ts";
 import { PolicyError, type Account, type PolicyProblem } from "./model.ts";
 import { identifyNetBirdItem, importNetBirdExport } from "./netbird-import.ts";
+import { findUnknownInExport } from "./netbird-unknown.ts";
 import { ensureAllGroup, normalizeAccount } from "./normalize.ts";
 import { parseCollections, type Unusable } from "./parse-collections.ts";
 import { parseDocumentText, readTextFile, type DocumentObject } from "./parse-document.ts";
@@ -51,7 +52,7 @@ interface ReadResult {
 
 function readNetBirdExport(doc: DocumentObject, where: SourceMap): ReadResult {
   const { collections, problems, unusable } = parseCollections(doc, netbirdCollections, identifyNetBirdItem);
-  const imported = importNetBirdExport(collections, where);
+  const imported = importNetBirdExport(collections, where, findUnknownInExport(doc));
   if (problems.length > 0) problems.push(...detectionHint(doc));
   return { account: imported.account, problems: [...problems, ...imported.problems], unusable };
 }

@@ -7,6 +7,8 @@
 import { printableLines } from "../text/printable.ts";
 
 export type Protocol = "all" | "tcp" | "udp" | "icmp";
+/** A rule's protocol: a filter protocol, or NetBird's "netbird-ssh" (tcp to the peer's SSH server, compiled as NetBird does). */
+export type RuleProtocol = Protocol | "netbird-ssh";
 export type Action = "accept" | "drop";
 
 export interface PortRange {
@@ -47,6 +49,10 @@ export interface Peer {
   userId?: string;
   /** The setup key the peer registered with (an "infrastructure" peer when userId is absent). */
   setupKeyId?: string;
+  /** The peer's FQDN as NetBird's API gives it in `dns_label` ("stage-host-1.netbird.cloud"); the bare label is its first part. */
+  dnsLabel?: string;
+  /** The peer's SSH server is on (API `ssh_enabled`) and its agent allows SSH access (`local_flags.server_ssh_allowed`): with an agent of 0.60.0 or newer, NetBird opens its native SSH port 22022 next to 22. */
+  nativeSsh?: boolean;
   meta: PeerMeta;
 }
 
@@ -115,6 +121,8 @@ export interface Route {
   groups: string[];
   /** Groups allowed to use the route (access control groups); empty means not enforced. */
   accessControlGroups: string[];
+  /** Forwarded traffic leaves the routing peer with its own LAN address (see src/agent/masquerade.ts). */
+  masquerade: boolean;
   enabled: boolean;
 }
 
@@ -133,7 +141,7 @@ export interface PolicyRule {
   enabled: boolean;
   action: Action;
   bidirectional: boolean;
-  protocol: Protocol;
+  protocol: RuleProtocol;
   ports: number[];
   portRanges: PortRange[];
   sources: RuleEnd;
@@ -198,6 +206,17 @@ export interface Account {
   resources: NetworkResource[];
   routers: NetworkRouter[];
   routes: Route[];
+  /** What the input holds that meshfilter does not know (a field or value from a newer NetBird) and that changes nothing a peer accepts. */
+  warnings?: PolicyProblem[];
+  /** Policies left out because they hold something meshfilter cannot read that would change what a peer accepts; they grant nothing. */
+  rejectedPolicies?: RejectedPolicy[];
+}
+
+/** A policy left out of the account, and why (each problem with its JSON path). */
+export interface RejectedPolicy {
+  policyId: string;
+  name: string;
+  problems: PolicyProblem[];
 }
 
 /** One problem found in an input, with where it is. */

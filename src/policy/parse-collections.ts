@@ -36,6 +36,8 @@ export const KIND_OF_COLLECTION: Record<string, string> = {
   setup_keys: "setup key",
   groups: "group",
   networks: "network",
+  network_resources: "resource",
+  network_routers: "router",
   routes: "route",
   posture_checks: "posture check",
   policies: "policy",

@@ -1,26 +1,50 @@
-// Which peer a `--peer` argument (or an API's `self`) names: an id, a name, or an
-// overlay IPv4/IPv6 address. One resolver for every command and API, because a
-// first-match rule is how an impostor gets picked: an export may hold two peers named
-// db-1 (NetBird lets names repeat), or a peer *named* "100.64.0.20" beside the peer
-// whose IP that is. Every peer the argument could mean is collected; more than one is
-// an error listing them, so the operator picks by id or IP.
+// Which peer a `--peer` argument (or an API's `self`) names: an id, a name, an overlay
+// IPv4/IPv6 address, the FQDN NetBird's API gives in `dns_label`
+// ("stage-host-1.netbird.cloud"), or the bare DNS label before the account's domain
+// ("stage-host-1"). One resolver for every command and API, because a first-match rule
+// is how an impostor gets picked: NetBird lets names repeat (it de-duplicates only the
+// DNS label), and a peer may be *named* "100.64.0.20" beside the peer whose IP that is.
+// Every peer the argument could mean is collected; more than one is an error listing
+// them, so the operator picks by id, IP or FQDN. No match suggests the closest name.
 
 import { PolicyError, type Peer } from "./model.ts";
+import { suggestionFor } from "./suggest.ts";
 
-/** The one peer `self` names by id, name, IPv4 or IPv6. Throws PolicyError when none does, or several do. */
+/** The bare label of a FQDN ("stage-host-1.netbird.cloud" -> "stage-host-1"). */
+const labelOf = (fqdn: string): string => fqdn.split(".")[0];
+
+/** The ways `self` names `peer`, case-insensitive for DNS names as DNS is. */
+function namedBy(peer: Peer, self: string): string[] {
+  const by: string[] = [];
+  if (peer.id === self) by.push("id");
+  if (peer.name === self) by.push("name");
+  if (peer.ip === self || peer.ipv6 === self) by.push("IP");
+  if (peer.dnsLabel !== undefined) {
+    const name = self.toLowerCase().replace(/\.$/, "");
+    if (peer.dnsLabel === name) by.push("FQDN");
+    else if (!name.includes(".") && labelOf(peer.dnsLabel) === name) by.push("DNS label");
+  }
+  return by;
+}
+
+/** The one peer `self` names by id, name, IP, FQDN or DNS label. Throws PolicyError when none does, or several do. */
 export function resolvePeer(peers: readonly Peer[], self: string): Peer {
   const matches: { peer: Peer; by: string[] }[] = [];
   for (const peer of peers) {
-    const by: string[] = [];
-    if (peer.id === self) by.push("id");
-    if (peer.name === self) by.push("name");
-    if (peer.ip === self || peer.ipv6 === self) by.push("IP");
+    const by = namedBy(peer, self);
     if (by.length > 0) matches.push({ peer, by });
   }
   if (matches.length === 1) return matches[0].peer;
-  if (matches.length === 0) throw new PolicyError([{ path: "$.peers", message: `no peer has id, name or IP ${JSON.stringify(self)}` }]);
-  const candidates = matches.map(({ peer, by }) => `id ${JSON.stringify(peer.id)} (name ${JSON.stringify(peer.name)}, IP ${peer.ip}${peer.ipv6 ? `, ${peer.ipv6}` : ""}; matched by ${by.join(" and ")})`);
+  if (matches.length === 0) {
+    const names = peers.flatMap((p) => [p.name, ...(p.dnsLabel ? [p.dnsLabel, labelOf(p.dnsLabel)] : [])]);
+    const hint = suggestionFor(self, [...new Set(names)].map((id) => ({ id })));
+    throw new PolicyError([{ path: "$.peers", message: `no peer has id, name, IP, FQDN or DNS label ${JSON.stringify(self)}${hint}` }]);
+  }
+  const candidates = matches.map(
+    ({ peer, by }) =>
+      `id ${JSON.stringify(peer.id)} (name ${JSON.stringify(peer.name)}, IP ${peer.ip}${peer.ipv6 ? `, ${peer.ipv6}` : ""}${peer.dnsLabel ? `, FQDN ${peer.dnsLabel}` : ""}; matched by ${by.join(" and ")})`,
+  );
   throw new PolicyError([
-    { path: "$.peers", message: `${JSON.stringify(self)} is ambiguous: it names ${matches.length} peers: ${candidates.join("; ")}; name the peer by its id or IP` },
+    { path: "$.peers", message: `${JSON.stringify(self)} is ambiguous: it names ${matches.length} peers: ${candidates.join("; ")}; name the peer by its id, IP or FQDN` },
   ]);
 }

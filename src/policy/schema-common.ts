@@ -38,16 +38,15 @@ export const versionText = z.union([z.string(), z.number()]).transform((value, c
 /** A policy action. */
 export const actionText = z.enum(["accept", "drop"]);
 
-/** A rule protocol. NetBird's "netbird-ssh" is refused with a reason rather than guessed at. */
+/** A rule protocol, as NetBird's API spells them ("netbird-ssh" is tcp to NetBird's SSH server, see compile-ports.ts). */
+export const RULE_PROTOCOLS = ["all", "tcp", "udp", "icmp", "netbird-ssh"] as const;
+
+/** A rule protocol in a hand-written file: an unknown one is a mistake. */
 export const protocolText = z.string().superRefine((value, ctx) => {
-  if (value === "netbird-ssh") {
-    ctx.addIssue({ code: "custom", message: `protocol "netbird-ssh" (NetBird's SSH server) is not supported; use tcp with port 22` });
-  } else if (!PROTOCOLS.includes(value)) {
-    ctx.addIssue({ code: "custom", message: `unknown protocol "${value}"; use one of all, tcp, udp, icmp` });
+  if (!(RULE_PROTOCOLS as readonly string[]).includes(value)) {
+    ctx.addIssue({ code: "custom", message: `unknown protocol "${value}"; use one of ${RULE_PROTOCOLS.join(", ")}` });
   }
 });
-
-const PROTOCOLS = ["all", "tcp", "udp", "icmp"];
 
 /** allow | deny, for the geo-location and network-range posture checks. */
 export const allowDeny = z.enum(["allow", "deny"]);

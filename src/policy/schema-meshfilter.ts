@@ -63,6 +63,7 @@ const route = z.strictObject({
   peer_groups: names.optional(),
   groups: names.optional(),
   access_control_groups: names.optional(),
+  masquerade: z.boolean().optional(),
   enabled: z.boolean().optional(),
 });
 

@@ -1,12 +1,14 @@
 // The shape of a NetBird management export: one object whose keys are the API's
 // collections, each holding what the list endpoint returns (field names as in the
-// management API schemas). Unknown fields are ignored (zod strips them): exports
-// carry much more than a filter needs, and newer NetBird versions add fields.
+// management API schemas). Fields a filter does not need are ignored (zod strips them);
+// fields the API does not define are reported as warnings by netbird-unknown.ts. Rule
+// protocols and actions are read as text here: an unknown one rejects its policy only
+// (netbird-import.ts), not the whole account.
 
 import { z } from "zod";
 import type { Collections } from "./parse-collections.ts";
 import { peerMetaFields } from "./schema-peer-meta.ts";
-import { actionText, allowDeny, list, optionalText, portItem, protocolText, versionText } from "./schema-common.ts";
+import { allowDeny, list, optionalText, portItem, versionText } from "./schema-common.ts";
 
 /** A group reference: a group id, or a GroupMinimum object ({id, name, ...}). */
 const groupRef = z.union([z.string(), z.looseObject({ id: z.string() })], {
@@ -31,6 +33,10 @@ const peer = z.object({
   setup_key_id: optionalText,
   ...peerMetaFields,
   os: z.string().nullish(),
+  // The FQDN ("stage-host-1.netbird.cloud"), despite the name.
+  dns_label: optionalText,
+  ssh_enabled: z.boolean().nullish(),
+  local_flags: z.looseObject({ server_ssh_allowed: z.boolean().nullish() }).nullish(),
 });
 
 const group = z.object({
@@ -93,9 +99,9 @@ const rule = z.object({
   name: optionalText,
   description: optionalText,
   enabled: z.boolean().default(true),
-  action: actionText.default("accept"),
+  action: z.string().default("accept"),
   bidirectional: z.boolean().default(false),
-  protocol: protocolText.default("all"),
+  protocol: z.string().default("all"),
   ports: list(portItem),
   port_ranges: list(z.object({ start: z.number().int(), end: z.number().int() })),
   sources: list(groupRef),
@@ -117,9 +123,12 @@ const networkResource = z.object({
   id: z.string(),
   name: z.string(),
   description: optionalText,
+  // The API's type (host, subnet, domain) is what the address says (resource-address.ts).
   address: z.string(),
   enabled: z.boolean().default(true),
   groups: list(groupRef),
+  // Not in the API object: the network it was listed under (GET /networks/{id}/resources), as `pull` writes it.
+  network_id: optionalText,
 });
 
 const networkRouter = z.object({
@@ -128,14 +137,15 @@ const networkRouter = z.object({
   peer_groups: list(z.string()),
   masquerade: z.boolean().default(true),
   enabled: z.boolean().default(true),
+  network_id: optionalText,
 });
 
 const network = z.object({
   id: z.string(),
   name: z.string(),
   description: optionalText,
-  // The list endpoint returns ids here; an export inlines the objects (from
-  // /networks/{id}/resources and /routers). Bare ids are reported by the importer.
+  // GET /networks returns ids here, whose objects are in the export's network_resources
+  // and network_routers; an export may also inline the objects.
   resources: list(z.union([z.string(), networkResource])),
   routers: list(z.union([z.string(), networkRouter])),
 });
@@ -151,6 +161,7 @@ const route = z.object({
   domains: list(z.string()),
   groups: list(z.string()),
   access_control_groups: list(z.string()),
+  masquerade: z.boolean().default(true),
 });
 
 /** Each collection's item schema; collections are parsed item by item (see parse-collections.ts). */
@@ -162,8 +173,12 @@ export const netbirdCollections = {
   posture_checks: postureCheck,
   policies: policy,
   networks: network,
+  network_resources: networkResource,
+  network_routers: networkRouter,
   routes: route,
 };
 
 export type NetBirdExport = Collections<typeof netbirdCollections>;
 export type NetBirdRule = z.infer<typeof rule>;
+export type NetBirdNetworkResource = z.infer<typeof networkResource>;
+export type NetBirdNetworkRouter = z.infer<typeof networkRouter>;

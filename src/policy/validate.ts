@@ -7,10 +7,11 @@ import { AddressError, formatParsed, parseCidr, tryParseIp } from "../packet/add
 import { childPath } from "./json-path.ts";
 import type { Account, PeerMeta, PolicyProblem, PolicyRule, RuleEnd } from "./model.ts";
 import type { Unusable } from "./parse-collections.ts";
+import { RULE_PROTOCOLS } from "./schema-common.ts";
 import { SourceMap } from "./source-map.ts";
 import { suggestionFor, type Candidate } from "./suggest.ts";
 
-const PROTOCOLS = new Set(["all", "tcp", "udp", "icmp"]);
+const PROTOCOLS = new Set<string>(RULE_PROTOCOLS);
 const ACTIONS = new Set(["accept", "drop"]);
 const DOMAIN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const COUNTRY_CODE = /^[A-Z]{2}$/;
@@ -237,7 +238,7 @@ class AccountChecker {
   }
 
   private checkRule(rule: PolicyRule, at: Place): void {
-    if (!PROTOCOLS.has(rule.protocol)) this.report(at.field("protocol"), `unknown protocol "${rule.protocol}"; use one of all, tcp, udp, icmp`);
+    if (!PROTOCOLS.has(rule.protocol)) this.report(at.field("protocol"), `unknown protocol "${rule.protocol}"; use one of ${RULE_PROTOCOLS.join(", ")}`);
     if (!ACTIONS.has(rule.action)) this.report(at.field("action"), `unknown action "${rule.action}"; use accept or drop`);
     rule.ports.forEach((port, p) => {
       if (!isPort(port)) this.report(at.field("ports", p), `port ${port} is outside 1-65535`);

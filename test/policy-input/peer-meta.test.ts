@@ -68,6 +68,6 @@ describe("peer metadata files", () => {
     expect(alice?.meta).toMatchObject({ version: "0.31.0", processes: [], os: "linux", countryCode: "DE" });
     expect(account.peers[0].meta.version).toBe("0.30.1"); // the input account is not changed
     expect(withPeerMeta(account, "db-1", { os: "linux" }).peers[2].meta.os).toBe("linux");
-    expect(() => withPeerMeta(account, "nobody", {})).toThrowError(/no peer has id, name or IP "nobody"/);
+    expect(() => withPeerMeta(account, "nobody", {})).toThrowError(/no peer has id, name, IP, FQDN or DNS label "nobody"/);
   });
 });

@@ -44,7 +44,7 @@ export function router(networkId: string, target: { peer?: string; peerGroups?: 
 }
 
 export function route(id: string, network: string, extra: Partial<Route> = {}): Route {
-  return { id, networkId: id, network, domains: [], peerGroups: [], groups: [], accessControlGroups: [], enabled: true, ...extra };
+  return { id, networkId: id, network, domains: [], peerGroups: [], groups: [], accessControlGroups: [], masquerade: true, enabled: true, ...extra };
 }
 
 export function posture(id: string, check: Omit<PostureCheck, "id" | "name">): PostureCheck {

@@ -144,7 +144,7 @@ describe("an ambiguous --peer", () => {
       policies: [],
     }),
   );
-  const byName = `"db-1" is ambiguous: it names 2 peers: id "p-db" (name "db-1", IP 100.64.0.20; matched by name); id "p-evil" (name "db-1", IP 100.64.0.99; matched by name); name the peer by its id or IP`;
+  const byName = `"db-1" is ambiguous: it names 2 peers: id "p-db" (name "db-1", IP 100.64.0.20; matched by name); id "p-evil" (name "db-1", IP 100.64.0.99; matched by name); name the peer by its id, IP or FQDN`;
   const byIp = `"100.64.0.20" is ambiguous: it names 2 peers: id "p-db" (name "db-1", IP 100.64.0.20; matched by IP); id "p-ip" (name "100.64.0.20", IP 100.64.0.98; matched by name)`;
 
   it("compile and explain fail with exit 2, listing the candidates by id and IP", async () => {
