@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
   lint: { summary: "check a policy against zero-trust practices", load: () => import("./lint.ts") },
   explain: { summary: "say why a new connection would be accepted or dropped", load: () => import("./explain.ts") },
   compile: { summary: "print the rule tables one peer enforces", load: () => import("./compile.ts") },
+  pull: { summary: "read an account from a NetBird management API into one file", load: () => import("./pull.ts") },
   run: { summary: "run a peer agent: TUN device, filter, UDP transport", load: () => import("./run.ts") },
   stats: { summary: "print a running agent's counters", load: () => import("./stats.ts") },
   watch: { summary: "shadow mode: judge live traffic on an interface without enforcing", load: () => import("./watch.ts") },

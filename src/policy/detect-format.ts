@@ -11,7 +11,7 @@ import type { DocumentObject } from "./parse-document.ts";
 
 export type PolicyFormat = "netbird" | "meshfilter";
 
-const COLLECTIONS = ["peers", "groups", "users", "setup_keys", "posture_checks", "policies", "networks", "routes"];
+const COLLECTIONS = ["peers", "groups", "users", "setup_keys", "posture_checks", "policies", "networks", "network_resources", "network_routers", "routes"];
 
 /** The document's format: named by the `format` marker ("unknown" for an unrecognized one), else guessed by ids. */
 export function detectFormat(doc: DocumentObject): PolicyFormat | "unknown" {
