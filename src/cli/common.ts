@@ -4,6 +4,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PolicyError } from "../policy/model.ts";
+import { NetworkMapError } from "../policy/network-map.ts";
 import { printableLines } from "../text/printable.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
 
@@ -47,7 +48,7 @@ export function parseCommandLine<T extends ParseArgsConfig>(command: string, hel
  * bug and is rethrown.
  */
 export function policyLoadFailure(command: string, err: unknown): number {
-  if (err instanceof PolicyError || (err as NodeJS.ErrnoException).code !== undefined) {
+  if (err instanceof PolicyError || err instanceof NetworkMapError || (err as NodeJS.ErrnoException).code !== undefined) {
     return fail(command, (err as Error).message, EXIT_USAGE);
   }
   throw err;
@@ -60,6 +61,7 @@ export const PEER_FILTER_OPTIONS = {
   egress: { type: "boolean", default: false },
   "honour-bidirectional": { type: "boolean", default: false },
   "loose-tcp": { type: "boolean", default: false },
+  "network-map": { type: "string" },
 } as const;
 
 /** The filter switches of PEER_FILTER_OPTIONS, as parseArgs returns them. */
@@ -73,17 +75,18 @@ export interface PeerFilterFlags {
  * buildPeerFilter for replay and watch: returns the filter, or prints why there is none
  * (every policy problem, or why the file cannot be used) and returns exit code 2.
  */
-export function loadPeerFilter(command: string, policyPath: string, peer: string, flags: PeerFilterFlags): PeerFilter | number {
+export function loadPeerFilter(command: string, policyPath: string | undefined, peer: string | undefined, flags: PeerFilterFlags & { "network-map"?: string }): PeerFilter | number {
   try {
     return buildPeerFilter({
       policyPath,
+      networkMapPath: flags["network-map"],
       peer,
       egress: flags.egress,
       honourBidirectional: flags["honour-bidirectional"],
       looseTcp: flags["loose-tcp"],
     });
   } catch (err) {
-    if (err instanceof PolicyError) return fail(command, err.message, EXIT_USAGE);
+    if (err instanceof PolicyError || err instanceof NetworkMapError) return fail(command, err.message, EXIT_USAGE);
     return fail(command, `cannot use policy ${policyPath}: ${(err as Error).message}`, EXIT_USAGE);
   }
 }

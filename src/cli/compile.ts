@@ -2,13 +2,12 @@
 // the spirit of `nft list ruleset` / `pfctl -s rules`: a section per table, one rule per
 // line (action, protocol, from, to, ports) followed by where it came from.
 
-import { compilePeer } from "../policy/compile.ts";
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
-import { loadPolicyFile } from "../policy/load.ts";
+import { buildPeerFilter } from "../replay/setup.ts";
 import { printableLines } from "../text/printable.ts";
 import { EXIT_USAGE, fail, HELP_OPTION, parseCommandLine, policyLoadFailure } from "./common.ts";
 
-const HELP = `usage: meshfilter compile --policy FILE --peer PEER [--json] [--honour-bidirectional]
+const HELP = `usage: meshfilter compile (--policy FILE --peer PEER | --network-map FILE) [--json] [--honour-bidirectional]
 
 Print the rule tables PEER enforces: inbound (connections other peers may open to
 it), outbound (connections it may open; enforced only in egress mode) and routes
@@ -17,7 +16,9 @@ it), outbound (connections it may open; enforced only in egress mode) and routes
 
 options:
   --policy FILE            account policy (JSON or YAML, meshfilter or NetBird export)
-  --peer PEER              id, name or overlay IP of the peer
+  --peer PEER              id, name, overlay IP, FQDN or DNS label of the peer
+  --network-map FILE       instead: the tables of a NetBird peer's NetworkMap
+                           (network_map.json of a debug bundle, or binary protobuf)
   --json                   print the CompiledPeerPolicy as JSON
   --honour-bidirectional   honour the bidirectional flag for every protocol (newer NetBird)
   -h, --help               this text
@@ -76,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       policy: { type: "string" },
       peer: { type: "string" },
+      "network-map": { type: "string" },
       json: { type: "boolean", default: false },
       "honour-bidirectional": { type: "boolean", default: false },
       help: HELP_OPTION,
@@ -83,10 +85,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (!values.policy || !values.peer) return fail(COMMAND, `--policy and --peer are required\n\n${HELP}`, EXIT_USAGE);
+  if (!values["network-map"] && (!values.policy || !values.peer)) return fail(COMMAND, `--policy and --peer (or --network-map) are required\n\n${HELP}`, EXIT_USAGE);
   try {
-    const account = loadPolicyFile(values.policy);
-    const compiled = compilePeer(account, values.peer, { honourBidirectionalFlag: values["honour-bidirectional"] });
+    const compiled = buildPeerFilter({
+      policyPath: values.policy,
+      peer: values.peer,
+      networkMapPath: values["network-map"],
+      honourBidirectional: values["honour-bidirectional"],
+    }).policy;
     console.log(values.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
     return 0;
   } catch (err) {

@@ -23,7 +23,9 @@ from them outbound; anything else is counted as not for this peer.
 
 options:
   --policy FILE            account policy (JSON or YAML, meshfilter or NetBird export)
-  --peer PEER              the peer whose filter judges: id, name or overlay IP
+  --peer PEER              the peer whose filter judges: id, name, overlay IP, FQDN or DNS label
+  --network-map FILE       instead of --policy and --peer: a NetBird peer's NetworkMap
+                           (network_map.json of a debug bundle, or binary protobuf)
   --json                   print the summary as one JSON object
   --verdicts FILE          write one JSON line per packet, in capture order:
                            {"index": 0, "dir": "in", "verdict": "accept", "reason": "rule", "rule": "p1/r1", "state": "established"}
@@ -58,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return fail(COMMAND, `expected one capture file, got ${positionals.length}\n\n${HELP}`, EXIT_USAGE);
-  if (!values.policy || !values.peer) return fail(COMMAND, `--policy and --peer are required\n\n${HELP}`, EXIT_USAGE);
+  if (!values["network-map"] && (!values.policy || !values.peer)) return fail(COMMAND, `--policy and --peer (or --network-map) are required\n\n${HELP}`, EXIT_USAGE);
   const capturePath = positionals[0];
 
   const filter = loadPeerFilter(COMMAND, values.policy, values.peer, values);
@@ -96,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const summary = buildSummary(
-    { capture: capturePath, policy: values.policy, peer: { name: policy.peer.name, addresses: policy.peer.addresses } },
+    { capture: capturePath, policy: values.policy ?? values["network-map"] ?? "", peer: { name: policy.peer.name, addresses: policy.peer.addresses } },
     result.counters,
     engine,
     result.error,
