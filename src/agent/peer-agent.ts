@@ -10,6 +10,7 @@ import { openTun, type TunDevice } from "../io/tun.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import type { PolicyProblem } from "../policy/model.ts";
 import { FlowLog } from "./flow-log.ts";
+import { DomainResolver, dnsResolver } from "./domain-resolver.ts";
 import { configureLink } from "./link.ts";
 import { createAgentMetrics, serveMetrics, type PolicyCounters } from "./metrics.ts";
 import { PacketLoop } from "./packet-loop.ts";
@@ -56,6 +57,8 @@ export interface PeerAgentConfig {
   policyTimeoutMs?: number;
   /** How long a policy file changed in place must stay unchanged before it is read (ms). Default 2000. */
   policySettleMs?: number;
+  /** Resolving domain resources (domain-resolver.ts): DNS servers ("127.0.0.1:53"; default the system's), refresh bounds. */
+  dns?: { servers?: string[]; minRefreshMs?: number; maxRefreshMs?: number };
 }
 
 export class PeerAgent {
@@ -71,6 +74,8 @@ export class PeerAgent {
   private readonly loads = new AbortController();
   /** The revocation walk's next slice (setImmediate), while one is under way. */
   private revocationTimer: NodeJS.Immediate | null = null;
+  /** Resolves the domain resources this peer routes to; null without a filter. */
+  resolver: DomainResolver | null = null;
 
   private constructor(
     readonly config: PeerAgentConfig,
@@ -143,6 +148,17 @@ export class PeerAgent {
       this.metricsServer = await serveMetrics(registry, config.metrics);
     }
     if (engine) {
+      this.resolver = new DomainResolver({
+        resolve: dnsResolver(config.dns?.servers),
+        minRefreshMs: config.dns?.minRefreshMs,
+        maxRefreshMs: config.dns?.maxRefreshMs,
+        apply: (resource, cidrs) => {
+          engine.setResourceAddresses(resource, cidrs);
+          if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
+        },
+        log: this.log,
+      });
+      this.resolver.setPolicy(this.policy);
       this.watcher = new PolicyWatcher(config.policyFile, () => void this.reloadPolicy(), config.policySettleMs);
       this.watcher.start();
     }
@@ -198,6 +214,7 @@ export class PeerAgent {
       return false;
     }
     this.policy = policy;
+    this.resolver?.setPolicy(policy);
     this.policyCounters.applied++;
     this.log.info({ file, rules: ruleCount(policy) }, "policy in force; revoking the connections it no longer allows");
     if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
@@ -223,6 +240,7 @@ export class PeerAgent {
     if (this.closed) return;
     this.closed = true;
     this.watcher?.close();
+    this.resolver?.close();
     this.loads.abort();
     if (this.revocationTimer !== null) clearImmediate(this.revocationTimer);
     this.revocationTimer = null;

@@ -606,6 +606,21 @@ export class Engine {
   }
 
   /**
+   * Give a domain resource its freshly resolved addresses (P6), in one swap of the
+   * domain-resource index (RuleTable.setResourceAddresses; throws FilterError and changes
+   * nothing for a bad CIDR or a resource that is not a domain resource), then revoke like
+   * a policy change (P14): flows to addresses that left the set are cut by the walk
+   * (revokeSlice), flows to addresses still in it keep flowing.
+   */
+  setResourceAddresses(resourceId: string, cidrs: string[]): void {
+    this.ruleTable.setResourceAddresses(resourceId, cidrs);
+    if (!this.revoking) this.revokedRules = this.ruleTable;
+    this.revocationCursor = 0;
+    this.revocationCut = 0;
+    this.revoking = true;
+  }
+
+  /**
    * One slice of the revocation walk begun by beginPolicy: entries are visited in pool
    * order from the cursor until `budgetMs` of wall-clock time has passed (checked every
    * REVOKE_CHECK_EVERY entries). Returns true when the walk is done (and false while
