@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PolicyError } from "../policy/model.ts";
 import { NetworkMapError } from "../policy/network-map.ts";
+import { parseResolveOptions, ResolveOptionError } from "../replay/resolved-domains.ts";
 import { printableLines } from "../text/printable.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
 
@@ -62,6 +63,7 @@ export const PEER_FILTER_OPTIONS = {
   "honour-bidirectional": { type: "boolean", default: false },
   "loose-tcp": { type: "boolean", default: false },
   "network-map": { type: "string" },
+  resolve: { type: "string", multiple: true },
 } as const;
 
 /** The filter switches of PEER_FILTER_OPTIONS, as parseArgs returns them. */
@@ -75,9 +77,10 @@ export interface PeerFilterFlags {
  * buildPeerFilter for replay and watch: returns the filter, or prints why there is none
  * (every policy problem, or why the file cannot be used) and returns exit code 2.
  */
-export function loadPeerFilter(command: string, policyPath: string | undefined, peer: string | undefined, flags: PeerFilterFlags & { "network-map"?: string }): PeerFilter | number {
+export function loadPeerFilter(command: string, policyPath: string | undefined, peer: string | undefined, flags: PeerFilterFlags & { "network-map"?: string; resolve?: string[] }): PeerFilter | number {
   try {
     return buildPeerFilter({
+      resolve: flags.resolve ? parseResolveOptions(flags.resolve) : undefined,
       policyPath,
       networkMapPath: flags["network-map"],
       peer,
@@ -86,7 +89,7 @@ export function loadPeerFilter(command: string, policyPath: string | undefined, 
       looseTcp: flags["loose-tcp"],
     });
   } catch (err) {
-    if (err instanceof PolicyError || err instanceof NetworkMapError) return fail(command, err.message, EXIT_USAGE);
+    if (err instanceof PolicyError || err instanceof NetworkMapError || err instanceof ResolveOptionError) return fail(command, err.message, EXIT_USAGE);
     return fail(command, `cannot use policy ${policyPath}: ${(err as Error).message}`, EXIT_USAGE);
   }
 }

@@ -26,6 +26,8 @@ options:
   --peer PEER              the peer whose filter judges: id, name, overlay IP, FQDN or DNS label
   --network-map FILE       instead of --policy and --peer: a NetBird peer's NetworkMap
                            (network_map.json of a debug bundle, or binary protobuf)
+  --resolve NAME=IP[,IP]   the addresses of a domain resource (repeatable), where a
+                           running agent would ask DNS
   --json                   print the summary as one JSON object
   --verdicts FILE          write one JSON line per packet, in capture order:
                            {"index": 0, "dir": "in", "verdict": "accept", "reason": "rule", "rule": "p1/r1", "state": "established"}

@@ -7,6 +7,7 @@ import { compilePeer } from "../policy/compile.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import { loadPolicyFile } from "../policy/load.ts";
 import { loadNetworkMapFile } from "../policy/network-map.ts";
+import { applyResolved } from "./resolved-domains.ts";
 
 export interface FilterOptions {
   /** An account policy file, compiled for `peer`; or, instead, */
@@ -21,6 +22,8 @@ export interface FilterOptions {
   honourBidirectional?: boolean;
   /** Accept TCP connections picked up mid-stream (no SYN seen), as when a capture starts late. */
   looseTcp?: boolean;
+  /** Addresses of domain resources by name (--resolve), for offline use. */
+  resolve?: Map<string, string[]>;
 }
 
 export interface PeerFilter {
@@ -28,11 +31,12 @@ export interface PeerFilter {
   engine: Engine;
 }
 
-/** Throws PolicyError for a bad policy or an unknown peer, NetworkMapError for a bad map, or the fs error for an unreadable file. */
+/** Throws PolicyError for a bad policy or an unknown peer, NetworkMapError for a bad map, ResolveOptionError for a bad --resolve, or the fs error for an unreadable file. */
 export function buildPeerFilter(options: FilterOptions): PeerFilter {
   const policy = options.networkMapPath
     ? loadNetworkMapFile(options.networkMapPath)
     : compilePeer(loadPolicyFile(options.policyPath ?? ""), options.peer ?? "", { honourBidirectionalFlag: options.honourBidirectional ?? false });
   const engine = new Engine(policy, { egress: options.egress ?? false, looseTcp: options.looseTcp ?? false });
+  if (options.resolve) applyResolved(engine, policy, options.resolve);
   return { policy, engine };
 }
