@@ -12,6 +12,7 @@ import type { PolicyProblem } from "../policy/model.ts";
 import { FlowLog } from "./flow-log.ts";
 import { DomainResolver, dnsResolver } from "./domain-resolver.ts";
 import { configureLink } from "./link.ts";
+import { Masquerade, masqueradedPrefixes } from "./masquerade.ts";
 import { createAgentMetrics, serveMetrics, type PolicyCounters } from "./metrics.ts";
 import { PacketLoop } from "./packet-loop.ts";
 import { loadPolicyInWorker } from "./policy-load-worker.ts";
@@ -76,6 +77,10 @@ export class PeerAgent {
   private revocationTimer: NodeJS.Immediate | null = null;
   /** Resolves the domain resources this peer routes to; null without a filter. */
   resolver: DomainResolver | null = null;
+  /** The addresses in force per domain resource (for masquerade). */
+  private readonly resolved = new Map<string, string[]>();
+  /** NAT of forwarded traffic to masqueraded resources; null when the agent does not configure the link. */
+  private masquerade: Masquerade | null = null;
 
   private constructor(
     readonly config: PeerAgentConfig,
@@ -130,8 +135,22 @@ export class PeerAgent {
     return agent;
   }
 
+  /** Masquerade what the policy in force says (masquerade.ts); a failure is logged, forwarding goes on without it. */
+  private updateMasquerade(): void {
+    if (!this.masquerade) return;
+    try {
+      this.masquerade.apply(masqueradedPrefixes(this.policy, this.resolved));
+    } catch (err) {
+      this.log.error({ error: (err as Error).message }, "masquerade not in force");
+    }
+  }
+
   private async startSideServices(): Promise<void> {
     const { config, engine } = this;
+    if (config.configureLink ?? true) {
+      this.masquerade = new Masquerade(this.tun.name);
+      this.updateMasquerade();
+    }
     if (config.flowLog && engine) {
       const flowLog = new FlowLog(config.flowLog);
       this.flowLog = flowLog;
@@ -154,6 +173,8 @@ export class PeerAgent {
         maxRefreshMs: config.dns?.maxRefreshMs,
         apply: (resource, cidrs) => {
           engine.setResourceAddresses(resource, cidrs);
+          this.resolved.set(resource, cidrs);
+          this.updateMasquerade();
           if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
         },
         log: this.log,
@@ -215,6 +236,7 @@ export class PeerAgent {
     }
     this.policy = policy;
     this.resolver?.setPolicy(policy);
+    this.updateMasquerade();
     this.policyCounters.applied++;
     this.log.info({ file, rules: ruleCount(policy) }, "policy in force; revoking the connections it no longer allows");
     if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
@@ -245,6 +267,7 @@ export class PeerAgent {
     if (this.revocationTimer !== null) clearImmediate(this.revocationTimer);
     this.revocationTimer = null;
     this.loop.stop();
+    this.masquerade?.close();
     this.transport.close();
     this.tun.close();
     if (this.metricsServer) {

@@ -99,7 +99,7 @@ export function compileForPeer(index: AccountIndex, self: Peer, options: WhatIfO
   };
   const selfIn = (end: RuleEnd): boolean => end.peer === self.id || index.inAnyGroup(self.id, end.groups);
 
-  const { networks: routedNetworks, routes: routesHere } = routedBy(index, self, options.includeDisabled);
+  const { networks: routedNetworks, routes: routesHere, masqueradedNetworks } = routedBy(index, self, options.includeDisabled);
 
   // Egress mode (P13) judges what self opens towards resources and routed prefixes with
   // the outbound table too; these rules are one-way like every resource rule (P6).
@@ -160,6 +160,7 @@ export function compileForPeer(index: AccountIndex, self: Peer, options: WhatIfO
           resourceName: resource.name,
         };
         if (!prefix) route.domain = resource.address;
+        if (masqueradedNetworks.has(resource.networkId)) route.masquerade = true;
         result.routes.push(route);
       }
       // NetBird: a legacy route's access control groups are the destinations of the policies
@@ -201,13 +202,15 @@ function defaultPermit(route: Route): CompiledRule {
   };
 }
 
-/** The networks (of network routers) and legacy routes for which `self` is a routing peer. */
-export function routedBy(index: AccountIndex, self: Peer, includeDisabled = false): { networks: Set<string>; routes: Route[] } {
+/** The networks (of network routers) and legacy routes for which `self` is a routing peer, and the networks it masquerades for. */
+export function routedBy(index: AccountIndex, self: Peer, includeDisabled = false): { networks: Set<string>; routes: Route[]; masqueradedNetworks: Set<string> } {
   const routesVia = (r: { peer?: string; peerGroups: string[]; enabled: boolean }) =>
     (r.enabled || includeDisabled) && (r.peer === self.id || index.inAnyGroup(self.id, r.peerGroups));
+  const routers = index.account.routers.filter(routesVia);
   return {
-    networks: new Set(index.account.routers.filter(routesVia).map((r) => r.networkId)),
+    networks: new Set(routers.map((r) => r.networkId)),
     routes: index.account.routes.filter(routesVia),
+    masqueradedNetworks: new Set(routers.filter((r) => r.masquerade).map((r) => r.networkId)),
   };
 }
 
@@ -247,7 +250,7 @@ export function destinationResources(index: AccountIndex, end: RuleEnd): Network
 function legacyRouteRules(route: Route, base: CompiledRule, suffixed = true): CompiledRouteRule[] {
   const id = suffixed ? `${base.id}:route:${route.id}` : base.id;
   const rules: CompiledRouteRule[] = [];
-  const common = { ...base, id, reverse: false, resourceId: route.id, resourceName: route.network || route.domains.join(",") };
+  const common = { ...base, id, reverse: false, resourceId: route.id, resourceName: route.network || route.domains.join(","), ...(route.masquerade ? { masquerade: true } : {}) };
   if (route.network) rules.push({ ...common, destinations: [formatParsed(parseCidr(route.network))] });
   for (const domain of route.domains) rules.push({ ...common, id: `${id}:${domain}`, destinations: [], domain });
   return rules;

@@ -34,6 +34,9 @@ export interface CompiledRouteRule extends CompiledRule {
   /** For a domain resource: the domain whose resolved addresses fill `destinations` at run time
    *  (see the filter's setResourceAddresses); `destinations` starts empty. */
   domain?: string;
+  /** Traffic this peer forwards under the rule leaves with the peer's own address on the
+   *  resource's side (the route's or network router's `masquerade`; src/agent/masquerade.ts). */
+  masquerade?: boolean;
 }
 
 export interface CompiledPeer {

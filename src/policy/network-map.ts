@@ -63,6 +63,8 @@ interface DecodedRouteFirewallRule {
 }
 interface DecodedNetworkMap {
   peerConfig?: { address: string; fqdn: string; address_v6: Uint8Array };
+  /** The routes the peer uses or serves; a served route's Masquerade applies to its routesFirewallRules. */
+  Routes: { ID: string; Masquerade: boolean }[];
   FirewallRules: DecodedFirewallRule[];
   routesFirewallRules: DecodedRouteFirewallRule[];
 }
@@ -177,6 +179,7 @@ export function compileNetworkMap(map: DecodedNetworkMap, file: string): Compile
     (inbound ? policy.inbound : policy.outbound).push(compiled);
   });
 
+  const masqueraded = new Set(map.Routes.filter((r) => r.Masquerade).map((r) => r.ID));
   map.routesFirewallRules.forEach((rule, i) => {
     const at = `${file}: routesFirewallRules[${i}]`;
     const policyId = Buffer.from(rule.PolicyID).toString("utf8") || `route:${rule.RouteID}`;
@@ -195,6 +198,7 @@ export function compileNetworkMap(map: DecodedNetworkMap, file: string): Compile
       resourceId: rule.RouteID,
       resourceName: rule.isDynamic ? rule.domains.join(",") : rule.destination,
     };
+    if (masqueraded.has(rule.RouteID)) base.masquerade = true;
     if (!rule.isDynamic) policy.routes.push({ ...base, destinations: [rule.destination] });
     else rule.domains.forEach((domain, j) => policy.routes.push({ ...base, id: `${base.id}:${j}`, domain }));
   });
