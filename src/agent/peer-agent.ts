@@ -20,8 +20,10 @@ import { PolicyWatcher } from "./policy-watcher.ts";
 import { UdpTransport, type UdpPeer, type UdpRoute } from "./udp-transport.ts";
 
 export interface PeerAgentConfig {
-  /** The account's policy file (meshfilter YAML/JSON or a NetBird export). Watched for changes. */
+  /** The account's policy file (meshfilter YAML/JSON or a NetBird export), or with `networkMap` a NetBird NetworkMap. Watched for changes. */
   policyFile: string;
+  /** `policyFile` is a NetBird peer's NetworkMap (network_map.json or binary); `peer` is then not used. */
+  networkMap?: boolean;
   /** This peer's id, name or overlay IP in the account. */
   peer: string;
   /** TUN device name. Default "mf0". */
@@ -286,8 +288,8 @@ function ruleCount(policy: CompiledPeerPolicy): number {
   return policy.inbound.length + policy.outbound.length + policy.routes.length;
 }
 
-function policyLimits(config: PeerAgentConfig): { memoryMb?: number; timeoutMs?: number } {
-  return { memoryMb: config.policyMemoryMb, timeoutMs: config.policyTimeoutMs };
+function policyLimits(config: PeerAgentConfig): { memoryMb?: number; timeoutMs?: number; networkMap?: boolean } {
+  return { memoryMb: config.policyMemoryMb, timeoutMs: config.policyTimeoutMs, networkMap: config.networkMap };
 }
 
 /** An error as one line naming the file: each problem's JSON path and message, joined. */

@@ -19,6 +19,8 @@ export interface PolicyLoadLimits {
   timeoutMs?: number;
   /** Stops the load (the worker is terminated and the promise rejects): the agent is closing. */
   signal?: AbortSignal;
+  /** The file is a NetBird NetworkMap (one peer's already; `peer` is not used). */
+  networkMap?: boolean;
 }
 
 export const DEFAULT_POLICY_MEMORY_MB = 1024;
@@ -28,6 +30,7 @@ export const DEFAULT_POLICY_TIMEOUT_MS = 60_000;
 export interface WorkerRequest {
   file: string;
   peer: string;
+  networkMap?: boolean;
 }
 
 /** What the worker answers (structured clone). */
@@ -68,7 +71,7 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
       const { entry, eval: isCode } = workerEntry();
       worker = new Worker(entry, {
         eval: isCode,
-        workerData: { file, peer } satisfies WorkerRequest,
+        workerData: { file, peer, networkMap: limits.networkMap } satisfies WorkerRequest,
         resourceLimits: { maxOldGenerationSizeMb: memoryMb },
         stdout: true, // the loader prints nothing; keep stray output out of the agent's log
         stderr: true,

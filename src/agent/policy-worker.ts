@@ -7,9 +7,10 @@ import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { compilePeer } from "../policy/compile.ts";
 import { loadPolicyFile } from "../policy/load.ts";
+import { loadNetworkMapFile } from "../policy/network-map.ts";
 import type { WorkerReply, WorkerRequest } from "./policy-load-worker.ts";
 
-const { file, peer } = workerData as WorkerRequest;
+const { file, peer, networkMap } = workerData as WorkerRequest;
 try {
   // On Linux a nice value belongs to a thread (setpriority with pid 0 is the calling
   // thread): parsing a large file at the lowest priority leaves the packet loop's thread
@@ -20,7 +21,7 @@ try {
 }
 let reply: WorkerReply;
 try {
-  reply = { ok: true, policy: compilePeer(loadPolicyFile(file), peer) };
+  reply = { ok: true, policy: networkMap ? loadNetworkMapFile(file) : compilePeer(loadPolicyFile(file), peer) };
 } catch (err) {
   const problems = (err as { problems?: { path: string; message: string }[] }).problems;
   reply = { ok: false, message: err instanceof Error ? err.message : String(err), problems };
