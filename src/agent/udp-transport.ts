@@ -12,7 +12,7 @@
 // with and without offload interoperate. IPv4 overlay and underlay only.
 
 import { formatIpv4, maskWord, parseCidr, parseIpv4 } from "../packet/address.ts";
-import * as tcp4 from "../packet/tcp4-view.ts";
+import { tcp4View } from "../packet/tcp4-view.ts";
 import { loadNativeAddon, type NativeUdpSocket } from "../io/tun.ts";
 import type { DeliverBatch, Transport, TransportCounters } from "./transport.ts";
 
@@ -145,6 +145,7 @@ export class UdpTransport implements Transport {
     const dstPorts = this.dstPorts;
     let routable = 0;
     let bytes = 0;
+    const tcp4 = tcp4View;
     for (let i = 0; i < count; i++) {
       dstPorts[i] = 0; // 0 = do not send
       if (verdicts[i] === 0) continue;

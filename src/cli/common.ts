@@ -1,95 +1,119 @@
-// What the policy commands (compile, explain, lint, replay, watch) share: reading the
-// command line with the same usage-error and --help behaviour, and printing a bad
-// policy (a PolicyError lists every problem with its JSON path) the same way everywhere.
+// What the policy commands (compile, explain, lint, replay, watch) share: the flags that
+// choose a policy and a peer, and turning a policy that cannot be used (a PolicyError with
+// every problem and its JSON path, or a file that cannot be read) into a CliError.
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PolicyError } from "../policy/model.ts";
 import { NetworkMapError } from "../policy/network-map.ts";
 import { parseResolveOptions, ResolveOptionError } from "../replay/resolved-domains.ts";
-import { printableLines } from "../text/printable.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
+import { CliError, UsageError, type FlagSpec } from "./command.ts";
+import { EXIT_USAGE } from "./exit-codes.ts";
 
-/** Exit code for bad usage, a bad policy, an unknown peer or an unreadable policy file. */
-export const EXIT_USAGE = 2;
+export const POLICY_FLAG = {
+  type: "string",
+  value: "FILE",
+  required: true,
+  help: "account policy (JSON or YAML, meshfilter or NetBird export)",
+} as const satisfies FlagSpec;
 
-/** Prints `meshfilter COMMAND: message` on stderr and returns `code`, for `return fail(...)`. */
-export function fail(command: string, message: string, code: number): number {
-  // Messages quote file names and policy names: every line made printable, the line breaks kept.
-  console.error(printableLines(`meshfilter ${command}: ${message}`.split("\n")));
-  return code;
+export const PEER_FLAG = {
+  type: "string",
+  value: "PEER",
+  required: true,
+  help: "the peer whose filter judges: id, name, overlay IP, FQDN or DNS label",
+} as const satisfies FlagSpec;
+
+/** A NetBird peer's NetworkMap, instead of --policy and --peer (the map is one peer's already). */
+export const NETWORK_MAP_FLAG = {
+  type: "string",
+  value: "FILE",
+  help: "instead of --policy and --peer: a NetBird peer's NetworkMap (network_map.json of a debug bundle, or binary protobuf)",
+} as const satisfies FlagSpec;
+
+/** --policy and --peer, each optional since --network-map may stand for both (policySource checks). */
+export const POLICY_OR_MAP_FLAGS = {
+  policy: { ...POLICY_FLAG, required: false },
+  peer: { ...PEER_FLAG, required: false },
+  "network-map": NETWORK_MAP_FLAG,
+} as const satisfies Record<string, FlagSpec>;
+
+/** Where a peer's tables come from: --network-map, or --policy with --peer. Throws UsageError for anything else. */
+export function policySource(flags: { policy?: string; peer?: string; "network-map"?: string }): { policyPath?: string; peer?: string; networkMapPath?: string } {
+  const map = flags["network-map"];
+  if (map !== undefined) {
+    if (flags.policy !== undefined || flags.peer !== undefined) throw new UsageError("--network-map is one peer's tables already: give it without --policy and --peer");
+    return { networkMapPath: map };
+  }
+  const missing = [flags.policy === undefined ? "--policy" : "", flags.peer === undefined ? "--peer" : ""].filter(Boolean);
+  if (missing.length > 0) throw new UsageError(`missing ${missing.join(", ")} (or --network-map)`);
+  return { policyPath: flags.policy, peer: flags.peer };
 }
 
-/** Every command's -h/--help; parseCommandLine answers it. */
-export const HELP_OPTION = { type: "boolean", short: "h", default: false } as const;
+export const RESOLVE_FLAG = {
+  type: "string",
+  value: "NAME=IP[,IP]",
+  multiple: true,
+  help: "the addresses of a domain resource, where a running agent would ask DNS",
+} as const satisfies FlagSpec;
 
-type Parsed<T extends ParseArgsConfig> = ReturnType<typeof parseArgs<T>>;
+export const JSON_FLAG = { type: "boolean", help: "print the result as JSON" } as const satisfies FlagSpec;
 
-/**
- * parseArgs, plus the two outcomes every command handles alike: an unknown or malformed
- * option prints the message and the usage text (exit 2), and --help prints the usage text
- * (exit 0). Returns the parsed options, or the exit code to return at once.
- */
-export function parseCommandLine<T extends ParseArgsConfig>(command: string, help: string, config: T): Parsed<T> | number {
-  let parsed: Parsed<T>;
-  try {
-    parsed = parseArgs(config);
-  } catch (err) {
-    return fail(command, `${(err as Error).message}\n\n${help}`, EXIT_USAGE);
-  }
-  if ((parsed.values as { help?: boolean }).help) {
-    console.log(help);
-    return 0;
-  }
-  return parsed;
-}
+export const HONOUR_BIDIRECTIONAL_FLAG = {
+  type: "boolean",
+  help: "honour the bidirectional flag for every protocol (newer NetBird)",
+} as const satisfies FlagSpec;
 
-/**
- * The exit code for an error thrown while loading or compiling a policy: a PolicyError or
- * a file-system error (it has an errno code) is printed as is (exit 2); anything else is a
- * bug and is rethrown.
- */
-export function policyLoadFailure(command: string, err: unknown): number {
-  if (err instanceof PolicyError || err instanceof NetworkMapError || (err as NodeJS.ErrnoException).code !== undefined) {
-    return fail(command, (err as Error).message, EXIT_USAGE);
-  }
-  throw err;
-}
+export const EGRESS_FLAG = {
+  type: "boolean",
+  help: "also enforce outbound rules (off by default, as in NetBird; P13)",
+} as const satisfies FlagSpec;
 
-/** The options replay and watch share: which policy and peer, and how the filter judges. */
-export const PEER_FILTER_OPTIONS = {
-  policy: { type: "string" },
-  peer: { type: "string" },
-  egress: { type: "boolean", default: false },
-  "honour-bidirectional": { type: "boolean", default: false },
-  "loose-tcp": { type: "boolean", default: false },
-  "network-map": { type: "string" },
-  resolve: { type: "string", multiple: true },
-} as const;
+/** The flags replay and watch share: which policy and peer, and how the filter judges. */
+export const PEER_FILTER_FLAGS = {
+  ...POLICY_OR_MAP_FLAGS,
+  resolve: RESOLVE_FLAG,
+  egress: EGRESS_FLAG,
+  "honour-bidirectional": HONOUR_BIDIRECTIONAL_FLAG,
+  "loose-tcp": { type: "boolean", help: "accept TCP connections picked up mid-stream (capture or watch began late)" },
+} as const satisfies Record<string, FlagSpec>;
 
-/** The filter switches of PEER_FILTER_OPTIONS, as parseArgs returns them. */
+/** The filter switches of PEER_FILTER_FLAGS, as parsed. */
 export interface PeerFilterFlags {
+  policy: string | undefined;
+  peer: string | undefined;
+  "network-map": string | undefined;
+  resolve: string[];
   egress: boolean;
   "honour-bidirectional": boolean;
   "loose-tcp": boolean;
 }
 
 /**
- * buildPeerFilter for replay and watch: returns the filter, or prints why there is none
- * (every policy problem, or why the file cannot be used) and returns exit code 2.
+ * Runs `load` (reading or compiling a policy or a NetworkMap); a PolicyError, NetworkMapError,
+ * ResolveOptionError or a file-system error (it has an errno code) becomes a CliError with exit 2. Anything else is a bug and
+ * goes on up.
  */
-export function loadPeerFilter(command: string, policyPath: string | undefined, peer: string | undefined, flags: PeerFilterFlags & { "network-map"?: string; resolve?: string[] }): PeerFilter | number {
+export function withPolicy<T>(load: () => T): T {
   try {
-    return buildPeerFilter({
-      resolve: flags.resolve ? parseResolveOptions(flags.resolve) : undefined,
-      policyPath,
-      networkMapPath: flags["network-map"],
-      peer,
+    return load();
+  } catch (err) {
+    if (err instanceof PolicyError || err instanceof NetworkMapError || err instanceof ResolveOptionError || (err as NodeJS.ErrnoException).code !== undefined) {
+      throw new CliError((err as Error).message, EXIT_USAGE);
+    }
+    throw err;
+  }
+}
+
+/** buildPeerFilter for replay and watch; a policy that cannot be used is a CliError (exit 2). */
+export function loadPeerFilter(flags: PeerFilterFlags): PeerFilter {
+  const source = policySource(flags);
+  return withPolicy(() =>
+    buildPeerFilter({
+      ...source,
+      resolve: flags.resolve.length > 0 ? parseResolveOptions(flags.resolve) : undefined,
       egress: flags.egress,
       honourBidirectional: flags["honour-bidirectional"],
       looseTcp: flags["loose-tcp"],
-    });
-  } catch (err) {
-    if (err instanceof PolicyError || err instanceof NetworkMapError || err instanceof ResolveOptionError) return fail(command, err.message, EXIT_USAGE);
-    return fail(command, `cannot use policy ${policyPath}: ${(err as Error).message}`, EXIT_USAGE);
-  }
+    }),
+  );
 }

@@ -5,25 +5,9 @@
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
 import { buildPeerFilter } from "../replay/setup.ts";
 import { printableLines } from "../text/printable.ts";
-import { EXIT_USAGE, fail, HELP_OPTION, parseCommandLine, policyLoadFailure } from "./common.ts";
-
-const HELP = `usage: meshfilter compile (--policy FILE --peer PEER | --network-map FILE) [--json] [--honour-bidirectional]
-
-Print the rule tables PEER enforces: inbound (connections other peers may open to
-it), outbound (connections it may open; enforced only in egress mode) and routes
-(traffic it routes to network resources). A connection no rule accepts is dropped
-(P1); a matching drop rule beats any accept rule (P9).
-
-options:
-  --policy FILE            account policy (JSON or YAML, meshfilter or NetBird export)
-  --peer PEER              id, name, overlay IP, FQDN or DNS label of the peer
-  --network-map FILE       instead: the tables of a NetBird peer's NetworkMap
-                           (network_map.json of a debug bundle, or binary protobuf)
-  --json                   print the CompiledPeerPolicy as JSON
-  --honour-bidirectional   honour the bidirectional flag for every protocol (newer NetBird)
-  -h, --help               this text
-
-exit codes: 0 printed; 2 bad usage, bad policy or unknown peer`;
+import { defineCommand } from "./command.ts";
+import { HONOUR_BIDIRECTIONAL_FLAG, POLICY_OR_MAP_FLAGS, policySource, withPolicy } from "./common.ts";
+import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 function portsText(rule: CompiledRule): string {
   if (rule.protocol === "icmp" || rule.protocol === "all") return "";
@@ -69,33 +53,27 @@ export function formatCompiledPolicy(compiled: CompiledPeerPolicy): string {
   ]);
 }
 
-const COMMAND = "compile";
-
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, {
-    args: argv,
-    options: {
-      policy: { type: "string" },
-      peer: { type: "string" },
-      "network-map": { type: "string" },
-      json: { type: "boolean", default: false },
-      "honour-bidirectional": { type: "boolean", default: false },
-      help: HELP_OPTION,
-    },
-  });
-  if (typeof parsed === "number") return parsed;
-  const { values } = parsed;
-  if (!values["network-map"] && (!values.policy || !values.peer)) return fail(COMMAND, `--policy and --peer (or --network-map) are required\n\n${HELP}`, EXIT_USAGE);
-  try {
-    const compiled = buildPeerFilter({
-      policyPath: values.policy,
-      peer: values.peer,
-      networkMapPath: values["network-map"],
-      honourBidirectional: values["honour-bidirectional"],
-    }).policy;
-    console.log(values.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
-    return 0;
-  } catch (err) {
-    return policyLoadFailure(COMMAND, err);
-  }
-}
+export const command = defineCommand({
+  name: "compile",
+  usage: "(--policy FILE --peer PEER | --network-map FILE) [--json] [--honour-bidirectional]",
+  description: `Prints the rule tables PEER enforces: inbound (connections other peers may open to
+it), outbound (connections it may open; enforced only in egress mode) and routes
+(traffic it routes to network resources). A connection no rule accepts is dropped
+(P1); a matching drop rule beats any accept rule (P9). With --network-map, the tables
+of the NetworkMap a NetBird peer was sent.`,
+  flags: {
+    ...POLICY_OR_MAP_FLAGS,
+    json: { type: "boolean", help: "print the CompiledPeerPolicy as JSON" },
+    "honour-bidirectional": HONOUR_BIDIRECTIONAL_FLAG,
+  },
+  exits: {
+    [EXIT_OK]: "printed",
+    [EXIT_USAGE]: "bad usage, bad policy or unknown peer",
+  },
+  async run({ flags }) {
+    const source = policySource(flags);
+    const compiled = withPolicy(() => buildPeerFilter({ ...source, honourBidirectional: flags["honour-bidirectional"] }).policy);
+    console.log(flags.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
+    return EXIT_OK;
+  },
+});

@@ -1,40 +1,69 @@
-// The meshfilter command line: one file per command, loaded on demand so that a
-// command only pays for what it uses. Each command module exports
-// `run(argv: string[]): Promise<number>` and returns the process exit code.
+// The meshfilter command line: --version, the general help, `help CMD`, and finding the
+// command in registry.ts; command.ts runs it and turns what it throws into a message and
+// an exit code (exit-codes.ts).
 
-import { printableLines } from "../text/printable.ts";
+import { readFileSync } from "node:fs";
+import { execute, formatHelp, reportError, UsageError } from "./command.ts";
+import { didYouMean } from "./did-you-mean.ts";
+import { EXIT_CODE_TABLE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
+import { COMMANDS, type CommandEntry } from "./registry.ts";
 
-const commands: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  replay: { summary: "judge every packet of a pcap/pcapng capture as a peer's filter would", load: () => import("./replay.ts") },
-  lint: { summary: "check a policy against zero-trust practices", load: () => import("./lint.ts") },
-  explain: { summary: "say why a new connection would be accepted or dropped", load: () => import("./explain.ts") },
-  compile: { summary: "print the rule tables one peer enforces", load: () => import("./compile.ts") },
-  pull: { summary: "read an account from a NetBird management API into one file", load: () => import("./pull.ts") },
-  run: { summary: "run a peer agent: TUN device, filter, UDP transport", load: () => import("./run.ts") },
-  stats: { summary: "print a running agent's counters", load: () => import("./stats.ts") },
-  watch: { summary: "shadow mode: judge live traffic on an interface without enforcing", load: () => import("./watch.ts") },
-};
-
-function usage(): string {
-  const lines = ["usage: meshfilter <command> [options]", "", "commands:"];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
-  lines.push("", "Run 'meshfilter <command> --help' for a command's options.");
-  return lines.join("\n");
+function version(): string {
+  // src/cli/main.ts and dist/cli/main.js are both two folders below package.json.
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
 }
 
+function generalHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    "usage: meshfilter COMMAND [options]",
+    "       meshfilter help COMMAND | meshfilter COMMAND --help",
+    "       meshfilter --version",
+    "",
+    "commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    "",
+    "exit codes (every command):",
+    ...EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`),
+  ].join("\n");
+}
+
+function findCommand(name: string): CommandEntry {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry) return entry;
+  throw new UsageError(`unknown command '${name}'${didYouMean(name, COMMANDS.map((c) => c.name))}`);
+}
+
+/** Runs argv (without node and the script); returns the exit code. Throws for usage errors before a command is chosen. */
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "-h" || name === "--help" || name === "help") {
-    console.log(usage());
-    return name ? 0 : 2;
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    console.log(generalHelp());
+    return EXIT_USAGE;
   }
-  const command = commands[name];
-  if (!command) {
-    console.error(`meshfilter: unknown command '${name}'\n\n${usage()}`);
-    return 2;
+  if (first === "-h" || first === "--help") {
+    console.log(generalHelp());
+    return EXIT_OK;
   }
-  const mod = await command.load();
-  return mod.run(rest);
+  if (first === "--version") {
+    console.log(`meshfilter ${version()}`);
+    return EXIT_OK;
+  }
+  if (first === "help") {
+    if (rest.length === 0) {
+      console.log(generalHelp());
+      return EXIT_OK;
+    }
+    const entry = findCommand(rest[0]);
+    console.log(formatHelp((await entry.load()).command));
+    return EXIT_OK;
+  }
+  if (first.startsWith("-")) {
+    throw new UsageError(`unknown flag ${first}${didYouMean(first, ["--help", "--version"])}; flags go after the command`);
+  }
+  const entry = findCommand(first);
+  return execute((await entry.load()).command, rest);
 }
 
 // `meshfilter ... | head` closes our stdout early: that is the reader's choice, not an error.
@@ -48,11 +77,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    // Expected failures (bad policy, unreadable capture) are reported by the commands
-    // themselves; whatever reaches here is reported without a stack unless asked for.
-    const message = err instanceof Error ? err.message : String(err);
-    console.error(printableLines(`meshfilter: ${message}`.split("\n")));
-    if (process.env.MESHFILTER_DEBUG && err instanceof Error) console.error(err.stack);
-    process.exitCode = 1;
+    process.exitCode = reportError("meshfilter", err);
   },
 );

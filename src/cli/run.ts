@@ -1,49 +1,45 @@
 // meshfilter run: one peer agent (TUN device, filter, UDP transport) until SIGINT/SIGTERM.
 
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model.ts";
-import { EXIT_USAGE, fail } from "./common.ts";
+import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
-const USAGE = `usage: meshfilter run --policy FILE --peer NAME --listen ADDR:PORT [options]
-
-Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport.
-The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for tests and benchmarks only.
-
-options:
-  --policy FILE             account policy (meshfilter YAML/JSON or NetBird export); watched and
-                            re-applied on change (SIGHUP reloads too); an invalid file is rejected.
-                            Write it by renaming a complete file over it: a file changed in place
-                            is read once it has not changed for the settle time
-  --policy-memory-mb N      heap limit of the thread that loads the policy (default 1024); a file
-                            that needs more is rejected
-  --policy-timeout-ms N     time limit for loading the policy (default 60000); a file that takes
-                            longer is rejected
-  --policy-settle-ms N      quiet time before a policy file changed in place is read (default 2000)
-  --peer NAME               this peer's name, id or overlay IP in the policy
-  --listen ADDR:PORT        UDP underlay address to receive on, e.g. 198.18.0.1:51820
-  --peer-endpoint IP=ADDR:PORT
-                            overlay IP of another peer = its underlay endpoint (repeat)
-  --route PREFIX=IP         a prefix behind the routing peer with overlay IP (repeat)
-  --tun NAME                TUN device (default mf0); the agent sets its address, MTU, routes, up
-  --mtu N                   TUN MTU (default 1420)
-  --txqueuelen N            packets the kernel queues on the TUN for the agent (default 5000)
-  --prefix-length N         overlay prefix length for the TUN address (default 16)
-  --no-configure-link       leave address, MTU, routes and link state to the operator
-  --metrics ADDR:PORT       serve Prometheus metrics at http://ADDR:PORT/metrics
-  --flow-log FILE           append flow events as NDJSON
-  --egress                  also enforce this peer's outbound rules (P13)
-  --no-filter               pass every packet (throughput baseline)
-  --batch N                 packets per batch (default 64)
-  --no-offload              no UDP GSO/GRO and no merged TCP writes into the TUN
-  --config FILE             YAML/JSON file with the same settings (camelCase keys, see docs/agent.md);
-                            command-line options override it
-  --log-level LEVEL         pino level (default info)
-`;
+const RUN_FLAGS = {
+  policy: {
+    type: "string",
+    value: "FILE",
+    help: "account policy (meshfilter YAML/JSON or NetBird export); watched and re-applied on change (SIGHUP reloads too); an invalid file is rejected. Write it by renaming a complete file over it: a file changed in place is read once it has not changed for the settle time",
+  },
+  "policy-memory-mb": { type: "string", value: "N", help: "heap limit of the thread that loads the policy (default 1024); a file that needs more is rejected" },
+  "policy-timeout-ms": { type: "string", value: "N", help: "time limit for loading the policy (default 60000); a file that takes longer is rejected" },
+  "policy-settle-ms": { type: "string", value: "N", help: "quiet time before a policy file changed in place is read (default 2000)" },
+  peer: { type: "string", value: "NAME", help: "this peer's name, id or overlay IP in the policy" },
+  listen: { type: "string", value: "ADDR:PORT", help: "UDP underlay address to receive on, e.g. 198.18.0.1:51820" },
+  "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "overlay IP of another peer = its underlay endpoint" },
+  route: { type: "string", value: "PREFIX=IP", multiple: true, help: "a prefix behind the routing peer with overlay IP" },
+  tun: { type: "string", value: "NAME", help: "TUN device (default mf0); the agent sets its address, MTU, routes, up" },
+  mtu: { type: "string", value: "N", help: "TUN MTU (default 1420)" },
+  txqueuelen: { type: "string", value: "N", help: "packets the kernel queues on the TUN for the agent (default 5000)" },
+  "prefix-length": { type: "string", value: "N", help: "overlay prefix length for the TUN address (default 16)" },
+  "no-configure-link": { type: "boolean", help: "leave address, MTU, routes and link state to the operator" },
+  metrics: { type: "string", value: "ADDR:PORT", help: "serve Prometheus metrics at http://ADDR:PORT/metrics" },
+  "flow-log": { type: "string", value: "FILE", help: "append flow events as NDJSON" },
+  egress: { type: "boolean", help: "also enforce this peer's outbound rules (P13)" },
+  "no-filter": { type: "boolean", help: "pass every packet (throughput baseline)" },
+  batch: { type: "string", value: "N", help: "packets per batch (default 64)" },
+  "no-offload": { type: "boolean", help: "no UDP GSO/GRO and no merged TCP writes into the TUN" },
+  config: {
+    type: "string",
+    value: "FILE",
+    help: "YAML/JSON file with the same settings (camelCase keys, see docs/agent.md); command-line options override it",
+  },
+  "log-level": { type: "string", value: "LEVEL", help: "pino level (default info)" },
+} as const satisfies Record<string, FlagSpec>;
 
 const configFileSchema = z
   .object({
@@ -72,14 +68,14 @@ const configFileSchema = z
 
 function splitPair(text: string, option: string, example: string): [string, string] {
   const eq = text.indexOf("=");
-  if (eq <= 0 || eq === text.length - 1) throw new Error(`${option} "${text}": expected ${example}`);
+  if (eq <= 0 || eq === text.length - 1) badFlagValue(option, text, `expected ${example}`);
   return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
 function positiveInt(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${option} "${text}": expected a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) badFlagValue(option, text, "expected a positive integer");
   return n;
 }
 
@@ -87,46 +83,26 @@ function readConfigFile(path: string): Partial<PeerAgentConfig> {
   const parsed = configFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(top)"}: ${i.message}`).join("\n");
-    throw new Error(`invalid config file ${path}:\n${problems}`);
+    throw new CliError(`invalid config file ${path}:\n${problems}`, EXIT_USAGE);
   }
   return parsed.data;
 }
 
+/** The agent's configuration from argv (and --config). Throws UsageError, or CliError for a bad config file. */
 export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: string } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      policy: { type: "string" },
-      peer: { type: "string" },
-      listen: { type: "string" },
-      "peer-endpoint": { type: "string", multiple: true },
-      route: { type: "string", multiple: true },
-      tun: { type: "string" },
-      mtu: { type: "string" },
-      "prefix-length": { type: "string" },
-      txqueuelen: { type: "string" },
-      "no-configure-link": { type: "boolean" },
-      metrics: { type: "string" },
-      "flow-log": { type: "string" },
-      egress: { type: "boolean" },
-      "no-filter": { type: "boolean" },
-      batch: { type: "string" },
-      "no-offload": { type: "boolean" },
-      config: { type: "string" },
-      "log-level": { type: "string" },
-      "policy-memory-mb": { type: "string" },
-      "policy-timeout-ms": { type: "string" },
-      "policy-settle-ms": { type: "string" },
-    },
-    strict: true,
-  });
+  const parsed = parseFlags(command, argv);
+  if (parsed === null) throw new UsageError("--help asks for the help text, not a configuration");
+  return runConfig(parsed.flags);
+}
+
+function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { logLevel: string } {
   const file = values.config ? readConfigFile(values.config) : {};
-  const peers = (values["peer-endpoint"] ?? []).map((text) => {
-    const [overlay, endpoint] = splitPair(text, "--peer-endpoint", "OVERLAY_IP=ADDR:PORT, e.g. 100.64.0.20=198.18.0.2:51820");
+  const peers = values["peer-endpoint"].map((text) => {
+    const [overlay, endpoint] = splitPair(text, "peer-endpoint", "OVERLAY_IP=ADDR:PORT, e.g. 100.64.0.20=198.18.0.2:51820");
     return { overlay, endpoint };
   });
-  const routes = (values.route ?? []).map((text) => {
-    const [prefix, via] = splitPair(text, "--route", "PREFIX=OVERLAY_IP, e.g. 198.18.1.0/24=100.64.0.40");
+  const routes = values.route.map((text) => {
+    const [prefix, via] = splitPair(text, "route", "PREFIX=OVERLAY_IP, e.g. 198.18.1.0/24=100.64.0.40");
     return { prefix, via };
   });
   const config = {
@@ -137,52 +113,61 @@ export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: stri
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
     tun: values.tun ?? file.tun,
-    mtu: positiveInt(values.mtu, "--mtu") ?? file.mtu,
-    prefixLength: positiveInt(values["prefix-length"], "--prefix-length") ?? file.prefixLength,
-    txQueueLength: positiveInt(values.txqueuelen, "--txqueuelen") ?? file.txQueueLength,
+    mtu: positiveInt(values.mtu, "mtu") ?? file.mtu,
+    prefixLength: positiveInt(values["prefix-length"], "prefix-length") ?? file.prefixLength,
+    txQueueLength: positiveInt(values.txqueuelen, "txqueuelen") ?? file.txQueueLength,
     configureLink: values["no-configure-link"] ? false : file.configureLink,
     metrics: values.metrics ?? file.metrics,
     flowLog: values["flow-log"] ?? file.flowLog,
-    egress: values.egress ?? file.egress,
+    egress: values.egress || file.egress,
     filter: values["no-filter"] ? false : file.filter,
-    batchSize: positiveInt(values.batch, "--batch") ?? file.batchSize,
+    batchSize: positiveInt(values.batch, "batch") ?? file.batchSize,
     offload: values["no-offload"] ? false : file.offload,
-    policyMemoryMb: positiveInt(values["policy-memory-mb"], "--policy-memory-mb") ?? file.policyMemoryMb,
-    policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "--policy-timeout-ms") ?? file.policyTimeoutMs,
-    policySettleMs: positiveInt(values["policy-settle-ms"], "--policy-settle-ms") ?? file.policySettleMs,
+    policyMemoryMb: positiveInt(values["policy-memory-mb"], "policy-memory-mb") ?? file.policyMemoryMb,
+    policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "policy-timeout-ms") ?? file.policyTimeoutMs,
+    policySettleMs: positiveInt(values["policy-settle-ms"], "policy-settle-ms") ?? file.policySettleMs,
   };
   const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
   if (missing.length > 0) {
     const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
-    throw new Error(`missing ${missing.map((k) => names[k]).join(", ")}\n\n${USAGE}`);
+    throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
   }
   return { ...(config as PeerAgentConfig), logLevel: values["log-level"] ?? "info" };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(USAGE);
-    return 0;
-  }
-  const { logLevel, ...config } = parseRunArgs(argv);
-  // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
-  const log = pino({ name: "meshfilter", level: logLevel }, pino.destination({ fd: 2, sync: true }));
-  let agent: PeerAgent;
-  try {
-    agent = await PeerAgent.start(config, log);
-  } catch (err) {
-    // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
-    if (err instanceof PolicyError) return fail("run", err.message, EXIT_USAGE);
-    throw err;
-  }
-  const reload = () => void agent.reloadPolicy();
-  process.on("SIGHUP", reload);
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
-  log.info({ signal }, "shutting down");
-  process.off("SIGHUP", reload);
-  await agent.close();
-  return 0;
-}
+export const command = defineCommand({
+  name: "run",
+  usage: "--policy FILE --peer NAME --listen ADDR:PORT [options]",
+  description: `Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport,
+until SIGINT or SIGTERM. The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for
+tests and benchmarks only. --policy, --peer and --listen may come from --config.`,
+  flags: RUN_FLAGS,
+  exits: {
+    [EXIT_OK]: "stopped by SIGINT/SIGTERM",
+    [EXIT_FAILURE]: "the agent could not start (TUN device, socket, permission)",
+    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy, or a --peer the policy does not have",
+  },
+  async run({ flags }) {
+    const { logLevel, ...config } = runConfig(flags);
+    // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
+    const log = pino({ name: "meshfilter", level: logLevel }, pino.destination({ fd: 2, sync: true }));
+    let agent: PeerAgent;
+    try {
+      agent = await PeerAgent.start(config, log);
+    } catch (err) {
+      // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
+      if (err instanceof PolicyError) throw new CliError(err.message, EXIT_USAGE);
+      throw err;
+    }
+    const reload = () => void agent.reloadPolicy();
+    process.on("SIGHUP", reload);
+    const signal = await new Promise<string>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    });
+    log.info({ signal }, "shutting down");
+    process.off("SIGHUP", reload);
+    await agent.close();
+    return EXIT_OK;
+  },
+});

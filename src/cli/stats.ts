@@ -1,16 +1,10 @@
 // meshfilter stats: read a running agent's counters from its metrics endpoint and print
 // them for a person (or as JSON with --json).
 
-import { parseArgs } from "node:util";
 import { parsePrometheusText, type Sample } from "../agent/prometheus-text.ts";
 import { printableLines } from "../text/printable.ts";
-
-const USAGE = `usage: meshfilter stats [--metrics ADDR:PORT] [--json]
-
-Prints the counters of an agent started with 'meshfilter run --metrics ADDR:PORT'.
-  --metrics ADDR:PORT   the agent's metrics endpoint (default 127.0.0.1:9464)
-  --json                print the samples as JSON
-`;
+import { CliError, defineCommand } from "./command.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 function pick(samples: Sample[], name: string, label?: string, value?: string): number {
   let total = 0;
@@ -60,28 +54,32 @@ export function formatStats(samples: Sample[], where: string): string {
   return printableLines(lines);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { metrics: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const where = values.metrics ?? "127.0.0.1:9464";
-  let text: string;
-  try {
-    const res = await fetch(`http://${where}/metrics`);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    text = await res.text();
-  } catch (err) {
-    const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-    console.error(`meshfilter stats: cannot read metrics from http://${where}/metrics (${cause}); is 'meshfilter run --metrics ${where}' running?`);
-    return 1;
-  }
-  const samples = parsePrometheusText(text);
-  console.log(values.json ? JSON.stringify(samples, null, 2) : formatStats(samples, where));
-  return 0;
-}
+export const command = defineCommand({
+  name: "stats",
+  usage: "[--metrics ADDR:PORT] [--json]",
+  description: "Prints the counters of an agent started with 'meshfilter run --metrics ADDR:PORT'.",
+  flags: {
+    metrics: { type: "string", value: "ADDR:PORT", help: "the agent's metrics endpoint (default 127.0.0.1:9464)" },
+    json: { type: "boolean", help: "print the samples as JSON" },
+  },
+  exits: {
+    [EXIT_OK]: "printed",
+    [EXIT_FAILURE]: "the metrics endpoint cannot be read",
+    [EXIT_USAGE]: "bad usage",
+  },
+  async run({ flags }) {
+    const where = flags.metrics ?? "127.0.0.1:9464";
+    let text: string;
+    try {
+      const res = await fetch(`http://${where}/metrics`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      text = await res.text();
+    } catch (err) {
+      const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new CliError(`cannot read metrics from http://${where}/metrics (${cause}); is 'meshfilter run --metrics ${where}' running?`, EXIT_FAILURE);
+    }
+    const samples = parsePrometheusText(text);
+    console.log(flags.json ? JSON.stringify(samples, null, 2) : formatStats(samples, where));
+    return EXIT_OK;
+  },
+});

@@ -9,27 +9,9 @@ import { NEW_CONNECTION_DROP_REASONS } from "../replay/new-connection-drops.ts";
 import { formatDropReport, ShadowJudge, type DropReport } from "../replay/shadow.ts";
 import type { ReplayCounters } from "../replay/counters.ts";
 import { printable } from "../text/printable.ts";
-import { EXIT_USAGE, fail, HELP_OPTION, loadPeerFilter, parseCommandLine, PEER_FILTER_OPTIONS } from "./common.ts";
-
-const HELP = `usage: meshfilter watch --iface IF --policy FILE --peer PEER [--interval SECONDS] [--json]
-
-Shadow mode: capture live traffic on IF (libpcap, needs root or CAP_NET_RAW) and judge
-it as PEER's filter would, WITHOUT enforcing anything. Prints one line per new
-connection the policy would drop, and the totals every --interval seconds and at exit.
-
-options:
-  --iface IF               interface to capture on (Ethernet, raw IP or Linux cooked)
-  --policy FILE            account policy (JSON or YAML, meshfilter or NetBird export)
-  --peer PEER              the peer whose filter judges: id, name or overlay IP
-  --interval SECONDS       seconds between totals lines (default 10; 0 = only at exit)
-  --json                   print drops and totals as JSON lines
-  --egress                 also enforce outbound rules (off by default, as in NetBird)
-  --honour-bidirectional   honour the bidirectional flag for every protocol
-  --loose-tcp              accept TCP connections already open when watching started
-  -h, --help               this text
-
-exit codes: 0 stopped by SIGINT/SIGTERM; 1 capture failed (no libpcap, no such
-interface, no permission); 2 bad usage or bad policy (problems listed with JSON paths)`;
+import { badFlagValue, CliError, defineCommand, type FlagSpec, type FlagValues } from "./command.ts";
+import { loadPeerFilter, PEER_FILTER_FLAGS } from "./common.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 /** The subset of the `cap` package used here (it ships no types). */
 interface CapHandle {
@@ -62,39 +44,46 @@ function totalsLine(c: ReplayCounters, json: boolean): string {
   return `${new Date().toISOString()} totals: ${totals.packets} packets, ${totals.judged} judged, ${totals.accepted} accepted, ${totals.dropped} dropped, ${totals.notForPeer} not for this peer`;
 }
 
-const COMMAND = "watch";
+const WATCH_FLAGS = {
+  iface: { type: "string", value: "IF", required: true, help: "interface to capture on (Ethernet, raw IP or Linux cooked)" },
+  ...PEER_FILTER_FLAGS,
+  interval: { type: "string", value: "SECONDS", help: "seconds between totals lines (default 10; 0 = only at exit)" },
+  json: { type: "boolean", help: "print drops and totals as JSON lines" },
+} as const satisfies Record<string, FlagSpec>;
 
-export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(COMMAND, HELP, {
-    args: argv,
-    options: {
-      ...PEER_FILTER_OPTIONS,
-      iface: { type: "string" },
-      interval: { type: "string", default: "10" },
-      json: { type: "boolean", default: false },
-      help: HELP_OPTION,
-    },
-  });
-  if (typeof parsed === "number") return parsed;
-  const { values } = parsed;
-  if (!values.iface || !values.policy || !values.peer) return fail(COMMAND, `--iface, --policy and --peer are required\n\n${HELP}`, EXIT_USAGE);
-  const intervalSeconds = Number(values.interval);
-  if (!(intervalSeconds >= 0)) return fail(COMMAND, `--interval must be a number of seconds >= 0, not "${values.interval}"`, EXIT_USAGE);
+export const command = defineCommand({
+  name: "watch",
+  usage: "--iface IF --policy FILE --peer PEER [--interval SECONDS] [--json]",
+  description: `Shadow mode: captures live traffic on IF (libpcap, needs root or CAP_NET_RAW) and
+judges it as PEER's filter would, WITHOUT enforcing anything. Prints one line per new
+connection the policy would drop, and the totals every --interval seconds and at exit.`,
+  flags: WATCH_FLAGS,
+  exits: {
+    [EXIT_OK]: "stopped by SIGINT/SIGTERM",
+    [EXIT_FAILURE]: "capture failed (no libpcap, no such interface, no permission)",
+    [EXIT_USAGE]: "bad usage or bad policy (problems listed with JSON paths)",
+  },
+  run: (invocation) => watch(invocation.flags),
+});
 
-  const filter = loadPeerFilter(COMMAND, values.policy, values.peer, values);
-  if (typeof filter === "number") return filter;
+async function watch(values: FlagValues<typeof WATCH_FLAGS>): Promise<number> {
+  const intervalText = values.interval ?? "10";
+  const intervalSeconds = Number(intervalText);
+  if (!(intervalSeconds >= 0)) badFlagValue("interval", intervalText, "expected a number of seconds >= 0");
+
+  const filter = loadPeerFilter(values);
 
   let cap: CapModule;
   try {
     cap = loadCap();
   } catch (err) {
-    return fail(COMMAND, `the libpcap binding (npm package "cap") is not available: ${(err as Error).message}`, 1);
+    throw new CliError(`the libpcap binding (npm package "cap") is not available: ${(err as Error).message}`, EXIT_FAILURE);
   }
   // Checked before a capture handle exists: cap's handle crashes the process at exit
   // when its open() failed.
   const devices = cap.Cap.deviceList().map((d) => d.name);
   if (!devices.includes(values.iface)) {
-    return fail(COMMAND, `no interface ${values.iface} to capture on (libpcap sees: ${devices.join(", ") || "none; are you root?"})`, 1);
+    throw new CliError(`no interface ${values.iface} to capture on (libpcap sees: ${devices.join(", ") || "none; are you root?"})`, EXIT_FAILURE);
   }
   const handle = new cap.Cap();
   const buffer = Buffer.alloc(SNAPLEN_BYTES);
@@ -102,12 +91,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     capLinkType = handle.open(values.iface, "", CAPTURE_BUFFER_BYTES, buffer);
   } catch (err) {
-    return fail(COMMAND, `cannot capture on ${values.iface}: ${(err as Error).message}`, 1);
+    throw new CliError(`cannot capture on ${values.iface}: ${(err as Error).message}`, EXIT_FAILURE);
   }
   const linkType = CAP_LINK_TYPES[capLinkType];
   if (linkType === undefined) {
     handle.close();
-    return fail(COMMAND, `${values.iface} has link type ${capLinkType}, which watch cannot read (Ethernet, raw IP, Linux cooked or BSD loopback)`, 1);
+    throw new CliError(`${values.iface} has link type ${capLinkType}, which watch cannot read (Ethernet, raw IP, Linux cooked or BSD loopback)`, EXIT_FAILURE);
   }
 
   const json = values.json;
@@ -132,5 +121,5 @@ export async function run(argv: string[]): Promise<number> {
   if (timer) clearInterval(timer);
   handle.close();
   console.log(totalsLine(judge.counters, json));
-  return 0;
+  return EXIT_OK;
 }

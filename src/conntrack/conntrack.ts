@@ -12,7 +12,7 @@ import { formatIp } from "../packet/address.ts";
 import { viewOf } from "../packet/buffer-view.ts";
 import { commonTcpIpv4HeaderLength } from "../packet/decode-common-tcp-ipv4.ts";
 import * as wire from "../packet/layout.ts";
-import * as tcp4 from "../packet/tcp4-view.ts";
+import { tcp4View } from "../packet/tcp4-view.ts";
 import type { PacketRecord } from "../packet/record.ts";
 import * as packet from "../packet/record.ts";
 import * as flow from "./flow-record.ts";
@@ -108,7 +108,7 @@ const WINDOW_OK = tcpWindow.WINDOW_OK;
 const WINDOW_OVERSHOOT = tcpWindow.WINDOW_OVERSHOOT;
 
 export interface ConntrackOptions {
-  /** Hard maximum of tracked flows. Default 65536 (144 bytes each: 9 MiB). */
+  /** Hard maximum of tracked flows. Default 65536 (140 bytes each: 8.75 MiB). */
   capacity?: number;
   /** Idle timeouts in ms, per state; missing fields keep the defaults (timeouts.ts). */
   timeouts?: Partial<Timeouts>;
@@ -304,6 +304,7 @@ export class Conntrack {
     const tcpHeaderLength = commonTcpIpv4HeaderLength(buf, view, base, length);
     if (tcpHeaderLength === 0) return FAST_GENERAL;
     const l4 = base + IPV4_MIN_HEADER;
+    const tcp4 = tcp4View;
     const offsetFlagsWindow = tcp4.tcpOffsetFlagsWindow(view, l4);
     const flags = tcp4.flagsOf(offsetFlagsWindow);
     if (tcpFlagClass(flags) !== CLASS_ACK) return FAST_GENERAL; // before the lookup: a SYN needs the decoder anyway

@@ -32,39 +32,42 @@ export const TD_WSCALE = 0x01;
 export const TD_FIN_SEEN = 0x02;
 
 
-// Layout of one entry's record, in 32-bit words (doubles at even word offsets).
-export const RECORD_WORDS = 34;
+// Layout of one entry's record, in 32-bit words (doubles at even word offsets): 128
+// bytes, two cache lines. The key's hash is not in it (FlowTable.hashes): only removal
+// reads it, for the other members of an index cluster, and there a dense array of
+// hashes costs one cache line where the records would cost a line per member.
+export const RECORD_WORDS = 32;
 export const RECORD_DOUBLES = RECORD_WORDS / 2;
 // words 0-7: address A (4 words), address B (4 words)
 export const K_PORTS = 8;
 export const K_PROTO = 9;
-export const K_HASH = 10;
 /** Meta word: bits 0-7 state, 8-15 flags (F_*), then a byte per direction (window scale | TD_* flags << 4). */
-export const K_META = 11;
+export const K_META = 10;
 export const META_FLAGS_SHIFT = 8;
 export const META_TD_SHIFT = 16;
-/** Words 12-17: TCP window tracking, three words per direction (TD_*). */
-export const K_TCP = 12;
-export const K_RULE = 18;
-export const K_PACKETS = 19; // and 20 for the reply direction
+/** Words 11-16: TCP window tracking, three words per direction (TD_*). */
+export const K_TCP = 11;
+export const K_RULE = 17;
+export const K_PACKETS = 18; // and 19 for the reply direction
 /** Next free record, while the record is free (NO_FREE ends the chain). */
-export const K_NEXT_FREE = 21;
+export const K_NEXT_FREE = 20;
 /** The same word while the record is live: what the last TCP packet of the flow that
  *  conntrack passed was (Linux last_dir / last_index): LAST_* bits below. The two uses
  *  never overlap, so no record word is added for it. */
 export const K_LAST = K_NEXT_FREE;
+/** Word 21: the note of a packet passed without a state change (noteIgnored), read
+ *  only while K_LAST says that packet was the flow's last: for an ignored SYN, the
+ *  sequence number after it (Linux last_end); for an ignored challenge ACK in SYN_SENT,
+ *  its ACK number (Linux last_ack: the originator's RST answering it carries it as its
+ *  seq). One word serves both, since the rules read last_end only after a SYN and
+ *  last_ack only after an ACK. */
+export const K_NOTE = 21;
 // doubles (index within the record's RECORD_DOUBLES): words 22-29
 export const D_CREATED = 11;
 export const D_LAST_SEEN = 12;
 export const D_BYTES = 13; // and 14 for the reply direction
 /** Words 30-31: td_maxack per direction (tcp-window.ts says what it holds before the first ACK). */
 export const K_MAXACK = 30;
-/** Word 32: Linux last_end, kept for a packet passed without a state change only
- *  (noteIgnored): the sequence number after the ignored SYN, for its note. */
-export const K_LAST_END = 32;
-/** Word 33: Linux last_ack, likewise: the ACK number of an ignored challenge ACK in
- *  SYN_SENT (the originator's RST answering it carries it as its seq). */
-export const K_LAST_ACK = 33;
 
 // The last-packet word (K_LAST): bit 0 its direction, bits 1-3 its flag class
 // (tcp-states.ts CLASS_*), bit 4 set when it was ignored (passed without a state change),

@@ -12,18 +12,19 @@
 // - The hash is multilinear over the ten key words with random odd multipliers drawn
 //   per table, then avalanched: without the multipliers nobody can compute which keys
 //   collide, so collisions cannot be aimed from outside.
-// - Each entry is one 136-byte record (the "struct" is laid out inside one ArrayBuffer,
+// - Each entry is one 128-byte record (the "struct" is laid out inside one ArrayBuffer,
 //   read through a Uint32Array and a Float64Array view), so a packet of a tracked flow
 //   touches its index slot and two or three adjacent cache lines, not one line per
-//   field: with a million flows, memory latency is what costs. Per flow: 136 bytes of
-//   record + 8 bytes of index = 144 bytes at a power-of-two capacity. Free records are
+//   field: with a million flows, memory latency is what costs. Per flow: 128 bytes of
+//   record + 8 bytes of index + 4 bytes of hash = 140 bytes at a power-of-two capacity
+//   (the hashes sit apart: flow-record.ts says why). Free records are
 //   chained through a spare word, so there is no separate free list.
 //
 // No method here allocates: the key is passed through `key` (a scratch array), and
 // numbers that may leave the small-integer range live in typed arrays, not fields.
 
 import type { PacketRecord } from "../packet/record.ts";
-import * as tcp4 from "../packet/tcp4-view.ts";
+import { tcp4View } from "../packet/tcp4-view.ts";
 
 import * as layout from "./flow-record.ts";
 
@@ -37,7 +38,6 @@ const RECORD_WORDS = layout.RECORD_WORDS;
 const RECORD_DOUBLES = layout.RECORD_DOUBLES;
 const K_PORTS = layout.K_PORTS;
 const K_PROTO = layout.K_PROTO;
-const K_HASH = layout.K_HASH;
 const K_META = layout.K_META;
 const META_FLAGS_SHIFT = layout.META_FLAGS_SHIFT;
 const META_TD_SHIFT = layout.META_TD_SHIFT;
@@ -94,6 +94,9 @@ export class FlowTable {
   /** The records as 32-bit words and as doubles (read in place by the conntrack fast path). */
   readonly words: Uint32Array;
   readonly doubles: Float64Array;
+  /** Each entry's key hash, by entry: removal reads it for every member of the index
+   *  cluster it shifts, and here that costs a line of this dense array, not a record. */
+  private readonly hashes: Int32Array;
   private freeHead: number;
 
   // ---- hashing ----
@@ -127,6 +130,7 @@ export class FlowTable {
     this.words = new Uint32Array(records);
     this.tcp = new Int32Array(records);
     this.doubles = new Float64Array(records);
+    this.hashes = new Int32Array(capacity);
     // Chain the free records, low ids first, so a lightly used table keeps its entries together.
     for (let e = 0; e < capacity; e++) this.words[e * RECORD_WORDS + K_NEXT_FREE] = e + 1 < capacity ? e + 1 : NO_FREE;
     this.freeHead = 0;
@@ -135,9 +139,9 @@ export class FlowTable {
     this.multipliers[KEY_WORDS] = Math.floor(random() * 0x100000000);
   }
 
-  /** Bytes held by the table's typed arrays (index + records). */
+  /** Bytes held by the table's typed arrays (index, records, hashes). */
   get byteSize(): number {
-    return this.slots.byteLength + this.words.byteLength;
+    return this.slots.byteLength + this.words.byteLength + this.hashes.byteLength;
   }
 
   // ---- per-entry fields ----
@@ -227,10 +231,6 @@ export class FlowTable {
 
   bytesOf(e: number, d: number): number {
     return this.doubles[e * RECORD_DOUBLES + D_BYTES + d];
-  }
-
-  hashOf(e: number): number {
-    return this.words[e * RECORD_WORDS + K_HASH];
   }
 
   /** True when entry `e` is live. */
@@ -350,6 +350,7 @@ export class FlowTable {
    * a load.
    */
   homeSlot4(buf: Uint8Array, offset: number, length: number): number {
+    const tcp4 = tcp4View;
     if (length < 24 || tcp4.ipVersionByte(buf, offset) !== 4) return -1;
     const protocol = tcp4.ipv4ProtocolByte(buf, offset);
     const l4 = offset + tcp4.ipv4HeaderLengthByte(buf, offset);
@@ -410,7 +411,7 @@ export class FlowTable {
       const r = ((s & entryMask) - 1) * RECORD_WORDS;
       if (
         (s & ~entryMask) === tag &&
-        keys[r + K_HASH] === h && keys[r + K_PORTS] === ports && keys[r + K_PROTO] === proto &&
+        keys[r + K_PORTS] === ports && keys[r + K_PROTO] === proto &&
         keys[r] === a0 && keys[r + 4] === b0 &&
         (!v6 ||
           (keys[r + 1] === k[1] && keys[r + 2] === k[2] && keys[r + 3] === k[3] &&
@@ -436,7 +437,7 @@ export class FlowTable {
     for (let i = 0; i < 8; i++) if (v6 || i === 0 || i === 4) w[r + i] = k[i];
     w[r + K_PORTS] = k[KEY_PORTS];
     w[r + K_PROTO] = k[KEY_PROTO];
-    w[r + K_HASH] = this.keyHashCell[0];
+    this.hashes[e] = this.keyHashCell[0];
     w[r + K_RULE] = rule;
     this.setState(e, state);
     this.addFlags(e, flags | F_LIVE);
@@ -456,7 +457,8 @@ export class FlowTable {
     const mask = this.mask;
     // Hashes are read in place and masked at once: a uint32 returned from a helper that
     // V8 does not inline would be boxed, one allocation per call.
-    let i = words[e * RECORD_WORDS + K_HASH] & mask;
+    const hashes = this.hashes;
+    let i = hashes[e] & mask;
     const entryMask = this.entryMask;
     while ((slots[i] & entryMask) !== e + 1) i = (i + 1) & mask;
     // Walk the rest of the cluster; a member may move into the hole when the hole lies
@@ -466,7 +468,7 @@ export class FlowTable {
       j = (j + 1) & mask;
       const s = slots[j];
       if (s === 0) break;
-      const home = words[((s & entryMask) - 1) * RECORD_WORDS + K_HASH] & mask;
+      const home = hashes[(s & entryMask) - 1] & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
         slots[i] = s;
         i = j;

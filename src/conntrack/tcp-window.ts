@@ -42,8 +42,7 @@ const F_LIBERAL = flow.F_LIBERAL;
 const K_TCP = flow.K_TCP;
 const K_MAXACK = flow.K_MAXACK;
 const K_LAST = flow.K_LAST;
-const K_LAST_END = flow.K_LAST_END;
-const K_LAST_ACK = flow.K_LAST_ACK;
+const K_NOTE = flow.K_NOTE;
 const LAST_CLASS_SHIFT = flow.LAST_CLASS_SHIFT;
 const LAST_DIR = flow.LAST_DIR;
 const LAST_IGNORED = flow.LAST_IGNORED;
@@ -187,9 +186,9 @@ function advanceEnd(w: Int32Array, s: number, o: number, end: number): void {
  * last_end, last_ack): only the rules for those packets read them.
  */
 export function noteLast(w: Int32Array, r: number, d: number, cls: number): void {
-  w[r + 21] = d | (cls << 1); // K_LAST (a literal offset, for the inlining budget: see windowCheck)
+  w[r + 20] = d | (cls << 1); // K_LAST (a literal offset, for the inlining budget: see windowCheck)
 }
-if (K_LAST !== 21 || LAST_CLASS_SHIFT !== 1) throw new Error("tcp-window: the last-packet word moved; update noteLast");
+if (K_LAST !== 20 || LAST_CLASS_SHIFT !== 1) throw new Error("tcp-window: the last-packet word moved; update noteLast");
 
 /**
  * The rest of a segment run (packet/segment-run.ts) from direction `d` whose first
@@ -353,8 +352,8 @@ export function rstVerdict(t: FlowTable, e: number, d: number, rec: PacketRecord
   }
   const last = w[r + K_LAST] & LAST_WHICH;
   const seq = rec.tcpSeq | 0;
-  if (last === ((1 - d) | LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (rec.tcpFlags & TCP_ACK) !== 0 && (rec.tcpAck | 0) === w[r + K_LAST_END]) return RST_EXACT;
-  if (d === 0 && last === (1 | LAST_IGNORED | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_LAST_ACK]) return RST_EXACT;
+  if (last === ((1 - d) | LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (rec.tcpFlags & TCP_ACK) !== 0 && (rec.tcpAck | 0) === w[r + K_NOTE]) return RST_EXACT;
+  if (d === 0 && last === (1 | LAST_IGNORED | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_NOTE]) return RST_EXACT;
   let exact = true;
   // td_maxack counts once the receiver has spoken (before, it is only the SYN's bound).
   if (!directionUnseen(t, e, 1 - d) && (last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
@@ -385,8 +384,8 @@ export function noteIgnored(t: FlowTable, e: number, d: number, rec: PacketRecor
   const offered = rec.tcpWindowScale >= 0;
   const scale = offered ? Math.min(rec.tcpWindowScale, MAX_WINDOW_SCALE) : 0;
   w[r + K_LAST] = d | (cls << LAST_CLASS_SHIFT) | LAST_IGNORED | (offered ? LAST_SCALE_OFFERED : 0) | (scale << LAST_SCALE_SHIFT);
-  w[r + K_LAST_END] = segmentEnd(rec);
-  w[r + K_LAST_ACK] = rec.tcpAck | 0;
+  // Linux last_end for a SYN, last_ack for an ACK: the only one its rules read (K_NOTE).
+  w[r + K_NOTE] = cls === CLASS_SYN ? segmentEnd(rec) : rec.tcpAck | 0;
 }
 
 /** Forget the last-packet note (a new entry, a restart). */
@@ -404,7 +403,7 @@ export function acksIgnoredSyn(t: FlowTable, e: number, synAck: PacketRecord): b
   const w = t.tcp;
   const r = e * RECORD_WORDS;
   const last = w[r + K_LAST];
-  return (last & LAST_WHICH) === (LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (synAck.tcpAck | 0) === w[r + K_LAST_END];
+  return (last & LAST_WHICH) === (LAST_IGNORED | (CLASS_SYN << LAST_CLASS_SHIFT)) && (synAck.tcpAck | 0) === w[r + K_NOTE];
 }
 
 /**
@@ -419,7 +418,7 @@ export function restartFromIgnoredSyn(t: FlowTable, e: number, synAck: PacketRec
   const o = tdAt(r, 0);
   const p = tdAt(r, 1);
   const note = w[r + K_LAST];
-  const end = w[r + K_LAST_END];
+  const end = w[r + K_NOTE];
   w[o + TD_END] = end;
   w[o + TD_MAXEND] = end;
   w[o + TD_MAXWIN] = 1; // unknown (not kept): non-zero marks the side as seen

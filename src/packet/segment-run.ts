@@ -15,7 +15,7 @@
 import { viewOf } from "./buffer-view.ts";
 import { commonTcpIpv4HeaderLength } from "./decode-common-tcp-ipv4.ts";
 import * as layout from "./layout.ts";
-import * as tcp4 from "./tcp4-view.ts";
+import { tcp4View } from "./tcp4-view.ts";
 
 /** Payload bytes a run may carry, as a GSO packet may (64 KiB less the headers). */
 export const MAX_RUN_PAYLOAD = 65535 - 40;
@@ -47,6 +47,7 @@ export function tcpSegmentRun(buf: Uint8Array, offsets: Uint32Array, lengths: Ui
   if (first + 1 >= count) return 1;
   const view = viewOf(buf);
   if (view === null) return 1;
+  const tcp4 = tcp4View;
   const base = offsets[first];
   const firstLength = lengths[first];
   // The ports first: in traffic of many flows, the test that fails soonest.

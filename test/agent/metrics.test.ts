@@ -4,7 +4,10 @@ import type { Server } from "node:http";
 import { createAgentMetrics, serveMetrics, type EngineMetricsView } from "../../src/agent/metrics.ts";
 import { PacketLoopCounters } from "../../src/agent/packet-loop.ts";
 import { parsePrometheusText } from "../../src/agent/prometheus-text.ts";
-import { formatStats, run as stats } from "../../src/cli/stats.ts";
+import { execute } from "../../src/cli/command.ts";
+import { command as statsCommand, formatStats } from "../../src/cli/stats.ts";
+
+const stats = (argv: string[]) => execute(statsCommand, argv);
 
 const fakeEngine: EngineMetricsView = {
   reasonCounts: Float64Array.of(0, 12, 3),

@@ -10,7 +10,8 @@ import type { Account, PolicyRule } from "../../src/policy/model.ts";
 // The index of the examples names every file; other engineers' files in examples/ are not policies.
 const listed = [...readFileSync("examples/README-policies.md", "utf8").matchAll(/`([\w.-]+\.(?:ya?ml|json))`/g)].map((m) => m[1]);
 const metaFiles = listed.filter((f) => f.startsWith("peer-meta."));
-const policyFiles = [...new Set(listed.filter((f) => !f.startsWith("peer-meta.")))];
+// NetworkMaps (a peer's tables, read by --network-map) are listed too: they are not accounts.
+const policyFiles = [...new Set(listed.filter((f) => !f.startsWith("peer-meta.") && !/network[-_]map/.test(f)))];
 const pairs = policyFiles.filter((f) => f.endsWith(".netbird.json")).map((f) => f.replace(/\.netbird\.json$/, ""));
 
 /** Order-insensitive form: every array sorted by the JSON text of its canonical elements. */

@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { run as runCompile } from "../../src/cli/compile.ts";
-import { run as runExplain } from "../../src/cli/explain.ts";
-import { run as runLint } from "../../src/cli/lint.ts";
+import { execute } from "../../src/cli/command.ts";
+import { command as compileCommand } from "../../src/cli/compile.ts";
+import { command as explainCommand } from "../../src/cli/explain.ts";
+import { command as lintCommand } from "../../src/cli/lint.ts";
 import { compilePeer } from "../../src/policy/compile.ts";
 import { loadPolicyFile } from "../../src/policy/load.ts";
 import { withPeerMeta } from "../../src/policy/peer-meta.ts";
@@ -16,6 +17,9 @@ import { MESH, meshfilter } from "../replay/cli.ts";
 import { ROOT, runCommand } from "../support/cli.ts";
 
 const example = (name: string) => path.join(ROOT, "examples", name);
+const runCompile = (argv: string[]) => execute(compileCommand, argv);
+const runExplain = (argv: string[]) => execute(explainCommand, argv);
+const runLint = (argv: string[]) => execute(lintCommand, argv);
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -117,9 +121,9 @@ describe("meshfilter explain", () => {
     expect(JSON.parse(stdout)).toMatchObject({ verdict: "drop", stage: "posture", rule: expect.stringMatching(/^contractor-web\//), policy: "contractor-web", reason: expect.stringMatching(/min-version/) });
   });
 
-  it("exit code 1 for a bad query, with the parse error", async () => {
+  it("exit code 2 for a bad query (bad input), with the parse error", async () => {
     const { code, stderr } = await runCommand(runExplain, ["--policy", example("account.yaml"), "--peer", "db-1", "tcp 100.64.0.10 > 100.64.0.20"]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/bad query: destination "100\.64\.0\.20" needs a port/);
   });
 

@@ -7,12 +7,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { run as runPull } from "../../src/cli/pull.ts";
+import { execute } from "../../src/cli/command.ts";
+import { command as pullCommand } from "../../src/cli/pull.ts";
 import { compilePeer } from "../../src/policy/compile.ts";
 import { loadPolicyFile } from "../../src/policy/load.ts";
 import { MESHFILTER_BIN, ROOT, runCommand } from "../support/cli.ts";
 import { accountRoutes, selfSignedCertificate, startServer, type TestServer } from "./netbird-test-server.ts";
 
+const runPull = (argv: string[]) => execute(pullCommand, argv);
 const dir = mkdtempSync(path.join(tmpdir(), "meshfilter-pull-"));
 const tokenFile = path.join(dir, "token");
 writeFileSync(tokenFile, "nbp_TestToken0123456789\n");
