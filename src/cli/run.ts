@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model.ts";
+import { NetworkMapError } from "../policy/network-map.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
@@ -18,7 +19,15 @@ const RUN_FLAGS = {
   "policy-memory-mb": { type: "string", value: "N", help: "heap limit of the thread that loads the policy (default 1024); a file that needs more is rejected" },
   "policy-timeout-ms": { type: "string", value: "N", help: "time limit for loading the policy (default 60000); a file that takes longer is rejected" },
   "policy-settle-ms": { type: "string", value: "N", help: "quiet time before a policy file changed in place is read (default 2000)" },
-  peer: { type: "string", value: "NAME", help: "this peer's name, id or overlay IP in the policy" },
+  peer: { type: "string", value: "NAME", help: "this peer's name, id, overlay IP, FQDN or DNS label in the policy" },
+  "network-map": {
+    type: "string",
+    value: "FILE",
+    help: "instead of --policy and --peer: a NetBird peer's NetworkMap (network_map.json or binary protobuf), watched like a policy file",
+  },
+  "dns-server": { type: "string", value: "ADDR[:PORT]", multiple: true, help: "DNS server for domain resources (default: the system's resolver)" },
+  "dns-min-refresh-ms": { type: "string", value: "N", help: "keep a resolved domain resource at least this long, whatever its TTL (default 5000)" },
+  "dns-max-refresh-ms": { type: "string", value: "N", help: "keep it at most this long (default 3600000); each is resolved again halfway through" },
   listen: { type: "string", value: "ADDR:PORT", help: "UDP underlay address to receive on, e.g. 198.18.0.1:51820" },
   "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "overlay IP of another peer = its underlay endpoint" },
   route: { type: "string", value: "PREFIX=IP", multiple: true, help: "a prefix behind the routing peer with overlay IP" },
@@ -62,6 +71,8 @@ const configFileSchema = z
     policyMemoryMb: z.number().int().min(16),
     policyTimeoutMs: z.number().int().min(1),
     policySettleMs: z.number().int().min(0),
+    networkMap: z.boolean(),
+    dns: z.object({ servers: z.array(z.string()), minRefreshMs: z.number().int().min(1), maxRefreshMs: z.number().int().min(1) }).partial().strict(),
   })
   .partial()
   .strict();
@@ -105,10 +116,22 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { lo
     const [prefix, via] = splitPair(text, "route", "PREFIX=OVERLAY_IP, e.g. 198.18.1.0/24=100.64.0.40");
     return { prefix, via };
   });
+  if (values["network-map"] !== undefined && (values.policy !== undefined || values.peer !== undefined)) {
+    throw new UsageError("--network-map is one peer's tables already: give it without --policy and --peer");
+  }
+  const networkMap = values["network-map"] !== undefined || file.networkMap === true;
+  const dns = {
+    ...file.dns,
+    ...(values["dns-server"].length > 0 ? { servers: values["dns-server"] } : {}),
+    ...(values["dns-min-refresh-ms"] !== undefined ? { minRefreshMs: positiveInt(values["dns-min-refresh-ms"], "dns-min-refresh-ms") } : {}),
+    ...(values["dns-max-refresh-ms"] !== undefined ? { maxRefreshMs: positiveInt(values["dns-max-refresh-ms"], "dns-max-refresh-ms") } : {}),
+  };
   const config = {
     ...file,
-    policyFile: values.policy ?? file.policyFile,
-    peer: values.peer ?? file.peer,
+    policyFile: values["network-map"] ?? values.policy ?? file.policyFile,
+    networkMap,
+    dns,
+    peer: networkMap ? (values.peer ?? file.peer ?? "") : (values.peer ?? file.peer),
     listen: values.listen ?? file.listen,
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
@@ -127,7 +150,7 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { lo
     policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "policy-timeout-ms") ?? file.policyTimeoutMs,
     policySettleMs: positiveInt(values["policy-settle-ms"], "policy-settle-ms") ?? file.policySettleMs,
   };
-  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k]);
+  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k] && !(k === "peer" && networkMap));
   if (missing.length > 0) {
     const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
     throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
@@ -156,7 +179,7 @@ tests and benchmarks only. --policy, --peer and --listen may come from --config.
       agent = await PeerAgent.start(config, log);
     } catch (err) {
       // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
-      if (err instanceof PolicyError) throw new CliError(err.message, EXIT_USAGE);
+      if (err instanceof PolicyError || err instanceof NetworkMapError) throw new CliError(err.message, EXIT_USAGE);
       throw err;
     }
     const reload = () => void agent.reloadPolicy();

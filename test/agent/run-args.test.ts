@@ -9,6 +9,16 @@ const dir = mkdtempSync(join(tmpdir(), "mf-run-args-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("meshfilter run options", () => {
+  it("takes a NetBird NetworkMap instead of --policy and --peer, and the domain resolver's settings", () => {
+    const config = parseRunArgs([
+      "--network-map", "network_map.json", "--listen", "198.18.0.40:51820",
+      "--dns-server", "127.0.0.1:5353", "--dns-server", "198.18.1.53", "--dns-min-refresh-ms", "1000", "--dns-max-refresh-ms", "60000",
+    ]);
+    expect(config).toMatchObject({ policyFile: "network_map.json", networkMap: true, dns: { servers: ["127.0.0.1:5353", "198.18.1.53"], minRefreshMs: 1000, maxRefreshMs: 60000 } });
+    expect(() => parseRunArgs(["--network-map", "m.json", "--peer", "db-1", "--listen", "1.2.3.4:5"])).toThrow(/give it without --policy and --peer/);
+    expect(() => parseRunArgs(["--listen", "1.2.3.4:5"])).toThrow(/missing --policy, --peer/);
+  });
+
   it("reads peers, routes and switches from the command line", () => {
     const config = parseRunArgs([
       "--policy", "p.yaml", "--peer", "laptop-alice", "--listen", "198.18.0.10:51820",
