@@ -15,7 +15,8 @@ export interface DnsResponder {
   close(): Promise<void>;
 }
 
-export async function startDnsResponder(): Promise<DnsResponder> {
+/** Listens on `host`:`port` (an unused loopback port by default). */
+export async function startDnsResponder(host = "127.0.0.1", port = 0): Promise<DnsResponder> {
   const socket: Socket = createSocket("udp4");
   const responder: DnsResponder = { server: "", answers: new Map(), queries: 0, close: () => new Promise((r) => socket.close(() => r())) };
   socket.on("message", (message, from) => {
@@ -33,7 +34,7 @@ export async function startDnsResponder(): Promise<DnsResponder> {
     const reply = dnsPacket.encode({ type: "response", id: query.id, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, rcode, questions: [question], answers } as dnsPacket.Packet);
     socket.send(reply, from.port, from.address);
   });
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  responder.server = `127.0.0.1:${(socket.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => socket.bind(port, host, resolve));
+  responder.server = `${host}:${(socket.address() as AddressInfo).port}`;
   return responder;
 }
