@@ -62,127 +62,177 @@ function resourcePrefix(resource: NetworkResource, account: Account): string | u
 
 /** compilePeer over a prebuilt index (the explainer compiles one peer several ways). */
 export function compileForPeer(index: AccountIndex, self: Peer, options: WhatIfOptions = {}): CompiledPeerPolicy {
-  const account = index.account;
-  const posture = new PostureEvaluator(account);
-  const selfAddresses = peerPrefixes(self);
-  const result: CompiledPeerPolicy = {
-    peer: { id: self.id, name: self.name, addresses: selfAddresses.map((p) => p.split("/")[0]) },
-    inbound: [],
-    outbound: [],
-    routes: [],
-  };
+  const compilation = new PeerCompilation(index, self, options);
+  for (const policy of index.account.policies) {
+    if (!policy.enabled && !options.includeDisabled) continue; // P10
+    for (const rule of policy.rules) {
+      if (!rule.enabled && !options.includeDisabled) continue; // P10
+      compilation.rule(policy, rule);
+    }
+  }
+  compilation.defaultPermits();
+  return compilation.result;
+}
 
+/** One peer's compilation: the tables it fills, and the lookups every rule shares. */
+class PeerCompilation {
+  readonly result: CompiledPeerPolicy;
+  private readonly account: Account;
+  private readonly posture: PostureEvaluator;
+  private readonly selfAddresses: string[];
+  private readonly routed: ReturnType<typeof routedBy>;
   // Peer lists are cached by (groups, single peer, posture checks): rules naming the same
   // groups share one prefix array instead of rebuilding it (thousands of rules, few group sets).
-  const prefixCache = new Map<string, string[]>();
-  const prefixesOfPeer = new Map<Peer, string[]>();
-  const endPeers = (end: RuleEnd): Peer[] => {
-    const peers = index.peersOfGroups(end.groups);
-    const single = end.peer ? index.peersById.get(end.peer) : undefined;
-    if (single && !peers.includes(single)) peers.push(single);
-    return peers;
-  };
-  const prefixesOf = (end: RuleEnd, checks: readonly string[]): string[] => {
-    const key = `${end.groups.join(",")}|${end.peer ?? ""}|${checks.join(",")}`;
-    let prefixes = prefixCache.get(key);
-    if (!prefixes) {
-      prefixes = [];
-      for (const peer of endPeers(end)) {
-        if (peer === self || posture.firstFailure(checks, peer)) continue;
-        let own = prefixesOfPeer.get(peer);
-        if (!own) prefixesOfPeer.set(peer, (own = peerPrefixes(peer)));
-        for (const p of own) prefixes.push(p);
-      }
-      prefixCache.set(key, prefixes);
+  private readonly prefixCache = new Map<string, string[]>();
+  private readonly prefixesOfPeer = new Map<Peer, string[]>();
+
+  constructor(
+    private readonly index: AccountIndex,
+    private readonly self: Peer,
+    private readonly options: WhatIfOptions,
+  ) {
+    this.account = index.account;
+    this.posture = new PostureEvaluator(this.account);
+    this.selfAddresses = peerPrefixes(self);
+    this.routed = routedBy(index, self, options.includeDisabled);
+    this.result = { peer: { id: self.id, name: self.name, addresses: this.selfAddresses.map((p) => p.split("/")[0]) }, inbound: [], outbound: [], routes: [] };
+  }
+
+  /** Everything one enabled rule of an enabled policy gives this peer. */
+  rule(policy: Policy, rule: PolicyRule): void {
+    const checks = this.options.ignorePostureChecks ? [] : policy.sourcePostureChecks;
+    const base = ruleBase(policy, rule, this.self);
+    const selfIsSource = this.selfIn(rule.sources) && !this.posture.firstFailure(checks, this.self);
+    this.betweenPeers(rule, base, checks, selfIsSource);
+    this.toResourcesRoutedHere(rule, base, checks);
+    this.toLegacyRoutesHere(rule, base, checks);
+    if (selfIsSource) this.result.outbound.push(...this.outboundToRouted(rule, base));
+  }
+
+  /**
+   * P3, P4/P5, P13: sources may open connections to destinations, enforced where they
+   * arrive (inbound); the reverse too when the rule works both ways; the same pairs seen
+   * from the opening side make the outbound table (egress mode). P8: posture checks
+   * narrow the sources.
+   */
+  private betweenPeers(rule: PolicyRule, base: CompiledRule, checks: readonly string[], selfIsSource: boolean): void {
+    const { result, selfAddresses } = this;
+    const selfIsDestination = this.selfIn(rule.destinations);
+    const reversed = isEffectivelyBidirectional(rule, this.options);
+    const push = (list: CompiledRule[], suffix: string, sources: string[], destinations: string[], reverse: boolean): void => {
+      if (sources.length > 0 && destinations.length > 0) list.push({ ...base, id: base.id + suffix, sources, destinations, reverse });
+    };
+    if (selfIsDestination) push(result.inbound, "", this.prefixesOf(rule.sources, checks), selfAddresses, false);
+    if (reversed && selfIsSource) push(result.inbound, ":rev", this.prefixesOf(rule.destinations, []), selfAddresses, true);
+    if (selfIsSource) push(result.outbound, "", selfAddresses, this.prefixesOf(rule.destinations, []), false);
+    if (reversed && selfIsDestination) push(result.outbound, ":rev", selfAddresses, this.prefixesOf(rule.sources, checks), true);
+  }
+
+  /** P6: a network resource is reached one way, source -> resource, through its network's routing peers (this one, if it is one). */
+  private toResourcesRoutedHere(rule: PolicyRule, base: CompiledRule, checks: readonly string[]): void {
+    for (const resource of destinationResources(this.index, rule.destinations)) {
+      if ((!resource.enabled && !this.options.includeDisabled) || !this.routed.networks.has(resource.networkId)) continue;
+      const sources = this.prefixesOf(rule.sources, checks);
+      if (sources.length === 0) continue;
+      const prefix = resourcePrefix(resource, this.account);
+      const route: CompiledRouteRule = {
+        ...base,
+        id: `${base.id}:route:${resource.id}`,
+        sources,
+        destinations: prefix ? [prefix] : [],
+        reverse: false,
+        resourceId: resource.id,
+        resourceName: resource.name,
+      };
+      if (!prefix) route.domain = resource.address;
+      if (this.routed.masqueradedNetworks.has(resource.networkId)) route.masquerade = true;
+      this.result.routes.push(route);
     }
-    return prefixes;
-  };
-  const selfIn = (end: RuleEnd): boolean => end.peer === self.id || index.inAnyGroup(self.id, end.groups);
+  }
 
-  const { networks: routedNetworks, routes: routesHere, masqueradedNetworks } = routedBy(index, self, options.includeDisabled);
+  /**
+   * NetBird's legacy routes: a route's access control groups are the destinations of the
+   * policies that govern it, and only peers the route is distributed to (its groups) can use it.
+   */
+  private toLegacyRoutesHere(rule: PolicyRule, base: CompiledRule, checks: readonly string[]): void {
+    for (const route of this.routed.routes) {
+      if (route.accessControlGroups.length === 0 || !rule.destinations.groups.some((g) => route.accessControlGroups.includes(g))) continue;
+      const sources = this.distributedTo(route, this.prefixesOf(rule.sources, checks));
+      if (sources.length > 0) this.result.routes.push(...legacyRouteRules(route, { ...base, sources }));
+    }
+  }
 
-  // Egress mode (P13) judges what self opens towards resources and routed prefixes with
-  // the outbound table too; these rules are one-way like every resource rule (P6).
-  // Domain resources are left out: their addresses exist only on the routing peer.
-  function outboundToRouted(rule: PolicyRule, base: CompiledRule): CompiledRule[] {
+  /**
+   * Egress mode (P13) judges what this peer opens towards resources and routed prefixes
+   * with the outbound table too; these rules are one-way like every resource rule (P6).
+   * Domain resources are left out: their addresses exist only on the routing peer.
+   */
+  private outboundToRouted(rule: PolicyRule, base: CompiledRule): CompiledRule[] {
     const rules: CompiledRule[] = [];
     const to = (targetId: string, prefix: string): void => {
-      rules.push({ ...base, id: `${base.id}:to:${targetId}`, sources: selfAddresses, destinations: [prefix], reverse: false });
+      rules.push({ ...base, id: `${base.id}:to:${targetId}`, sources: this.selfAddresses, destinations: [prefix], reverse: false });
     };
-    for (const resource of destinationResources(index, rule.destinations)) {
-      const prefix = resource.enabled || options.includeDisabled ? resourcePrefix(resource, account) : undefined;
+    for (const resource of destinationResources(this.index, rule.destinations)) {
+      const prefix = resource.enabled || this.options.includeDisabled ? resourcePrefix(resource, this.account) : undefined;
       if (prefix) to(resource.id, prefix);
     }
-    for (const route of account.routes) {
-      if (!(route.enabled || options.includeDisabled) || !route.network || !distributedToSelf(route)) continue;
+    for (const route of this.account.routes) {
+      if (!(route.enabled || this.options.includeDisabled) || !route.network || !this.distributedToSelf(route)) continue;
       if (rule.destinations.groups.some((g) => route.accessControlGroups.includes(g))) to(route.id, formatParsed(parseCidr(route.network)));
     }
     return rules;
   }
-  function distributedToSelf(route: Route): boolean {
-    return route.groups.length === 0 || index.inAnyGroup(self.id, route.groups);
+
+  /** A legacy route without access control groups is open to everyone who has the route (NetBird's default permit). */
+  defaultPermits(): void {
+    for (const route of this.account.routes) {
+      if (route.accessControlGroups.length > 0 || !(route.enabled || this.options.includeDisabled)) continue;
+      const permit = defaultPermit(route);
+      const routedHere = this.routed.routes.includes(route);
+      if (route.network && this.distributedToSelf(route) && !routedHere) {
+        this.result.outbound.push({ ...permit, id: `${permit.id}:to:${route.id}`, sources: this.selfAddresses, destinations: [formatParsed(parseCidr(route.network))] });
+      }
+      if (routedHere) this.result.routes.push(...legacyRouteRules(route, permit, false));
+    }
   }
-  function distributedTo(route: Route, sources: string[]): string[] {
+
+  /** The overlay prefixes of a rule end's peers that pass `checks` (P8), this peer left out. */
+  private prefixesOf(end: RuleEnd, checks: readonly string[]): string[] {
+    const key = `${end.groups.join(",")}|${end.peer ?? ""}|${checks.join(",")}`;
+    let prefixes = this.prefixCache.get(key);
+    if (!prefixes) {
+      prefixes = [];
+      for (const peer of this.endPeers(end)) {
+        if (peer === this.self || this.posture.firstFailure(checks, peer)) continue;
+        let own = this.prefixesOfPeer.get(peer);
+        if (!own) this.prefixesOfPeer.set(peer, (own = peerPrefixes(peer)));
+        for (const p of own) prefixes.push(p);
+      }
+      this.prefixCache.set(key, prefixes);
+    }
+    return prefixes;
+  }
+
+  private endPeers(end: RuleEnd): Peer[] {
+    const peers = this.index.peersOfGroups(end.groups);
+    const single = end.peer ? this.index.peersById.get(end.peer) : undefined;
+    if (single && !peers.includes(single)) peers.push(single);
+    return peers;
+  }
+
+  private selfIn(end: RuleEnd): boolean {
+    return end.peer === this.self.id || this.index.inAnyGroup(this.self.id, end.groups);
+  }
+
+  private distributedToSelf(route: Route): boolean {
+    return route.groups.length === 0 || this.index.inAnyGroup(this.self.id, route.groups);
+  }
+
+  private distributedTo(route: Route, sources: string[]): string[] {
     if (route.groups.length === 0) return sources;
-    const allowed = new Set(index.peersOfGroups(route.groups).flatMap(peerPrefixes));
+    const allowed = new Set(this.index.peersOfGroups(route.groups).flatMap(peerPrefixes));
     return sources.filter((p) => allowed.has(p));
   }
-
-  for (const policy of account.policies) {
-    if (!policy.enabled && !options.includeDisabled) continue;
-    const checks = options.ignorePostureChecks ? [] : policy.sourcePostureChecks;
-    for (const rule of policy.rules) {
-      if (!rule.enabled && !options.includeDisabled) continue;
-      const base = ruleBase(policy, rule, self);
-      const selfIsSource = selfIn(rule.sources) && !posture.firstFailure(checks, self);
-      const selfIsDestination = selfIn(rule.destinations);
-      const reversed = isEffectivelyBidirectional(rule, options);
-      const push = (list: CompiledRule[], suffix: string, sources: string[], destinations: string[], reverse: boolean): void => {
-        if (sources.length > 0 && destinations.length > 0) list.push({ ...base, id: base.id + suffix, sources, destinations, reverse });
-      };
-      if (selfIsDestination) push(result.inbound, "", prefixesOf(rule.sources, checks), selfAddresses, false);
-      if (reversed && selfIsSource) push(result.inbound, ":rev", prefixesOf(rule.destinations, []), selfAddresses, true);
-      if (selfIsSource) push(result.outbound, "", selfAddresses, prefixesOf(rule.destinations, []), false);
-      if (reversed && selfIsDestination) push(result.outbound, ":rev", selfAddresses, prefixesOf(rule.sources, checks), true);
-
-      for (const resource of destinationResources(index, rule.destinations)) {
-        if ((!resource.enabled && !options.includeDisabled) || !routedNetworks.has(resource.networkId)) continue;
-        const sources = prefixesOf(rule.sources, checks);
-        if (sources.length === 0) continue;
-        const prefix = resourcePrefix(resource, account);
-        const route: CompiledRouteRule = {
-          ...base,
-          id: `${base.id}:route:${resource.id}`,
-          sources,
-          destinations: prefix ? [prefix] : [],
-          reverse: false,
-          resourceId: resource.id,
-          resourceName: resource.name,
-        };
-        if (!prefix) route.domain = resource.address;
-        if (masqueradedNetworks.has(resource.networkId)) route.masquerade = true;
-        result.routes.push(route);
-      }
-      // NetBird: a legacy route's access control groups are the destinations of the policies
-      // that govern it, and only peers the route is distributed to (its groups) can use it.
-      for (const route of routesHere) {
-        if (route.accessControlGroups.length === 0 || !rule.destinations.groups.some((g) => route.accessControlGroups.includes(g))) continue;
-        const sources = distributedTo(route, prefixesOf(rule.sources, checks));
-        if (sources.length > 0) result.routes.push(...legacyRouteRules(route, { ...base, sources }));
-      }
-      if (selfIsSource) result.outbound.push(...outboundToRouted(rule, base));
-    }
-  }
-  // A legacy route without access control groups is open to everyone who has the route (NetBird's default permit).
-  for (const route of account.routes) {
-    if (route.accessControlGroups.length > 0 || !(route.enabled || options.includeDisabled)) continue;
-    const permit = defaultPermit(route);
-    if (route.network && distributedToSelf(route) && !routesHere.includes(route)) {
-      result.outbound.push({ ...permit, id: `${permit.id}:to:${route.id}`, sources: selfAddresses, destinations: [formatParsed(parseCidr(route.network))] });
-    }
-    if (routesHere.includes(route)) result.routes.push(...legacyRouteRules(route, permit, false));
-  }
-  return result;
 }
 
 function defaultPermit(route: Route): CompiledRule {
