@@ -23,9 +23,7 @@ export function masqueradedPrefixes(policy: CompiledPeerPolicy, resolved: Readon
   const prefixes = new Set<string>();
   for (const rule of policy.routes) {
     if (!rule.masquerade) continue;
-    for (const p of rule.domain ? (resolved.get(rule.resourceId) ?? []) : rule.destinations) {
-      if (p !== "0.0.0.0/0" && p !== "::/0") prefixes.add(p);
-    }
+    for (const p of rule.domain ? (resolved.get(rule.resourceId) ?? []) : rule.destinations) prefixes.add(p);
   }
   return [...prefixes].sort();
 }

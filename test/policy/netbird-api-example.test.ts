@@ -45,6 +45,8 @@ describe("the realistic NetBird account (examples/netbird-api-account.json)", ()
     expect(r.status).toBe(0);
     const routes = JSON.parse(r.stdout).routes as { destinations: string[]; domain?: string; ports: number[]; portRanges: unknown[] }[];
     expect(routes.map((x) => x.domain ?? x.destinations.join(","))).toEqual(["198.18.1.10/32", "198.18.1.0/24", "wiki.corp.example", "198.18.2.0/24"]);
+    // router-1's network router and the lab route both have masquerade on.
+    expect(routes.map((x) => (x as { masquerade?: boolean }).masquerade)).toEqual([true, true, true, true]);
     // NetBird's port_ranges [443-443, 8000-8099]: a one-port range is a port.
     expect(routes[0]).toMatchObject({ ports: [443], portRanges: [{ start: 8000, end: 8099 }] });
   });
