@@ -16,10 +16,12 @@
 //   as the previous one (viewOf and the DataView reads are inlined); its two possible
 //   calls sit first and last, where no computed value is live across them.
 // - It reads the words itself, with layout.ts's named offsets, rather than through
-//   tcp4-view.ts's accessors as conntrack, segment runs and the flow table's hash do:
-//   written with those accessors (literal offsets and all), this decoder measured 58-64
-//   ns a packet against 14.5 (`npm run bench -- --only packet`); why V8 compiles it so
-//   much worse is not known yet.
+//   tcp4-view.ts's readers as conntrack, segment runs and the flow table's hash do:
+//   written with those readers (as module functions, and again as the methods of the
+//   one view object, the form that costs conntrack nothing), this decoder measured 58-77
+//   ns a packet against 14.5-17 (`npm run bench -- --only packet`), unevenly from run to
+//   run; why V8 compiles it so much worse is not known yet.
+//   test/packet/decode-fast-path.test.ts holds its fields equal to the view's.
 
 import { viewOf } from "./buffer-view.ts";
 import { clearIcmp } from "./decode-icmp.ts";

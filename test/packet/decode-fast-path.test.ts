@@ -14,6 +14,7 @@ import { viewOf } from "../../src/packet/buffer-view.ts";
 import { commonTcpIpv4HeaderLength, decodeCommonTcpIpv4 } from "../../src/packet/decode-common-tcp-ipv4.ts";
 import { decodePacket } from "../../src/packet/decode.ts";
 import { PacketRecord } from "../../src/packet/record.ts";
+import { tcp4View } from "../../src/packet/tcp4-view.ts";
 import { decode, setU16, snapshot } from "./helpers.ts";
 
 const u32 = fc.nat(0xffffffff);
@@ -72,6 +73,39 @@ describe("TCP/IPv4 fast path", () => {
         expect(snapshot(fast!)).toEqual(snapshot(decode(packet, true)));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("reads every field it decodes at the offset the one TCP/IPv4 header view reads it (it keeps its own reads, for speed)", () => {
+    fc.assert(
+      fc.property(commonShape, fc.nat(16), (spec, at) => {
+        const packet = buildPacket(spec);
+        const buf = new Uint8Array(at + packet.length);
+        buf.set(packet, at);
+        adopt(buf);
+        const rec = new PacketRecord();
+        expect(decodeCommonTcpIpv4(buf, at, packet.length, rec)).toBe(true);
+        const view = viewOf(buf)!;
+        const v = tcp4View;
+        const l4 = at + 20;
+        const ofw = v.tcpOffsetFlagsWindow(view, l4);
+        expect(rec.ipTotalLength).toBe(v.ipv4TotalLength(view, at));
+        expect(rec.ttl).toBe(v.ipv4TtlProtocol(view, at) >>> 24);
+        expect(rec.ipId).toBe(v.ipv4IdFragment(view, at) >>> 16);
+        expect(rec.src0).toBe(v.ipv4Src(view, at) >>> 0);
+        expect(rec.dst0).toBe(v.ipv4Dst(view, at) >>> 0);
+        expect((rec.srcPort << 16) | rec.dstPort).toBe(v.l4Ports(view, l4) | 0);
+        expect(rec.tcpSeq).toBe(v.tcpSeq(view, l4) >>> 0);
+        expect(rec.tcpAck).toBe(v.tcpAck(view, l4) >>> 0);
+        expect(rec.tcpHeaderLength).toBe(v.headerLengthOf(ofw));
+        expect(rec.tcpFlags).toBe(v.flagsOf(ofw));
+        expect(rec.tcpWindow).toBe(v.windowOf(ofw));
+        if (rec.tcpHasTimestamp) {
+          expect(rec.tcpTsVal).toBe(v.tcpLayoutTsVal(view, l4));
+          expect(rec.tcpTsEcr).toBe(v.tcpLayoutTsEcr(view, l4));
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 
