@@ -36,6 +36,12 @@ export { compilePeer } from "./policy/compile.ts";
 export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint.ts";
 export { explain, type Explanation, type ExplainOptions } from "./policy/explain.ts";
 export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain-query.ts";
+export { loadNetworkMapFile, NetworkMapError } from "./policy/network-map.ts";
+
+// ---- NetBird's management API ----
+export { NetBirdApiClient, type ApiClientOptions } from "./pull/api-client.ts";
+export { pullAccount, type PulledAccount } from "./pull/pull-account.ts";
+export { PullError } from "./pull/pull-error.ts";
 
 // ---- Filter, connection tracking, engine (hot path) ----
 export { RuleTable, ACTION_ACCEPT, ACTION_DROP, type RuleKind } from "./filter/rule-table.ts";
@@ -51,6 +57,8 @@ export { PacketLoop, type PacketLoopOptions, type BatchJudge } from "./agent/pac
 export type { Transport, DeliverBatch } from "./agent/transport.ts";
 export { UdpTransport, type UdpTransportOptions } from "./agent/udp-transport.ts";
 export { clampMss, mssForMtu } from "./agent/mss-clamp.ts";
+export { DomainResolver, dnsResolver, type ResolveName, type ResolvedAddress, type DomainResolverOptions } from "./agent/domain-resolver.ts";
+export { Masquerade, masqueradedPrefixes } from "./agent/masquerade.ts";
 
 /** A policy given as a file path (JSON or YAML, NetBird export or meshfilter format) or as an Account. */
 export type PolicySource = string | Account;
