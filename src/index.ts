@@ -48,6 +48,7 @@ export { RuleTable, ACTION_ACCEPT, ACTION_DROP, type RuleKind } from "./filter/r
 export { FragmentTable, FRAG_OVERLAP, FRAG_UNKNOWN } from "./filter/fragments.ts";
 export * from "./engine/reasons.ts";
 export { Engine, VERDICT_ACCEPT, VERDICT_DROP, DIR_IN, DIR_OUT, DIR_NONE, type EngineOptions } from "./engine/engine.ts";
+export { tracePacket, type TraceResult, type TraceStage, type TracedRule, type TraceOptions } from "./engine/trace.ts";
 export type { FlowEvent, FlowInfo } from "./conntrack/flow-event.ts";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./conntrack/timeouts.ts";
 
@@ -59,6 +60,9 @@ export { UdpTransport, type UdpTransportOptions } from "./agent/udp-transport.ts
 export { clampMss, mssForMtu } from "./agent/mss-clamp.ts";
 export { DomainResolver, dnsResolver, type ResolveName, type ResolvedAddress, type DomainResolverOptions } from "./agent/domain-resolver.ts";
 export { Masquerade, masqueradedPrefixes } from "./agent/masquerade.ts";
+export { FlowLog, FlowEventFormat, FLOW_LOG_SCHEMA, type FlowLogOptions } from "./agent/flow-log.ts";
+export { request as controlRequest, ControlError } from "./control/client.ts";
+export { PROTOCOL_VERSION as CONTROL_PROTOCOL_VERSION, DEFAULT_CONTROL_PATH } from "./control/protocol.ts";
 
 /** A policy given as a file path (JSON or YAML, NetBird export or meshfilter format) or as an Account. */
 export type PolicySource = string | Account;

@@ -32,6 +32,8 @@ export interface MetricsSources {
   tun: { readonly mergedWrites: number; readonly splitReads: number };
   transport: TransportCounters;
   policy: PolicyCounters;
+  /** Per-rule totals that survive reloads (the agent's rule-counters.ts); without them, the table in force is read. */
+  ruleTotals?: () => { id: string; hits: number; bytes: number }[];
 }
 
 type Collectable = { reset(): void };
@@ -59,15 +61,19 @@ export function createAgentMetrics(sources: MetricsSources): Registry {
       if (engine.reasonCounts[code] > 0) c.inc({ reason: engine.reasonName(code) }, engine.reasonCounts[code]);
     }
   });
+  // Totals since the agent started, across policy reloads (rule-counters.ts), when the agent keeps them.
+  const ruleTotals = (): { id: string; hits: number; bytes: number }[] => {
+    const engine = sources.engine();
+    if (!engine) return [];
+    if (sources.ruleTotals) return sources.ruleTotals();
+    const rules = engine.rules;
+    return Array.from({ length: rules.ruleCount }, (_, i) => ({ id: rules.ruleId(i), hits: rules.hits[i], bytes: rules.bytes[i] }));
+  };
   pulledCounter(registry, "meshfilter_rule_hits_total", "Connections opened (or packets dropped) by each rule", ["rule"], (c) => {
-    const rules = sources.engine()?.rules;
-    if (!rules) return;
-    for (let i = 0; i < rules.ruleCount; i++) c.inc({ rule: rules.ruleId(i) }, rules.hits[i]);
+    for (const r of ruleTotals()) c.inc({ rule: r.id }, r.hits);
   });
   pulledCounter(registry, "meshfilter_rule_bytes_total", "Bytes of the packets counted in meshfilter_rule_hits_total", ["rule"], (c) => {
-    const rules = sources.engine()?.rules;
-    if (!rules) return;
-    for (let i = 0; i < rules.ruleCount; i++) c.inc({ rule: rules.ruleId(i) }, rules.bytes[i]);
+    for (const r of ruleTotals()) c.inc({ rule: r.id }, r.bytes);
   });
   pulledCounter(
     registry,

@@ -5,11 +5,19 @@
 
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { Engine } from "../engine/engine.ts";
+import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { openTun, type TunDevice } from "../io/tun.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import type { PolicyProblem } from "../policy/model.ts";
-import { FlowLog } from "./flow-log.ts";
+import type { Explanation } from "../policy/explain.ts";
+import type { ExplainQuery } from "../policy/explain-query.ts";
+import { ControlServer } from "../control/server.ts";
+import { DEFAULT_CONTROL_PATH } from "../control/protocol.ts";
+import type { FlowEvent } from "../conntrack/flow-event.ts";
+import type { Timeouts } from "../conntrack/timeouts.ts";
+import { controlHandlers } from "./control-handlers.ts";
+import { FlowEventFormat, FlowLog } from "./flow-log.ts";
+import { RuleCounters } from "./rule-counters.ts";
 import { DomainResolver, dnsResolver } from "./domain-resolver.ts";
 import { configureLink } from "./link.ts";
 import { Masquerade, masqueradedPrefixes } from "./masquerade.ts";
@@ -44,8 +52,26 @@ export interface PeerAgentConfig {
   routes?: UdpRoute[];
   /** "127.0.0.1:9464" to serve Prometheus metrics; omitted = no metrics endpoint. */
   metrics?: string;
-  /** Append flow events as NDJSON to this file. */
+  /** The flow log (docs/operating.md): a file (size-capped, rotated) or "-" for stdout. */
   flowLog?: string;
+  /** Drop aggregation window of the flow log (ms). Default 10 000. */
+  flowLogWindowMs?: number;
+  /** Flow log output budget (bytes per second). Default 65 536. */
+  flowLogMaxBytesPerSecond?: number;
+  /** Flow log file size at which it is rotated to FILE.1. Default 100 MiB. */
+  flowLogMaxFileBytes?: number;
+  /** Control socket path (docs/operating.md); "" for none. Default /run/meshfilter/meshfilter.sock. */
+  control?: string;
+  /** Group (name or gid) whose members may use the control socket (mode 0660). Default: root only (0600). */
+  controlGroup?: string;
+  /** Connection table capacity (flows). Default 65 536. */
+  conntrackCapacity?: number;
+  /** Idle timeouts per state, in seconds (names as in conntrack/timeouts.ts: tcpEstablished, udpUnreplied...). */
+  timeouts?: Partial<Timeouts>;
+  /** Linux tcp_loose: a mid-stream TCP ACK may open a connection (windows unchecked). Default false. */
+  looseTcp?: boolean;
+  /** Honour NetBird's bidirectional flag for every protocol (P5). Default false. */
+  honourBidirectional?: boolean;
   /** Filter packets (default true); false is the baseline for benchmarks (--no-filter). */
   filter?: boolean;
   /** Enforce the peer's outbound rules too (P13). Default false. */
@@ -66,9 +92,21 @@ export interface PeerAgentConfig {
 
 export class PeerAgent {
   readonly policyCounters: PolicyCounters = { applied: 0, rejected: 0, flowsRevoked: 0 };
+  /** Per-rule totals across reloads. */
+  readonly ruleCounters = new RuleCounters();
+  /** Names for flow events (flow log, flows --watch). */
+  readonly format = new FlowEventFormat();
+  /** Flow-event listeners besides the flow log (flows --watch). */
+  readonly flowListeners = new Set<(ev: FlowEvent) => void>();
+  readonly startedAt = Date.now();
+  /** The account's peers by overlay address, from the last policy load. */
+  private peerNames = new Map<string, string>();
+  /** Why the last reload was rejected (one line), or null. */
+  private lastRejection: string | null = null;
+  private control: ControlServer | null = null;
   private watcher: PolicyWatcher | null = null;
   private metricsServer: Server | null = null;
-  private flowLog: FlowLog | null = null;
+  flowLog: FlowLog | null = null;
   private closed = false;
   /** The reload in progress (a worker loading the file), and whether another was asked for meanwhile. */
   private reloading: Promise<boolean> | null = null;
@@ -97,12 +135,13 @@ export class PeerAgent {
   /** Loads and compiles the policy, opens and configures the TUN device, and starts moving packets. */
   static async start(config: PeerAgentConfig, log: Logger): Promise<PeerAgent> {
     // The first load is bounded like every reload: a file that needs too much memory or time fails the start.
-    const policy = await loadPolicyInWorker(config.policyFile, config.peer, policyLimits(config));
+    const peerNames = new Map<string, string>();
+    const policy = await loadPolicyInWorker(config.policyFile, config.peer, { ...policyLimits(config), peerNames });
     const address = policy.peer.addresses.find((a) => !a.includes(":"));
     if (!address) throw new Error(`peer '${config.peer}' has no IPv4 overlay address in ${config.policyFile}`);
     const mtu = config.mtu ?? 1420;
     const filter = config.filter ?? true;
-    const engine = filter ? new Engine(policy, { egress: config.egress ?? false }) : null;
+    const engine = filter ? new Engine(policy, engineOptions(config)) : null;
     const offload = config.offload ?? true;
     const tun = openTun(config.tun ?? "mf0", { packetRoom: mtu, offload });
     let transport: UdpTransport | null = null;
@@ -123,6 +162,8 @@ export class PeerAgent {
     }
     const loop = new PacketLoop({ tun, transport, judge: engine, mtu, batchSize: config.batchSize });
     const agent = new PeerAgent(config, log, policy, engine, tun, transport, loop);
+    agent.peerNames = peerNames;
+    agent.format.setPolicy(policy, peerNames);
     try {
       await agent.startSideServices();
     } catch (err) {
@@ -154,9 +195,22 @@ export class PeerAgent {
       this.updateMasquerade();
     }
     if (config.flowLog && engine) {
-      const flowLog = new FlowLog(config.flowLog);
+      const flowLog = new FlowLog(
+        { path: config.flowLog, windowMs: config.flowLogWindowMs, maxBytesPerSecond: config.flowLogMaxBytesPerSecond, maxFileBytes: config.flowLogMaxFileBytes },
+        this.format,
+      );
       this.flowLog = flowLog;
-      engine.onFlowEvent = (event) => flowLog.write(event);
+      flowLog.start();
+    }
+    if (engine) this.updateFlowListener();
+    const controlPath = config.control ?? DEFAULT_CONTROL_PATH;
+    if (controlPath !== "") {
+      this.control = await ControlServer.listen({
+        path: controlPath,
+        group: config.controlGroup,
+        handlers: controlHandlers(this),
+        onError: (request, err) => this.log.error({ request: request.slice(0, 200), error: (err as Error).message }, "control request failed"),
+      });
     }
     if (config.metrics) {
       const registry = createAgentMetrics({
@@ -165,6 +219,7 @@ export class PeerAgent {
         tun: this.tun,
         transport: this.transport.counters,
         policy: this.policyCounters,
+        ruleTotals: () => (this.engine ? this.ruleCounters.totals(this.engine.rules) : []),
       });
       this.metricsServer = await serveMetrics(registry, config.metrics);
     }
@@ -185,6 +240,71 @@ export class PeerAgent {
       this.watcher = new PolicyWatcher(config.policyFile, () => void this.reloadPolicy(), config.policySettleMs);
       this.watcher.start();
     }
+  }
+
+  /**
+   * The engine's flow listener: the flow log and any watchers. None at all when neither
+   * is there, so that the engine builds no events (flows --watch adds itself here).
+   */
+  updateFlowListener(): void {
+    const engine = this.engine;
+    if (!engine) return;
+    const flowLog = this.flowLog;
+    const listeners = this.flowListeners;
+    if (!flowLog && listeners.size === 0) {
+      engine.onFlowEvent = undefined;
+      return;
+    }
+    engine.onFlowEvent = (ev) => {
+      flowLog?.onEvent(ev);
+      for (const l of listeners) l(ev);
+    };
+  }
+
+  /** The `status` answer. */
+  readonly status = (): Record<string, unknown> => {
+    const engine = this.engine;
+    const stats = engine?.stats();
+    return {
+      peer: { id: this.policy.peer.id, name: this.policy.peer.name, addresses: this.policy.peer.addresses },
+      pid: process.pid,
+      uptimeMs: Date.now() - this.startedAt,
+      policyFile: this.config.policyFile,
+      rules: ruleCount(this.policy),
+      filter: engine !== null,
+      egress: engine?.egress ?? false,
+      tun: this.tun.name,
+      listen: this.config.listen,
+      flows: stats ? { count: stats.flows, capacity: stats.capacity, adaptiveTimeoutScale: stats.adaptiveTimeoutScale } : null,
+      packets: { tunRead: this.loop.counters.tunReadPackets, tunWritten: this.loop.counters.tunWrittenPackets, droppedInbound: this.loop.counters.inboundDropped, droppedOutbound: this.loop.counters.outboundDropped },
+      policyReloads: { ...this.policyCounters, lastRejection: this.lastRejection },
+      logLevel: this.log.level,
+      flowLog: this.flowLog ? { path: this.config.flowLog, ...this.flowLog.totals } : null,
+      control: this.control?.path ?? null,
+    };
+  };
+
+  /**
+   * explain (policy/explain.ts) for a new connection, against the policy file as it is
+   * now, in a loader worker (the file may be large: never on this thread). trace uses it
+   * to name the posture check, disabled policy or one-way rule behind a no-rule drop.
+   */
+  explain(query: ExplainQuery): Promise<Explanation> {
+    return new Promise((resolve, reject) => {
+      let answer: Explanation | undefined;
+      loadPolicyInWorker(this.config.policyFile, this.config.peer, {
+        ...policyLimits(this.config),
+        signal: this.loads.signal,
+        explain: { query, egress: this.config.egress ?? false },
+        onExplanation: (e) => (answer = e),
+      }).then(() => (answer ? resolve(answer) : reject(new Error("no explanation"))), reject);
+    });
+  }
+
+  /** The `reload` answer: reload now and say whether the policy was applied, or why not. */
+  async reload(): Promise<{ applied: boolean; error: string | null }> {
+    const applied = await this.reloadPolicy();
+    return { applied, error: applied ? null : this.lastRejection };
   }
 
   /**
@@ -215,27 +335,36 @@ export class PeerAgent {
 
   private async reloadOnce(): Promise<boolean> {
     const file = this.config.policyFile;
+    const peerNames = new Map<string, string>();
     let policy: CompiledPeerPolicy;
     try {
-      policy = await loadPolicyInWorker(file, this.config.peer, { ...policyLimits(this.config), signal: this.loads.signal });
+      policy = await loadPolicyInWorker(file, this.config.peer, { ...policyLimits(this.config), signal: this.loads.signal, peerNames });
     } catch (err) {
       if (this.closed) return false;
       this.policyCounters.rejected++;
       const problems = (err as { problems?: PolicyProblem[] }).problems;
-      this.log.error({ file, problems, error: oneLine(file, err) }, "policy rejected; the previous policy stays in force");
+      this.lastRejection = oneLine(file, err);
+      this.log.error({ file, problems, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
       return false;
     }
     if (this.closed || !this.engine) return false;
     const engine = this.engine;
     // A walk still under way for the policy before: count what it cut; beginPolicy restarts it.
     if (engine.revocationPending) this.policyCounters.flowsRevoked += engine.revokedByLastPolicy;
+    const previousRules = engine.rules;
     try {
       engine.beginPolicy(policy);
     } catch (err) {
       this.policyCounters.rejected++;
-      this.log.error({ file, error: oneLine(file, err) }, "policy rejected; the previous policy stays in force");
+      this.lastRejection = oneLine(file, err);
+      this.log.error({ file, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
       return false;
     }
+    // The old table's counts, carried by rule identity: the totals survive the reload.
+    this.ruleCounters.carry(previousRules);
+    this.lastRejection = null;
+    this.peerNames = peerNames;
+    this.format.setPolicy(policy, peerNames);
     this.policy = policy;
     this.resolver?.setPolicy(policy);
     this.updateMasquerade();
@@ -272,6 +401,7 @@ export class PeerAgent {
     this.masquerade?.close();
     this.transport.close();
     this.tun.close();
+    await this.control?.close();
     if (this.metricsServer) {
       const server = this.metricsServer;
       await new Promise<void>((resolve) => {
@@ -288,8 +418,15 @@ function ruleCount(policy: CompiledPeerPolicy): number {
   return policy.inbound.length + policy.outbound.length + policy.routes.length;
 }
 
-function policyLimits(config: PeerAgentConfig): { memoryMb?: number; timeoutMs?: number; networkMap?: boolean } {
-  return { memoryMb: config.policyMemoryMb, timeoutMs: config.policyTimeoutMs, networkMap: config.networkMap };
+function policyLimits(config: PeerAgentConfig): { memoryMb?: number; timeoutMs?: number; compile: { honourBidirectionalFlag?: boolean }; networkMap?: boolean } {
+  return { memoryMb: config.policyMemoryMb, timeoutMs: config.policyTimeoutMs, compile: { honourBidirectionalFlag: config.honourBidirectional }, networkMap: config.networkMap };
+}
+
+/** The engine's options from the agent's (timeouts in seconds here, ms in the engine). */
+export function engineOptions(config: PeerAgentConfig): EngineOptions {
+  const timeouts: Partial<Timeouts> = {};
+  for (const [name, seconds] of Object.entries(config.timeouts ?? {})) timeouts[name as keyof Timeouts] = seconds * 1000;
+  return { egress: config.egress ?? false, looseTcp: config.looseTcp ?? false, conntrack: { capacity: config.conntrackCapacity, timeouts } };
 }
 
 /** An error as one line naming the file: each problem's JSON path and message, joined. */

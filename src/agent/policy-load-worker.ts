@@ -10,7 +10,9 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { PolicyError, type PolicyProblem } from "../policy/model.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy, CompileOptions } from "../policy/compiled.ts";
+import type { Explanation } from "../policy/explain.ts";
+import type { ExplainQuery } from "../policy/explain-query.ts";
 
 export interface PolicyLoadLimits {
   /** Heap of the loading thread, in MB (V8 old generation). Default 1024. */
@@ -19,6 +21,14 @@ export interface PolicyLoadLimits {
   timeoutMs?: number;
   /** Stops the load (the worker is terminated and the promise rejects): the agent is closing. */
   signal?: AbortSignal;
+  /** How to compile (honour NetBird's bidirectional flag...). */
+  compile?: CompileOptions;
+  /** Filled on success with the account's peers by overlay address (for the flow log's names). */
+  peerNames?: Map<string, string>;
+  /** Also explain this new connection against the loaded account (trace's "why", cold path). */
+  explain?: { query: ExplainQuery; egress: boolean };
+  /** Receives the explanation asked for with `explain`. */
+  onExplanation?: (explanation: Explanation) => void;
   /** The file is a NetBird NetworkMap (one peer's already; `peer` is not used). */
   networkMap?: boolean;
 }
@@ -30,11 +40,13 @@ export const DEFAULT_POLICY_TIMEOUT_MS = 60_000;
 export interface WorkerRequest {
   file: string;
   peer: string;
+  compile?: CompileOptions;
+  explain?: { query: ExplainQuery; egress: boolean };
   networkMap?: boolean;
 }
 
 /** What the worker answers (structured clone). */
-export type WorkerReply = { ok: true; policy: CompiledPeerPolicy } | { ok: false; message: string; problems?: PolicyProblem[] };
+export type WorkerReply = { ok: true; policy: CompiledPeerPolicy; peerNames: [string, string][]; explanation?: Explanation } | { ok: false; message: string; problems?: PolicyProblem[] };
 
 // The built package runs the compiled policy-worker.js. From the sources (development,
 // tests, the CLI under tsx) the worker is TypeScript: Node 20 does not carry tsx's loader
@@ -71,7 +83,7 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
       const { entry, eval: isCode } = workerEntry();
       worker = new Worker(entry, {
         eval: isCode,
-        workerData: { file, peer, networkMap: limits.networkMap } satisfies WorkerRequest,
+        workerData: { file, peer, compile: limits.compile, explain: limits.explain, networkMap: limits.networkMap } satisfies WorkerRequest,
         resourceLimits: { maxOldGenerationSizeMb: memoryMb },
         stdout: true, // the loader prints nothing; keep stray output out of the agent's log
         stderr: true,
@@ -99,7 +111,11 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
     if (limits.signal?.aborted) onAbort();
     worker.once("message", (reply: WorkerReply) =>
       settle(() => {
-        if (reply.ok) resolve(reply.policy);
+        if (reply.ok) {
+          for (const [address, name] of reply.peerNames) limits.peerNames?.set(address, name);
+          if (reply.explanation) limits.onExplanation?.(reply.explanation);
+          resolve(reply.policy);
+        }
         else if (reply.problems && reply.problems.length > 0) reject(new PolicyError(reply.problems, file));
         else fail(reply.message);
       }),

@@ -6,11 +6,12 @@
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { compilePeer } from "../policy/compile.ts";
+import { explain } from "../policy/explain.ts";
 import { loadPolicyFile } from "../policy/load.ts";
 import { loadNetworkMapFile } from "../policy/network-map.ts";
 import type { WorkerReply, WorkerRequest } from "./policy-load-worker.ts";
 
-const { file, peer, networkMap } = workerData as WorkerRequest;
+const { file, peer, compile, explain: question, networkMap } = workerData as WorkerRequest;
 try {
   // On Linux a nice value belongs to a thread (setpriority with pid 0 is the calling
   // thread): parsing a large file at the lowest priority leaves the packet loop's thread
@@ -21,7 +22,19 @@ try {
 }
 let reply: WorkerReply;
 try {
-  reply = { ok: true, policy: networkMap ? loadNetworkMapFile(file) : compilePeer(loadPolicyFile(file), peer) };
+  if (networkMap) {
+    // A NetworkMap is one peer's tables already; it names no accounts' peers to explain with.
+    reply = { ok: true, policy: loadNetworkMapFile(file), peerNames: [] };
+  } else {
+    const account = loadPolicyFile(file);
+    const peerNames: [string, string][] = [];
+    for (const p of account.peers) {
+      if (p.ip) peerNames.push([p.ip, p.name]);
+      if (p.ipv6) peerNames.push([p.ipv6, p.name]);
+    }
+    const explanation = question ? explain(account, peer, question.query, { ...compile, egress: question.egress }) : undefined;
+    reply = { ok: true, policy: compilePeer(account, peer, compile), peerNames, explanation };
+  }
 } catch (err) {
   const problems = (err as { problems?: { path: string; message: string }[] }).problems;
   reply = { ok: false, message: err instanceof Error ? err.message : String(err), problems };

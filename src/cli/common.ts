@@ -4,7 +4,7 @@
 
 import { PolicyError } from "../policy/model.ts";
 import { NetworkMapError } from "../policy/network-map.ts";
-import { parseResolveOptions, ResolveOptionError } from "../replay/resolved-domains.ts";
+import { parseResolveOptions, ResolveOptionError } from "../engine/resolved-domains.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
 import { CliError, UsageError, type FlagSpec } from "./command.ts";
 import { EXIT_USAGE } from "./exit-codes.ts";

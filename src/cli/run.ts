@@ -2,13 +2,19 @@
 
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model.ts";
 import { NetworkMapError } from "../policy/network-map.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
+import { LOG_LEVELS } from "../agent/control-handlers.ts";
+import { textDestination } from "../agent/log-format.ts";
+import { DEFAULT_TIMEOUTS } from "../conntrack/timeouts.ts";
+
+/** The idle timeouts that --timeout and the config file's `timeouts` may set. */
+const TIMEOUT_NAMES = Object.keys(DEFAULT_TIMEOUTS);
 
 const RUN_FLAGS = {
   policy: {
@@ -37,7 +43,17 @@ const RUN_FLAGS = {
   "prefix-length": { type: "string", value: "N", help: "overlay prefix length for the TUN address (default 16)" },
   "no-configure-link": { type: "boolean", help: "leave address, MTU, routes and link state to the operator" },
   metrics: { type: "string", value: "ADDR:PORT", help: "serve Prometheus metrics at http://ADDR:PORT/metrics" },
-  "flow-log": { type: "string", value: "FILE", help: "append flow events as NDJSON" },
+  control: { type: "string", value: "PATH", help: "control socket for status, flows, trace, counters, reload, log-level, flush (default /run/meshfilter/meshfilter.sock, mode 0600)" },
+  "control-group": { type: "string", value: "GROUP", help: "let GROUP's members use the control socket (mode 0660)" },
+  "no-control": { type: "boolean", help: "serve no control socket" },
+  "flow-log": { type: "string", value: "FILE|-", help: "flow log (JSON lines, docs/operating.md) to FILE, rotated to FILE.1 at --flow-log-max-file-bytes, or - for stdout" },
+  "flow-log-window-ms": { type: "string", value: "N", help: "drops are aggregated over windows of N ms (default 10000)" },
+  "flow-log-max-bytes-per-second": { type: "string", value: "N", help: "output budget of the flow log (default 65536); what exceeds it is counted, not written" },
+  "flow-log-max-file-bytes": { type: "string", value: "N", help: "size at which the flow log file is rotated (default 104857600)" },
+  "conntrack-capacity": { type: "string", value: "N", help: "connection table capacity (default 65536)" },
+  timeout: { type: "string", value: "NAME=SECONDS", multiple: true, help: "an idle timeout, e.g. tcpEstablished=7200 or udpUnreplied=30 (names in docs/operating.md)" },
+  "loose-tcp": { type: "boolean", help: "a mid-stream TCP ACK may open a connection (Linux tcp_loose)" },
+  "honour-bidirectional": { type: "boolean", help: "honour NetBird's bidirectional flag for every protocol (P5)" },
   egress: { type: "boolean", help: "also enforce this peer's outbound rules (P13)" },
   "no-filter": { type: "boolean", help: "pass every packet (throughput baseline)" },
   batch: { type: "string", value: "N", help: "packets per batch (default 64)" },
@@ -47,7 +63,8 @@ const RUN_FLAGS = {
     value: "FILE",
     help: "YAML/JSON file with the same settings (camelCase keys, see docs/agent.md); command-line options override it",
   },
-  "log-level": { type: "string", value: "LEVEL", help: "pino level (default info)" },
+  "log-level": { type: "string", value: "LEVEL", help: "fatal, error, warn, info (default), debug, trace or silent; changed at run time with 'meshfilter log-level LEVEL'" },
+  "log-format": { type: "string", value: "text|json", help: "log lines for a person or for a machine (default: text when stderr is a terminal, else json)" },
 } as const satisfies Record<string, FlagSpec>;
 
 const configFileSchema = z
@@ -73,6 +90,17 @@ const configFileSchema = z
     policySettleMs: z.number().int().min(0),
     networkMap: z.boolean(),
     dns: z.object({ servers: z.array(z.string()), minRefreshMs: z.number().int().min(1), maxRefreshMs: z.number().int().min(1) }).partial().strict(),
+    control: z.string(),
+    controlGroup: z.string(),
+    flowLogWindowMs: z.number().int().min(100),
+    flowLogMaxBytesPerSecond: z.number().int().min(1024),
+    flowLogMaxFileBytes: z.number().int().min(4096),
+    conntrackCapacity: z.number().int().min(16).max(1 << 26),
+    timeouts: z.object(Object.fromEntries(TIMEOUT_NAMES.map((n) => [n, z.number().positive()]))).partial().strict(),
+    looseTcp: z.boolean(),
+    honourBidirectional: z.boolean(),
+    logLevel: z.enum(LOG_LEVELS as [string, ...string[]]),
+    logFormat: z.enum(["text", "json"]),
   })
   .partial()
   .strict();
@@ -90,23 +118,72 @@ function positiveInt(text: string | undefined, option: string): number | undefin
   return n;
 }
 
-function readConfigFile(path: string): Partial<PeerAgentConfig> {
-  const parsed = configFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
+type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** The config file, validated; each problem as "FILE:LINE: $.key: message". */
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read config file ${path}: ${(err as Error).message}`, EXIT_USAGE);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new CliError(`invalid config file ${path}:${e.linePos?.[0].line ?? 1}: ${e.message.split("\n")[0]}`, EXIT_USAGE);
+  }
+  const parsed = configFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(top)"}: ${i.message}`).join("\n");
-    throw new CliError(`invalid config file ${path}:\n${problems}`, EXIT_USAGE);
+    const problems = parsed.error.issues.map((i) => {
+      const keys = i.path.map(String);
+      // An unknown key has no node of its own in the issue's path: point at the key itself.
+      const at = i.code === "unrecognized_keys" ? [...keys, i.keys[0]] : keys;
+      const node = doc.getIn(at, true) as { range?: [number, number, number] } | undefined;
+      const line = node?.range ? lines.linePos(node.range[0]).line : keyLine(doc, at, lines);
+      return `${path}:${line}: $${keys.map((k) => (/^[0-9]+$/.test(k) ? `[${k}]` : `.${k}`)).join("")}: ${i.message}`;
+    });
+    throw new CliError(`invalid config file ${path}:\n  ${problems.join("\n  ")}`, EXIT_USAGE);
   }
   return parsed.data;
 }
 
+/** The line of a key in the document (a key with no value node), or 1. */
+function keyLine(doc: ReturnType<typeof parseDocument>, path: string[], lines: LineCounter): number {
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+  const items = (parent as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null)?.items ?? [];
+  const pair = items.find((p) => String(p.key?.value) === path[path.length - 1]);
+  return pair?.key?.range ? lines.linePos(pair.key.range[0]).line : 1;
+}
+
+/** --timeout NAME=SECONDS pairs as a Timeouts object (seconds). */
+function parseTimeouts(pairs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const text of pairs) {
+    const [name, value] = splitPair(text, "timeout", "NAME=SECONDS, e.g. tcpEstablished=7200");
+    if (!TIMEOUT_NAMES.includes(name)) badFlagValue("timeout", text, `${name} is not one of ${TIMEOUT_NAMES.join(", ")}`);
+    const seconds = Number(value);
+    if (!(seconds > 0)) badFlagValue("timeout", text, "expected a positive number of seconds");
+    out[name] = seconds;
+  }
+  return out;
+}
+
+export interface RunSettings extends PeerAgentConfig {
+  logLevel: string;
+  /** "text" or "json"; undefined: text on a terminal. */
+  logFormat?: string;
+}
+
 /** The agent's configuration from argv (and --config). Throws UsageError, or CliError for a bad config file. */
-export function parseRunArgs(argv: string[]): PeerAgentConfig & { logLevel: string } {
+export function parseRunArgs(argv: string[]): RunSettings {
   const parsed = parseFlags(command, argv);
   if (parsed === null) throw new UsageError("--help asks for the help text, not a configuration");
   return runConfig(parsed.flags);
 }
 
-function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { logLevel: string } {
+function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
   const file = values.config ? readConfigFile(values.config) : {};
   const peers = values["peer-endpoint"].map((text) => {
     const [overlay, endpoint] = splitPair(text, "peer-endpoint", "OVERLAY_IP=ADDR:PORT, e.g. 100.64.0.20=198.18.0.2:51820");
@@ -149,13 +226,26 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): PeerAgentConfig & { lo
     policyMemoryMb: positiveInt(values["policy-memory-mb"], "policy-memory-mb") ?? file.policyMemoryMb,
     policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "policy-timeout-ms") ?? file.policyTimeoutMs,
     policySettleMs: positiveInt(values["policy-settle-ms"], "policy-settle-ms") ?? file.policySettleMs,
+    control: values["no-control"] ? "" : (values.control ?? file.control),
+    controlGroup: values["control-group"] ?? file.controlGroup,
+    flowLogWindowMs: positiveInt(values["flow-log-window-ms"], "flow-log-window-ms") ?? file.flowLogWindowMs,
+    flowLogMaxBytesPerSecond: positiveInt(values["flow-log-max-bytes-per-second"], "flow-log-max-bytes-per-second") ?? file.flowLogMaxBytesPerSecond,
+    flowLogMaxFileBytes: positiveInt(values["flow-log-max-file-bytes"], "flow-log-max-file-bytes") ?? file.flowLogMaxFileBytes,
+    conntrackCapacity: positiveInt(values["conntrack-capacity"], "conntrack-capacity") ?? file.conntrackCapacity,
+    timeouts: { ...(file.timeouts ?? {}), ...parseTimeouts(values.timeout) },
+    looseTcp: values["loose-tcp"] || file.looseTcp,
+    honourBidirectional: values["honour-bidirectional"] || file.honourBidirectional,
   };
+  const logLevel = values["log-level"] ?? file.logLevel ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) badFlagValue("log-level", logLevel, `expected one of ${LOG_LEVELS.join(", ")}`);
+  const logFormat = values["log-format"] ?? file.logFormat;
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") badFlagValue("log-format", logFormat, "expected text or json");
   const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k] && !(k === "peer" && networkMap));
   if (missing.length > 0) {
     const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
     throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
   }
-  return { ...(config as PeerAgentConfig), logLevel: values["log-level"] ?? "info" };
+  return { ...(config as PeerAgentConfig), logLevel, logFormat };
 }
 
 export const command = defineCommand({
@@ -163,7 +253,11 @@ export const command = defineCommand({
   usage: "--policy FILE --peer NAME --listen ADDR:PORT [options]",
   description: `Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport,
 until SIGINT or SIGTERM. The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for
-tests and benchmarks only. --policy, --peer and --listen may come from --config.`,
+tests and benchmarks only. --policy, --peer and --listen may come from --config.
+
+SIGTERM and SIGINT stop the agent cleanly (TUN closed, control socket removed, flow
+log flushed, exit 0); SIGHUP reloads the policy. docs/operating.md has the control
+socket, the flow log's schema and the config file's keys.`,
   flags: RUN_FLAGS,
   exits: {
     [EXIT_OK]: "stopped by SIGINT/SIGTERM",
@@ -171,22 +265,24 @@ tests and benchmarks only. --policy, --peer and --listen may come from --config.
     [EXIT_USAGE]: "bad usage, a bad config file, a bad policy, or a --peer the policy does not have",
   },
   async run({ flags }) {
-    const { logLevel, ...config } = runConfig(flags);
+    const { logLevel, logFormat, ...config } = runConfig(flags);
     // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
-    const log = pino({ name: "meshfilter", level: logLevel }, pino.destination({ fd: 2, sync: true }));
+    const text = logFormat === "text" || (logFormat === undefined && process.stderr.isTTY);
+    const log = pino({ name: "meshfilter", level: logLevel }, text ? textDestination(2) : pino.destination({ fd: 2, sync: true }));
     let agent: PeerAgent;
     try {
       agent = await PeerAgent.start(config, log);
     } catch (err) {
       // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
       if (err instanceof PolicyError || err instanceof NetworkMapError) throw new CliError(err.message, EXIT_USAGE);
-      throw err;
+      throw new CliError((err as Error).message.split("\n")[0], EXIT_FAILURE);
     }
     const reload = () => void agent.reloadPolicy();
     process.on("SIGHUP", reload);
     const signal = await new Promise<string>((resolve) => {
       process.once("SIGINT", () => resolve("SIGINT"));
       process.once("SIGTERM", () => resolve("SIGTERM"));
+      watchLauncher(() => resolve("launcher gone"));
     });
     log.info({ signal }, "shutting down");
     process.off("SIGHUP", reload);
@@ -194,3 +290,25 @@ tests and benchmarks only. --policy, --peer and --listen may come from --config.
     return EXIT_OK;
   },
 });
+
+/**
+ * Started through npm (`npx meshfilter run`, `npm start`), the agent's parent is a shell
+ * that npm runs it in: npm passes SIGTERM on to that shell, which dies of it without
+ * passing it on, and the agent would be left running, orphaned, with its TUN device. So
+ * when npm started it (npm sets npm_command in its children's environment), the agent
+ * stops as on SIGTERM once its parent is gone (it is adopted by another process). Started
+ * any other way (directly, by a service manager), the parent is left alone.
+ */
+function watchLauncher(onGone: () => void): void {
+  if (!process.env.npm_command) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
+}
+
+const PARENT_CHECK_MS = 250;

@@ -254,14 +254,14 @@ export class Conntrack {
 
   /** The live, unexpired flow this packet belongs to, as a flow reference, or -1. Expired entries found here are removed. */
   lookup(rec: PacketRecord): number {
-    this.keyFromPacket(rec);
-    const e = this.table.find();
-    if (e < 0) return -1;
+    const ref = this.findFlow(rec);
+    if (ref < 0) return -1;
+    const e = ref >> 1;
     if (this.isExpired(e)) {
       this.remove(e, this.expiryReason(e));
       return -1;
     }
-    return e * 2 + (this.table.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY);
+    return ref;
   }
 
   /**
@@ -577,6 +577,20 @@ export class Conntrack {
     if (this.listener !== null) this.emit(FLOW_END, e, reason, END_REASON_NAMES[reason]);
     this.table.remove(e);
     this.updateTimeoutScale();
+  }
+
+  /** `lookup` changing nothing: an expired entry found is left for the sweep (trace). */
+  peek(rec: PacketRecord): number {
+    const ref = this.findFlow(rec);
+    return ref >= 0 && this.isExpired(ref >> 1) ? -1 : ref;
+  }
+
+  /** The entry holding this packet's flow, live or expired, as a flow reference, or -1. */
+  private findFlow(rec: PacketRecord): number {
+    this.keyFromPacket(rec);
+    const e = this.table.find();
+    if (e < 0) return -1;
+    return e * 2 + (this.table.isOriginalDirection(e) ? DIR_ORIGINAL : DIR_REPLY);
   }
 
   /** True when flow `e` has been idle longer than its state's (scaled) timeout. */

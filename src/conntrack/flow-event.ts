@@ -56,7 +56,7 @@ export class FlowEvent {
   ruleId = "";
   /** Conntrack state code (-1 for drops of untracked packets). */
   state = -1;
-  /** "inbound", "outbound" or "routed" ("" for drops). */
+  /** "inbound", "outbound" or "routed"; for drops, the way the packet was judged ("inbound" or "outbound"). */
   origin = "";
   /** Counters (end events): originator->responder and responder->originator. */
   packetsOriginal = 0;

@@ -225,6 +225,20 @@ export class FlowTable {
     this.doubles[base + D_CREATED] = now;
   }
 
+  /** A scratch area for copyRecord/restoreRecord. */
+  newRecordCopy(): Uint32Array {
+    return new Uint32Array(RECORD_WORDS);
+  }
+
+  /** Copy entry `e`'s record into `into`; restoreRecord writes it back (a dry run of an update, trace.ts). The index is not touched. */
+  copyRecord(e: number, into: Uint32Array): void {
+    into.set(this.words.subarray(e * RECORD_WORDS, (e + 1) * RECORD_WORDS));
+  }
+
+  restoreRecord(e: number, from: Uint32Array): void {
+    this.words.set(from, e * RECORD_WORDS);
+  }
+
   packetsOf(e: number, d: number): number {
     return this.words[e * RECORD_WORDS + K_PACKETS + d];
   }

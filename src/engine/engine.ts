@@ -51,6 +51,14 @@ export interface EngineOptions {
 
 /** A packet whose verdict the tracked-connection step did not settle. */
 const UNDECIDED = -1;
+/** inboundOpening/outboundOpening: a rule decides (its index and origin in Engine.opening). */
+export const OPEN_BY_RULE = -1;
+/** outboundOpening: this peer's own traffic, unfiltered without egress rules (P13). */
+export const OPEN_UNFILTERED = -2;
+/** trackedLookup: no tracked flow; the rules decide. */
+export const STEP_UNTRACKED = -1;
+/** trackedLookup: a tracked flow (its reference in Engine.tracked[0]); Conntrack.update decides. */
+export const STEP_FLOW = -2;
 /** Clock time between two incremental expiry sweeps. */
 const SWEEP_INTERVAL_MS = 100;
 /** Entries per sweep: the whole table every SWEEP_TABLE_MS of clock time. */
@@ -96,7 +104,8 @@ export class Engine {
   private eventRules: RuleTable;
   private readonly ct: Conntrack;
   private readonly fragments: FragmentTable;
-  private readonly verifyChecksum: boolean;
+  /** Checksums are verified while decoding (EngineOptions.verifyChecksum). */
+  readonly verifyChecksum: boolean;
   private readonly segmentRuns: boolean;
   /** judgeBatch tries Conntrack.trackTcp4Segment before decoding (not when checksums must be verified: it reads no payload). */
   private readonly fromBytes: boolean;
@@ -118,6 +127,10 @@ export class Engine {
   private readonly prefetchHomes = new Int32Array(PREFETCH_GROUP);
   /** The prefetch loads' combined value, kept so that they are not optimised away. */
   private readonly prefetchSink = new Int32Array(1);
+  /** inboundOpening/outboundOpening's answer for OPEN_BY_RULE: [0] the rule index (-1: none), [1] the origin (ORIGIN_*). */
+  readonly opening = new Int32Array(2);
+  /** trackedLookup's flow reference (STEP_FLOW) or related entry (REASON_RELATED). */
+  readonly tracked = new Int32Array(1);
   /** Scratch record for the cold paths (revocation). */
   private readonly scratch = new PacketRecord();
   /** Revocation walk (beginPolicy, revokeSlice): under way, next entry id, flows cut. */
@@ -149,6 +162,16 @@ export class Engine {
   /** The rule table in force. */
   get rules(): RuleTable {
     return this.ruleTable;
+  }
+
+  /** The connection tracker (cold path: trace.ts and listings read it). */
+  get conntrack(): Conntrack {
+    return this.ct;
+  }
+
+  /** The first-fragment verdict memory (cold path: trace.ts). */
+  get fragmentTable(): FragmentTable {
+    return this.fragments;
   }
 
   /** Flow events (start, end with reason, drop). The event object is reused: copy what you keep. */
@@ -325,7 +348,11 @@ export class Engine {
 
   /** classify's answer for the decoded record. Most packets are to or from the peer's one IPv4 address: that is checked first. */
   private directionOfRecord(): number {
-    const rec = this.record;
+    return this.directionOf(this.record);
+  }
+
+  /** classify's answer for a decoded record (trace.ts asks it for its own record). */
+  directionOf(rec: PacketRecord): number {
     const rules = this.ruleTable;
     if (rec.ipVersion === 4 && this.selfV4[1] === 1) {
       if (rec.src0 === this.selfV4[0]) return DIR_OUT;
@@ -351,12 +378,8 @@ export class Engine {
     let verdict = fast === FAST_UNTRACKED ? UNDECIDED : this.judgeTracked(true);
     if (verdict === UNDECIDED) {
       // 4. rules, for a packet that may open a connection; 5. track it
-      const rules = this.ruleTable;
-      if (this.fromSelf(rec)) verdict = this.drop(R.REASON_WRONG_PATH); // our own address, arriving from the mesh: spoofed
-      else if (rec.protocol === PROTO_TCP && !this.ct.canOpen(rec)) verdict = this.drop(tcpRefusal(rec));
-      else if (rules.isLocalDestination(rec)) verdict = this.openByRule(rules.matchInbound(rec), ORIGIN_INBOUND);
-      else if (rules.isRoutedDestination(rec)) verdict = this.openByRule(rules.matchRoute(rec), ORIGIN_ROUTED);
-      else verdict = this.drop(R.REASON_NOT_FOR_PEER);
+      const step = this.inboundOpening(rec);
+      verdict = step === OPEN_BY_RULE ? this.openByRule(this.opening[0], this.opening[1]) : this.drop(step);
     }
     // 6. verdict (a first fragment's is remembered for the rest of its datagram)
     if (rec.isFragment) this.fragments.rememberFirst(rec, verdict);
@@ -376,13 +399,9 @@ export class Engine {
       // 4. rules: our own traffic passes unfiltered unless egress is on (P13), TCP that
       //    is no SYN included (openOutbound); a routed resource may not open connections
       //    into the mesh (P6: one-way)
-      const rules = this.ruleTable;
-      const tcpCannotOpen = rec.protocol === PROTO_TCP && !this.ct.canOpen(rec);
-      if (rules.isLocalSource(rec) && !this.egress) verdict = this.openOutbound();
-      else if (tcpCannotOpen) verdict = this.drop(tcpRefusal(rec));
-      else if (rules.isLocalSource(rec)) verdict = this.openByRule(rules.matchOutbound(rec), ORIGIN_OUTBOUND);
-      else if (rules.isRoutedSource(rec)) verdict = this.drop(R.REASON_NO_RULE);
-      else verdict = this.drop(R.REASON_NOT_FROM_PEER);
+      const step = this.outboundOpening(rec);
+      if (step === OPEN_UNFILTERED) verdict = this.openOutbound();
+      else verdict = step === OPEN_BY_RULE ? this.openByRule(this.opening[0], this.opening[1]) : this.drop(step);
     }
     // 6. verdict
     if (rec.isFragment) this.fragments.rememberFirst(rec, verdict);
@@ -390,6 +409,73 @@ export class Engine {
   }
 
   // ---- the steps ----
+
+  /**
+   * Step 4 for an inbound packet no tracked flow took, deciding without changing
+   * anything: OPEN_BY_RULE with the rule (-1: none) and origin in `opening`, or the
+   * reason it is dropped before any rule. judgeInbound and trace (trace.ts) both ask it.
+   */
+  inboundOpening(rec: PacketRecord): number {
+    const rules = this.ruleTable;
+    if (this.fromSelf(rec)) return R.REASON_WRONG_PATH; // our own address, arriving from the mesh: spoofed
+    if (rec.protocol === PROTO_TCP && !this.ct.canOpen(rec)) return tcpRefusal(rec);
+    if (rules.isLocalDestination(rec)) return this.openWith(rules.matchInbound(rec), ORIGIN_INBOUND);
+    if (rules.isRoutedDestination(rec)) return this.openWith(rules.matchRoute(rec), ORIGIN_ROUTED);
+    return R.REASON_NOT_FOR_PEER;
+  }
+
+  /**
+   * Step 4 for an outbound packet no tracked flow took, as inboundOpening: OPEN_UNFILTERED
+   * for this peer's own traffic without egress rules (P13), TCP that is no SYN included
+   * (openOutbound); OPEN_BY_RULE (egress); or the drop reason. A routed resource may not
+   * open connections into the mesh (P6: one-way).
+   */
+  outboundOpening(rec: PacketRecord): number {
+    const rules = this.ruleTable;
+    const local = rules.isLocalSource(rec);
+    if (local && !this.egress) return OPEN_UNFILTERED;
+    if (rec.protocol === PROTO_TCP && !this.ct.canOpen(rec)) return tcpRefusal(rec);
+    if (local) return this.openWith(rules.matchOutbound(rec), ORIGIN_OUTBOUND);
+    if (rules.isRoutedSource(rec)) return R.REASON_NO_RULE;
+    return R.REASON_NOT_FROM_PEER;
+  }
+
+  private openWith(rule: number, origin: number): number {
+    this.opening[0] = rule;
+    this.opening[1] = origin;
+    return OPEN_BY_RULE;
+  }
+
+  /**
+   * Step 5's outcome for a packet whose opening is rule `rule` (-1: none), deciding
+   * without changing anything: REASON_NO_RULE, REASON_DROP_RULE, REASON_RULE_UNTRACKED
+   * (allowed, opens no session), or REASON_RULE (allowed and tracked, unless the table is full).
+   */
+  ruleOutcome(rule: number, rec: PacketRecord): number {
+    if (rule < 0) return R.REASON_NO_RULE;
+    if (this.ruleTable.ruleAction(rule) === ACTION_DROP) return R.REASON_DROP_RULE;
+    if (!this.ct.canOpen(rec)) return R.REASON_RULE_UNTRACKED;
+    return R.REASON_RULE;
+  }
+
+  /**
+   * Step 5's outcome for this peer's own packet that passes unfiltered (openOutbound),
+   * without changing anything: REASON_TCP_INVALID_FLAGS, REASON_OUTBOUND_UNTRACKED (an
+   * RST, FIN, SYN-ACK or fragmented ACK, which open nothing), REASON_RULE_UNTRACKED (ICMP
+   * that opens no session) or REASON_OUTBOUND (tracked, unless the table is full).
+   */
+  outboundOutcome(rec: PacketRecord): number {
+    if (rec.protocol === PROTO_TCP) {
+      const cls = tcpFlagClass(rec.tcpFlags);
+      if (cls === CLASS_INVALID) return R.REASON_TCP_INVALID_FLAGS;
+      // Only a SYN or a plain ACK (with or without data) opens an entry, as in Linux's
+      // tcp_new; an RST, a FIN or a SYN-ACK with no entry passes untracked.
+      if (cls !== CLASS_SYN && cls !== CLASS_ACK) return R.REASON_OUTBOUND_UNTRACKED;
+      if (cls === CLASS_ACK && rec.isFragment) return R.REASON_OUTBOUND_UNTRACKED;
+      return R.REASON_OUTBOUND;
+    }
+    return this.ct.canOpen(rec) ? R.REASON_OUTBOUND : R.REASON_RULE_UNTRACKED;
+  }
 
   /** Step 2: a non-first fragment gets its first fragment's verdict. */
   private followFirstFragment(): number {
@@ -399,9 +485,14 @@ export class Engine {
     return v === VERDICT_ACCEPT ? this.accept(R.REASON_FRAGMENT) : this.drop(R.REASON_FRAGMENT_FIRST_DROPPED);
   }
 
-  /** Step 3: the verdict for a packet of a tracked flow, or UNDECIDED when it has none. */
-  private judgeTracked(arrivedInbound: boolean): number {
-    const rec = this.record;
+  /**
+   * Step 3's look-up for a decoded packet, deciding without changing anything but the
+   * removal of an expired flow it finds (`peek`: not even that, trace.ts): STEP_UNTRACKED
+   * (no flow: on to the rules), STEP_FLOW (its flow's reference in `tracked[0]`, for
+   * Conntrack.update), or a reason: REASON_RELATED (the quoted flow's entry in
+   * `tracked[0]`), REASON_ICMP_UNRELATED or REASON_ICMP_NO_REQUEST.
+   */
+  trackedLookup(rec: PacketRecord, arrivedInbound: boolean, peek: boolean): number {
     const ct = this.ct;
     const isIcmp = rec.protocol === PROTO_ICMP || rec.protocol === PROTO_ICMPV6;
     if (isIcmp) {
@@ -413,29 +504,40 @@ export class Engine {
         // Relating keys on the quoted packet, not on the error's own addresses: an error
         // neither to (inbound) nor from (outbound) this peer or a resource it routes
         // for goes on to step 4, which names it not-for-peer / not-from-peer.
-        if (!isOurs(this.ruleTable, rec, !arrivedInbound)) return UNDECIDED;
+        if (!isOurs(this.ruleTable, rec, !arrivedInbound)) return STEP_UNTRACKED;
         const related = isSourceQuench(rec) ? -1 : ct.lookupRelated(rec);
-        if (related < 0) return this.drop(R.REASON_ICMP_UNRELATED);
-        this.lastRule = ct.table.rule(related);
-        this.lastState = ct.table.state(related);
-        return this.accept(R.REASON_RELATED);
+        if (related < 0) return R.REASON_ICMP_UNRELATED;
+        this.tracked[0] = related;
+        return R.REASON_RELATED;
       }
-      if (!rec.icmpIsEchoRequest && !rec.icmpIsEchoReply) return UNDECIDED;
+      if (!rec.icmpIsEchoRequest && !rec.icmpIsEchoReply) return STEP_UNTRACKED;
     }
-    const ref = ct.lookup(rec);
-    if (ref < 0) {
-      if (isIcmp && rec.icmpIsEchoReply) return this.drop(R.REASON_ICMP_NO_REQUEST);
-      return UNDECIDED;
+    const ref = peek ? ct.peek(rec) : ct.lookup(rec);
+    if (ref < 0) return isIcmp && rec.icmpIsEchoReply ? R.REASON_ICMP_NO_REQUEST : STEP_UNTRACKED;
+    this.tracked[0] = ref;
+    return STEP_FLOW;
+  }
+
+  /** Step 3: the verdict for a packet of a tracked flow, or UNDECIDED when it has none. */
+  private judgeTracked(arrivedInbound: boolean): number {
+    const rec = this.record;
+    const ct = this.ct;
+    const step = this.trackedLookup(rec, arrivedInbound, false);
+    if (step === STEP_UNTRACKED) return UNDECIDED;
+    if (step === R.REASON_RELATED) {
+      const related = this.tracked[0];
+      this.lastRule = ct.table.rule(related);
+      this.lastState = ct.table.state(related);
+      return this.accept(R.REASON_RELATED);
     }
+    if (step !== STEP_FLOW) return this.drop(step);
+    const ref = this.tracked[0];
     const e = ref >> 1;
     const result = ct.update(ref, rec, arrivedInbound);
     this.lastRule = ct.table.rule(e);
     this.lastState = ct.table.state(e);
-    if (result === CT_OK) return this.accept(R.REASON_ESTABLISHED);
-    if (result === CT_RST_CHALLENGE) return this.accept(R.REASON_TCP_RST_CHALLENGE);
-    if (result === CT_SYN_IGNORED) return this.accept(R.REASON_TCP_SYN_IGNORED);
-    if (result === CT_IGNORED) return this.accept(R.REASON_TCP_IGNORED);
-    if (result === CT_OVERSHOOT) return this.accept(R.REASON_TCP_OVERSHOOT);
+    const reason = trackedReason(result);
+    if (reason < R.FIRST_DROP_REASON) return this.accept(reason);
     if (ctKind(result) === CT_OUT_OF_WINDOW) {
       const detail = ctDetail(result);
       this.lastDetail = detail;
@@ -448,7 +550,7 @@ export class Engine {
       this.lastState = -1;
       return UNDECIDED;
     }
-    return this.drop(trackReason(ctKind(result)));
+    return this.drop(reason);
   }
 
   /** Step 3, fast path: flow `e` took the packet (Conntrack.trackFast). */
@@ -471,12 +573,13 @@ export class Engine {
     const ct = this.ct;
     const rules = this.ruleTable;
     this.lastRule = rule;
-    if (rule < 0) return this.drop(R.REASON_NO_RULE);
-    if (rules.ruleAction(rule) === ACTION_DROP) {
+    const outcome = this.ruleOutcome(rule, rec);
+    if (outcome === R.REASON_NO_RULE) return this.drop(outcome);
+    if (outcome === R.REASON_DROP_RULE) {
       rules.countHit(rule, rec.ipTotalLength);
-      return this.drop(R.REASON_DROP_RULE);
+      return this.drop(outcome);
     }
-    if (!ct.canOpen(rec)) return this.passUntracked(rule);
+    if (outcome === R.REASON_RULE_UNTRACKED) return this.passUntracked(rule);
     const ref = ct.create(rec, origin, rule);
     if (ref < 0) return this.drop(R.REASON_TABLE_FULL);
     rules.countHit(rule, rec.ipTotalLength);
@@ -497,16 +600,10 @@ export class Engine {
   private openOutbound(): number {
     const ct = this.ct;
     const rec = this.record;
-    if (rec.protocol === PROTO_TCP) {
-      const cls = tcpFlagClass(rec.tcpFlags);
-      if (cls === CLASS_INVALID) return this.drop(R.REASON_TCP_INVALID_FLAGS);
-      // Only a SYN or a plain ACK (with or without data) opens an entry, as in Linux's
-      // tcp_new; an RST, a FIN or a SYN-ACK with no entry passes untracked.
-      if (cls !== CLASS_SYN && cls !== CLASS_ACK) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
-      if (cls === CLASS_ACK && rec.isFragment) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
-    } else if (!ct.canOpen(rec)) {
-      return this.passUntracked(-1);
-    }
+    const outcome = this.outboundOutcome(rec);
+    if (outcome === R.REASON_TCP_INVALID_FLAGS) return this.drop(outcome);
+    if (outcome === R.REASON_OUTBOUND_UNTRACKED) return this.accept(outcome);
+    if (outcome === R.REASON_RULE_UNTRACKED) return this.passUntracked(-1);
     const ref = ct.create(rec, ORIGIN_OUTBOUND, -1);
     if (ref < 0) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
     this.lastState = ct.table.state(ref >> 1);
@@ -554,7 +651,7 @@ export class Engine {
     ev.ruleIndex = this.lastRule;
     ev.ruleId = this.lastRule >= 0 ? this.ruleTable.ruleId(this.lastRule) : "";
     ev.state = this.lastState;
-    ev.origin = "";
+    ev.origin = this.lastDirection === DIR_OUT ? "outbound" : "inbound";
     ev.packetsOriginal = ev.packetsReply = ev.bytesOriginal = ev.bytesReply = 0;
     ev.startMs = this.now;
     this.userListener!(ev);
@@ -758,7 +855,8 @@ export class Engine {
   }
 }
 
-function malformedReason(malformed: number): number {
+/** The drop reason for a decoder's MALFORMED_* code. */
+export function malformedReason(malformed: number): number {
   if (malformed === MALFORMED_TINY_FRAGMENT) return R.REASON_FRAGMENT_TINY;
   if (malformed === MALFORMED_FRAGMENT_OVERLAP) return R.REASON_FRAGMENT_OVERLAP;
   if (malformed === MALFORMED_FRAGMENT_TOO_LONG) return R.REASON_FRAGMENT_TOO_LONG;
@@ -768,6 +866,20 @@ function malformedReason(malformed: number): number {
 /** Why an untracked TCP packet that is no SYN cannot open a connection. */
 function tcpRefusal(rec: PacketRecord): number {
   return tcpFlagClass(rec.tcpFlags) === CLASS_INVALID ? R.REASON_TCP_INVALID_FLAGS : R.REASON_TCP_NO_CONNECTION;
+}
+
+/**
+ * The reason for a tracked packet's Conntrack.update result (CT_*): an accept reason
+ * for the results that pass it, else the drop's. CT_RESTART is no verdict (the packet is
+ * judged as a new connection); it maps to REASON_MALFORMED here, unused.
+ */
+export function trackedReason(result: number): number {
+  if (result === CT_OK) return R.REASON_ESTABLISHED;
+  if (result === CT_RST_CHALLENGE) return R.REASON_TCP_RST_CHALLENGE;
+  if (result === CT_SYN_IGNORED) return R.REASON_TCP_SYN_IGNORED;
+  if (result === CT_IGNORED) return R.REASON_TCP_IGNORED;
+  if (result === CT_OVERSHOOT) return R.REASON_TCP_OVERSHOOT;
+  return trackReason(ctKind(result));
 }
 
 function trackReason(result: number): number {

@@ -78,7 +78,7 @@ export const REASON_FRAGMENT_TOO_LONG = 30;
 
 export const REASON_COUNT = 31;
 /** Codes below this accept, the rest drop. */
-const FIRST_DROP_REASON = REASON_MALFORMED;
+export const FIRST_DROP_REASON = REASON_MALFORMED;
 
 export const REASON_NAMES: readonly string[] = [
   "rule",

@@ -178,10 +178,7 @@ export class FragmentTable {
     if (now !== undefined) this.clock[0] = now;
     this.loadKey(rec);
     const slot = this.find();
-    if (slot < 0) {
-      const denied = this.keyHash & (this.deniedHash.length - 1);
-      return this.deniedHash[denied] === this.keyHash && this.deniedUntil[denied] > this.clock[0] ? DROP : FRAG_UNKNOWN;
-    }
+    if (slot < 0) return this.notHeld();
     if (this.poisoned[slot] !== 0) return FRAG_OVERLAP;
     const start = rec.fragmentOffset;
     const end = start + dataLength(rec);
@@ -196,6 +193,24 @@ export class FragmentTable {
       this.release(slot); // complete: free the slot now
     }
     return ACCEPT;
+  }
+
+  /**
+   * `lookup` changing nothing, for trace: the first fragment's verdict (ACCEPT, DROP),
+   * FRAG_UNKNOWN or FRAG_OVERLAP for a datagram already poisoned. The ranges are not
+   * checked: an overlap this fragment would cause is not seen.
+   */
+  peek(rec: PacketRecord): number {
+    this.loadKey(rec);
+    const slot = this.find();
+    if (slot < 0) return this.notHeld();
+    return this.poisoned[slot] !== 0 ? FRAG_OVERLAP : ACCEPT;
+  }
+
+  /** The answer for a datagram that holds no slot: DROP while its first fragment's drop is remembered, else FRAG_UNKNOWN. */
+  private notHeld(): number {
+    const denied = this.keyHash & (this.deniedHash.length - 1);
+    return this.deniedHash[denied] === this.keyHash && this.deniedUntil[denied] > this.clock[0] ? DROP : FRAG_UNKNOWN;
   }
 
   /** Set the clock (ms) used by calls that omit `now`. */

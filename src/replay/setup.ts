@@ -7,7 +7,7 @@ import { compilePeer } from "../policy/compile.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 import { loadPolicyFile } from "../policy/load.ts";
 import { loadNetworkMapFile } from "../policy/network-map.ts";
-import { applyResolved } from "./resolved-domains.ts";
+import { applyResolved } from "../engine/resolved-domains.ts";
 
 export interface FilterOptions {
   /** An account policy file, compiled for `peer`; or, instead, */

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadPolicyInWorker } from "../../src/agent/policy-load-worker.ts";
+import type { Explanation } from "../../src/policy/explain.ts";
 import { compilePeer } from "../../src/policy/compile.ts";
 import { loadPolicyFile } from "../../src/policy/load.ts";
 import { PolicyError } from "../../src/policy/model.ts";
@@ -36,6 +37,16 @@ describe("policy loading in a worker thread", () => {
   it("gives the same compiled policy as loading and compiling on this thread", async () => {
     const policy = await loadPolicyInWorker("examples/restrictive.yaml", "db-1");
     expect(policy).toEqual(compilePeer(loadPolicyFile("examples/restrictive.yaml"), "db-1"));
+  });
+
+  it("explains a connection against the file it loads (trace's why): the posture check that excluded the source", async () => {
+    let why: Explanation | undefined;
+    await loadPolicyInWorker("examples/seed-patterns.yaml", "portal-1", {
+      explain: { query: { protocol: "tcp", src: "100.64.0.11", srcPort: 40000, dst: "100.64.0.31", dstPort: 443, tcpFlags: "S" }, egress: false },
+      onExplanation: (e) => (why = e),
+    });
+    expect(why).toMatchObject({ verdict: "drop", stage: "posture", engineReason: "no-rule", postureCheck: { checkName: "netbird-latest-version" } });
+    expect(why!.reason).toMatch(/laptop-carol fails posture check "netbird-latest-version"/);
   });
 
   it("rejects an invalid file with the loader's problems, naming the file", async () => {

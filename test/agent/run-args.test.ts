@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { engineOptions } from "../../src/agent/peer-agent.ts";
 import { parseRunArgs } from "../../src/cli/run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mf-run-args-"));
@@ -66,5 +67,44 @@ describe("meshfilter run options", () => {
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "policyFile: a.yaml\nmtu: 10\nlisen: x\n");
     expect(() => parseRunArgs(["--config", file])).toThrow(/invalid config file .*bad\.yaml[\s\S]*mtu[\s\S]*lisen/);
+  });
+
+  it("reads the table, timeouts, loose pickup, bidirectional flag, egress, control socket, flow log and log settings", () => {
+    const config = parseRunArgs([
+      "--policy", "p.yaml", "--peer", "db-1", "--listen", "198.18.0.20:51820",
+      "--conntrack-capacity", "131072", "--timeout", "tcpEstablished=7200", "--timeout", "udpUnreplied=10",
+      "--loose-tcp", "--honour-bidirectional", "--egress", "--control", "/tmp/x.sock", "--control-group", "meshfilter",
+      "--flow-log", "-", "--flow-log-window-ms", "5000", "--log-level", "debug", "--log-format", "json",
+    ]);
+    expect(config).toMatchObject({
+      conntrackCapacity: 131072, timeouts: { tcpEstablished: 7200, udpUnreplied: 10 }, looseTcp: true, honourBidirectional: true, egress: true,
+      control: "/tmp/x.sock", controlGroup: "meshfilter", flowLog: "-", flowLogWindowMs: 5000, logLevel: "debug", logFormat: "json",
+    });
+    expect(engineOptions(config)).toEqual({ egress: true, looseTcp: true, conntrack: { capacity: 131072, timeouts: { tcpEstablished: 7_200_000, udpUnreplied: 10_000 } } });
+    expect(parseRunArgs(["--policy", "p", "--peer", "x", "--listen", "1.2.3.4:5", "--no-control"]).control).toBe("");
+    expect(() => parseRunArgs(["--policy", "p", "--peer", "x", "--listen", "1.2.3.4:5", "--timeout", "tcpForever=1"])).toThrow(/--timeout "tcpForever=1": tcpForever is not one of tcpSynSent/);
+    expect(() => parseRunArgs(["--policy", "p", "--peer", "x", "--listen", "1.2.3.4:5", "--log-level", "loud"])).toThrow(/--log-level "loud"/);
+    expect(() => parseRunArgs(["--policy", "p", "--peer", "x", "--listen", "1.2.3.4:5", "--log-format", "xml"])).toThrow(/--log-format "xml"/);
+  });
+
+  it("takes the same settings from a YAML config file, and names each bad one with its line", () => {
+    const file = join(dir, "full.yaml");
+    writeFileSync(file, ["policyFile: a.yaml", "peer: db-1", "listen: 198.18.0.20:51820", "conntrackCapacity: 4096", "timeouts:", "  tcpEstablished: 600", "looseTcp: true", "honourBidirectional: true", "egress: true", "logLevel: warn", "logFormat: text", "control: /tmp/y.sock", ""].join("\n"));
+    expect(parseRunArgs(["--config", file])).toMatchObject({ conntrackCapacity: 4096, timeouts: { tcpEstablished: 600 }, looseTcp: true, honourBidirectional: true, egress: true, logLevel: "warn", logFormat: "text", control: "/tmp/y.sock" });
+    const bad = join(dir, "bad-lines.yaml");
+    writeFileSync(bad, ["policyFile: a.yaml", "conntrackCapacity: lots", "timeouts:", "  tcpForever: 5", "logLevel: loud", ""].join("\n"));
+    let message = "";
+    try {
+      parseRunArgs(["--config", bad]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(`${bad}:2: $.conntrackCapacity:`);
+    expect(message).toContain(`${bad}:4: $.timeouts:`);
+    expect(message).toContain(`${bad}:5: $.logLevel:`);
+    const broken = join(dir, "broken.yaml");
+    writeFileSync(broken, "peer: [unclosed\n");
+    expect(() => parseRunArgs(["--config", broken])).toThrow(new RegExp(`^invalid config file ${broken}:\\d+: `));
+    expect(() => parseRunArgs(["--config", join(dir, "absent.yaml")])).toThrow(/^cannot read config file .*absent\.yaml: ENOENT/);
   });
 });

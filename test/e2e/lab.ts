@@ -42,6 +42,8 @@ export interface AgentHandle {
   process: ChildProcess;
   /** Everything the agent logged (pino JSON lines on stderr). */
   log: () => string;
+  /** The agent's control socket. */
+  control: string;
   /** Resolves when a log line with this message appears after `since` characters of log. */
   waitForLog: (msg: string, since?: number, timeoutMs?: number) => Promise<string>;
 }
@@ -134,7 +136,10 @@ export class Lab {
   /** Starts `meshfilter run` for `peer` and waits until it logs "agent running". */
   async startAgent(peer: LabPeer, args: string[], nodeArgs: string[] = [], wrapper: string[] = []): Promise<AgentHandle> {
     // `wrapper` runs the agent through another command, e.g. ["nice", "-n", "-10"].
-    const child = this.spawn(peer.role, [...wrapper, process.execPath, ...nodeArgs, "--import", "tsx", "src/cli/main.ts", "run", ...args]);
+    // Each agent gets a control socket of its own (the file system is shared by the namespaces).
+    const control = args.includes("--control") ? args[args.indexOf("--control") + 1] : `/tmp/${this.tag}-${peer.role}.sock`;
+    const controlArgs = args.includes("--control") || args.includes("--no-control") ? [] : ["--control", control];
+    const child = this.spawn(peer.role, [...wrapper, process.execPath, ...nodeArgs, "--import", "tsx", "src/cli/main.ts", "run", ...controlArgs, ...args]);
     let log = "";
     const waiters: (() => void)[] = [];
     child.stderr!.on("data", (d: Buffer) => {
@@ -162,7 +167,7 @@ export class Lab {
         child.once("exit", () => waiters.splice(0).forEach((w) => w()));
         check();
       });
-    const handle: AgentHandle = { peer, process: child, log: () => log, waitForLog };
+    const handle: AgentHandle = { peer, process: child, log: () => log, waitForLog, control };
     this.agents.set(peer.role, handle);
     await waitForLog("agent running");
     return handle;

@@ -59,6 +59,16 @@ describe("the realistic NetBird account (examples/netbird-api-account.json)", ()
     expect(back.stdout).toMatch(/^DROP/);
   });
 
+  it("explains routed connections to the domain resource with --resolve, and a NetworkMap's verdicts with --network-map", () => {
+    const wiki = "tcp 100.64.0.10:51000 > 203.0.113.5:443 S";
+    const resolved = meshfilter("explain", "--policy", ACCOUNT, "--peer", "router-1", "--resolve", "wiki.corp.example=203.0.113.5", wiki);
+    expect(resolved.stdout).toMatch(/^ACCEPT \(route, rules\) rule d4q0m08hhcjc73bq5l30\/d4q0m08hhcjc73bq5l30:route:d4q0p08hhcjc73bq5o10\n/);
+    expect(meshfilter("explain", "--policy", ACCOUNT, "--peer", "router-1", wiki).stdout).toMatch(/^DROP \(none, not-for-peer\)/);
+    const map = path.join(ROOT, "examples/netbird-network-map.db-1.json");
+    expect(meshfilter("explain", "--network-map", map, "tcp 100.64.0.10:51000 > 100.64.0.20:22022 S").stdout).toMatch(/^ACCEPT \(inbound, rules\) rule d4q0m08hhcjc73bq5l10\/3\n/);
+    expect(meshfilter("explain", "--network-map", map, "icmp 100.64.0.10 > 100.64.0.20 echo-request").stdout).toMatch(/^DROP \(inbound, default-deny\)\n  no rule of db-1's tables allows/);
+  });
+
   it("replays the bundled capture as db-1 with the expected verdicts", () => {
     const v = replay("db-1");
     // alice -> db-1:5432 and web-1 -> db-1:5432 open by their rules; alice's pings are not allowed.

@@ -3,7 +3,7 @@
 // be a domain of one of the peer's route rules; its addresses go into the engine the same
 // way the agent's resolver puts them (Engine.setResourceAddresses).
 
-import type { Engine } from "../engine/engine.ts";
+import type { Engine } from "./engine.ts";
 import { tryParseIp } from "../packet/address.ts";
 import type { CompiledPeerPolicy } from "../policy/compiled.ts";
 
