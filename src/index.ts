@@ -3,11 +3,11 @@
 // conntrack, engine, agent) can also be imported directly.
 
 import { Engine, type EngineOptions } from "./engine/engine.ts";
-import { compilePeer } from "./policy/compile.ts";
-import type { CompiledPeerPolicy, CompileOptions } from "./policy/compiled.ts";
-import { lintAccount, type Finding } from "./policy/lint.ts";
-import { loadPolicyFile } from "./policy/load.ts";
-import type { Account } from "./policy/model.ts";
+import { compilePeer } from "./policy/compile/compile.ts";
+import type { CompiledPeerPolicy, CompileOptions } from "./filter/compiled-policy.ts";
+import { lintAccount, type Finding } from "./policy/lint/lint.ts";
+import { loadPolicyFile } from "./policy/input/load.ts";
+import type { Account } from "./policy/model/model.ts";
 
 // ---- Packets ----
 export * from "./packet/record.ts";
@@ -26,17 +26,17 @@ export * from "./io/link-layer.ts";
 export { openTun, TunError, type TunDevice, type TunOptions } from "./io/tun.ts";
 
 // ---- Policy (cold path) ----
-export type * from "./policy/model.ts";
-export { PolicyError } from "./policy/model.ts";
-export type { CompiledPeerPolicy, CompiledRule, CompiledRouteRule, CompiledPeer, CompileOptions } from "./policy/compiled.ts";
-export { loadPolicyFile, parsePolicyText } from "./policy/load.ts";
-export { validateAccount } from "./policy/validate.ts";
-export { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "./policy/peer-meta.ts";
-export { compilePeer } from "./policy/compile.ts";
-export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint.ts";
-export { explain, type Explanation, type ExplainOptions } from "./policy/explain.ts";
-export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain-query.ts";
-export { loadNetworkMapFile, NetworkMapError } from "./policy/network-map.ts";
+export type * from "./policy/model/model.ts";
+export { PolicyError } from "./policy/model/model.ts";
+export type { CompiledPeerPolicy, CompiledRule, CompiledRouteRule, CompiledPeer, CompileOptions } from "./filter/compiled-policy.ts";
+export { loadPolicyFile, parsePolicyText } from "./policy/input/load.ts";
+export { validateAccount } from "./policy/model/validate.ts";
+export { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "./policy/input/peer-meta.ts";
+export { compilePeer } from "./policy/compile/compile.ts";
+export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint/lint.ts";
+export { explain, type Explanation, type ExplainOptions } from "./policy/explain/explain.ts";
+export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain/explain-query.ts";
+export { loadNetworkMapFile, NetworkMapError } from "./policy/input/netbird/network-map.ts";
 
 // ---- NetBird's management API ----
 export { NetBirdApiClient, type ApiClientOptions } from "./pull/api-client.ts";

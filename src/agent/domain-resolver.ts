@@ -11,7 +11,7 @@
 
 import { Resolver } from "node:dns/promises";
 import { LRUCache } from "lru-cache";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 
 /** One resolved address and its TTL in seconds. */
 export interface ResolvedAddress {

@@ -16,7 +16,7 @@
 // The filter never sees the rewritten addresses: it judges the overlay side of the flow.
 
 import { spawnSync } from "node:child_process";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 
 /** The prefixes to masquerade: destinations of route rules with `masquerade`, and the resolved addresses of their domain resources. */
 export function masqueradedPrefixes(policy: CompiledPeerPolicy, resolved: ReadonlyMap<string, readonly string[]> = new Map()): string[] {

@@ -9,10 +9,10 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { PolicyError, type PolicyProblem } from "../policy/model.ts";
-import type { CompiledPeerPolicy, CompileOptions } from "../policy/compiled.ts";
-import type { Explanation } from "../policy/explain.ts";
-import type { ExplainQuery } from "../policy/explain-query.ts";
+import { PolicyError, type PolicyProblem } from "../policy/model/model.ts";
+import type { CompiledPeerPolicy, CompileOptions } from "../filter/compiled-policy.ts";
+import type { Explanation } from "../policy/explain/explain.ts";
+import type { ExplainQuery } from "../policy/explain/explain-query.ts";
 
 export interface PolicyLoadLimits {
   /** Heap of the loading thread, in MB (V8 old generation). Default 1024. */

@@ -5,10 +5,10 @@
 
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
-import { compilePeer } from "../policy/compile.ts";
-import { explain } from "../policy/explain.ts";
-import { loadPolicyFile } from "../policy/load.ts";
-import { loadNetworkMapFile } from "../policy/network-map.ts";
+import { compilePeer } from "../policy/compile/compile.ts";
+import { explain } from "../policy/explain/explain.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
+import { loadNetworkMapFile } from "../policy/input/netbird/network-map.ts";
 import type { WorkerReply, WorkerRequest } from "./policy-load-worker.ts";
 
 const { file, peer, compile, explain: question, networkMap } = workerData as WorkerRequest;

@@ -2,8 +2,8 @@
 // choose a policy and a peer, and turning a policy that cannot be used (a PolicyError with
 // every problem and its JSON path, or a file that cannot be read) into a CliError.
 
-import { PolicyError } from "../policy/model.ts";
-import { NetworkMapError } from "../policy/network-map.ts";
+import { PolicyError } from "../policy/model/model.ts";
+import { NetworkMapError } from "../policy/input/netbird/network-map.ts";
 import { parseResolveOptions, ResolveOptionError } from "../engine/resolved-domains.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
 import { CliError, UsageError, type FlagSpec } from "./command.ts";

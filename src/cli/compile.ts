@@ -2,7 +2,7 @@
 // the spirit of `nft list ruleset` / `pfctl -s rules`: a section per table, one rule per
 // line (action, protocol, from, to, ports) followed by where it came from.
 
-import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../filter/compiled-policy.ts";
 import { buildPeerFilter } from "../replay/setup.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand } from "./command.ts";

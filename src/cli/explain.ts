@@ -2,9 +2,9 @@
 // say whether a new connection would be accepted by peer P's filter, and why.
 
 import { parseResolveOptions } from "../engine/resolved-domains.ts";
-import { explain, explainCompiled, ExplainQueryError } from "../policy/explain.ts";
-import { loadPolicyFile } from "../policy/load.ts";
-import { loadNetworkMapFile } from "../policy/network-map.ts";
+import { explain, explainCompiled, ExplainQueryError } from "../policy/explain/explain.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
+import { loadNetworkMapFile } from "../policy/input/netbird/network-map.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand, UsageError } from "./command.ts";
 import { HONOUR_BIDIRECTIONAL_FLAG, POLICY_OR_MAP_FLAGS, policySource, RESOLVE_FLAG, withPolicy } from "./common.ts";

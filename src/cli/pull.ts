@@ -4,9 +4,9 @@
 // and loads; an existing file is replaced atomically.
 
 import { readFileSync } from "node:fs";
-import { lintAccount } from "../policy/lint.ts";
-import { parsePolicyText } from "../policy/load.ts";
-import { PolicyError } from "../policy/model.ts";
+import { lintAccount } from "../policy/lint/lint.ts";
+import { parsePolicyText } from "../policy/input/load.ts";
+import { PolicyError } from "../policy/model/model.ts";
 import { NetBirdApiClient } from "../pull/api-client.ts";
 import { writeFileAtomic } from "../pull/atomic-write.ts";
 import { pullAccount } from "../pull/pull-account.ts";

@@ -21,7 +21,7 @@ import { viewOf } from "../packet/buffer-view.ts";
 import { decodePacket } from "../packet/decode.ts";
 import { RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../packet/segment-run.ts";
 import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_FRAGMENT_TOO_LONG, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 import * as R from "./reasons.ts";
 
 export const VERDICT_DROP = 0;

@@ -5,7 +5,7 @@
 
 import type { Engine } from "./engine.ts";
 import { tryParseIp } from "../packet/address.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 
 /** A bad --resolve value: one line saying which and why. */
 export class ResolveOptionError extends Error {}

@@ -6,9 +6,9 @@
 // against the importer's schema as it arrives, so a response of the wrong shape is named
 // by its endpoint and JSON path.
 
-import { formatPath } from "../policy/json-path.ts";
-import { netbirdCollections } from "../policy/schema-netbird.ts";
-import { problemsFromZod } from "../policy/zod-problems.ts";
+import { formatPath } from "../policy/input/json-path.ts";
+import { netbirdCollections } from "../policy/input/netbird/schema-netbird.ts";
+import { problemsFromZod } from "../policy/input/zod-problems.ts";
 import type { NetBirdApiClient } from "./api-client.ts";
 import { PullError } from "./pull-error.ts";
 

@@ -3,10 +3,10 @@
 // PolicyError (every problem with its JSON path) for the commands to print.
 
 import { Engine } from "../engine/engine.ts";
-import { compilePeer } from "../policy/compile.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
-import { loadPolicyFile } from "../policy/load.ts";
-import { loadNetworkMapFile } from "../policy/network-map.ts";
+import { compilePeer } from "../policy/compile/compile.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
+import { loadNetworkMapFile } from "../policy/input/netbird/network-map.ts";
 import { applyResolved } from "../engine/resolved-domains.ts";
 
 export interface FilterOptions {

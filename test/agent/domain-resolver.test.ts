@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DomainResolver, dnsResolver } from "../../src/agent/domain-resolver.ts";
 import { Engine, VERDICT_ACCEPT, VERDICT_DROP } from "../../src/engine/engine.ts";
 import { buildPacket } from "../../src/packet/builder.ts";
-import { compilePeer } from "../../src/policy/compile.ts";
-import { loadPolicyFile } from "../../src/policy/load.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
 import { startDnsResponder, type DnsResponder } from "./dns-responder.ts";
 
 const WIKI = "wiki.corp.example";

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { masqueradedPrefixes } from "../../src/agent/masquerade.ts";
-import type { CompiledRouteRule } from "../../src/policy/compiled.ts";
+import type { CompiledRouteRule } from "../../src/filter/compiled-policy.ts";
 
 const route = (extra: Partial<CompiledRouteRule>): CompiledRouteRule => ({
   id: "p/r:route:x", policyId: "p", policyName: "p", ruleId: "r", ruleName: "r", action: "accept", protocol: "tcp",

@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadPolicyInWorker } from "../../src/agent/policy-load-worker.ts";
-import type { Explanation } from "../../src/policy/explain.ts";
-import { compilePeer } from "../../src/policy/compile.ts";
-import { loadPolicyFile } from "../../src/policy/load.ts";
-import { PolicyError } from "../../src/policy/model.ts";
-import { loadNetworkMapFile } from "../../src/policy/network-map.ts";
+import type { Explanation } from "../../src/policy/explain/explain.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
+import { PolicyError } from "../../src/policy/model/model.ts";
+import { loadNetworkMapFile } from "../../src/policy/input/netbird/network-map.ts";
 import { aliasAmplificationYaml, hugePolicyYaml } from "../e2e/hostile-policies.ts";
 import { BAD_POLICY_YAML } from "../e2e/mesh-policy.ts";
 

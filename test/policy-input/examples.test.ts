@@ -3,9 +3,9 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadPolicyFile, parsePolicyText } from "../../src/policy/load.ts";
-import { loadPeerMeta } from "../../src/policy/peer-meta.ts";
-import type { Account, PolicyRule } from "../../src/policy/model.ts";
+import { loadPolicyFile, parsePolicyText } from "../../src/policy/input/load.ts";
+import { loadPeerMeta } from "../../src/policy/input/peer-meta.ts";
+import type { Account, PolicyRule } from "../../src/policy/model/model.ts";
 
 // The index of the examples names every file; other engineers' files in examples/ are not policies.
 const listed = [...readFileSync("examples/README-policies.md", "utf8").matchAll(/`([\w.-]+\.(?:ya?ml|json))`/g)].map((m) => m[1]);

@@ -4,10 +4,10 @@
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { compilePeer } from "../../src/policy/compile.ts";
-import { parsePolicyText } from "../../src/policy/load.ts";
-import { PolicyError } from "../../src/policy/model.ts";
-import { NETBIRD_API_ENUMS, NETBIRD_API_FIELDS } from "../../src/policy/netbird-api-fields.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
+import { PolicyError } from "../../src/policy/model/model.ts";
+import { NETBIRD_API_ENUMS, NETBIRD_API_FIELDS } from "../../src/policy/input/netbird/netbird-api-fields.ts";
 import { netbirdBase, type Doc } from "./helpers.ts";
 
 type Schema = { $ref?: string; allOf?: Schema[]; properties?: Record<string, Schema>; enum?: string[]; items?: Schema };

@@ -1,7 +1,7 @@
 // Importing a NetBird management export: every collection, the forms NetBird uses.
 
 import { describe, expect, it } from "vitest";
-import { parsePolicyText } from "../../src/policy/load.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
 import { netbirdBase, problemsOf, type Doc } from "./helpers.ts";
 
 const load = (doc: object) => parsePolicyText(JSON.stringify(doc), "export.json");

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadPolicyFile } from "../../src/policy/load.ts";
-import { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "../../src/policy/peer-meta.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
+import { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "../../src/policy/input/peer-meta.ts";
 import { refusalProblems } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), `meshfilter-meta-${process.pid}-`));

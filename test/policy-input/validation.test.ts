@@ -1,8 +1,8 @@
 // Every validation problem: the JSON path it names and what it says.
 
 import { describe, expect, it } from "vitest";
-import { parsePolicyText, validateAccount } from "../../src/policy/load.ts";
-import type { Account } from "../../src/policy/model.ts";
+import { parsePolicyText, validateAccount } from "../../src/policy/input/load.ts";
+import type { Account } from "../../src/policy/model/model.ts";
 import { meshfilterBase, netbirdBase, problemsOf } from "./helpers.ts";
 
 function problem(path: string, text: string) {

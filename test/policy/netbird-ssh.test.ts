@@ -2,8 +2,8 @@
 // does (shared/management/types/firewall_helpers.go at the commit in reference/netbird).
 
 import { describe, expect, it } from "vitest";
-import { compilePeer } from "../../src/policy/compile.ts";
-import type { PeerMeta } from "../../src/policy/model.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import type { PeerMeta } from "../../src/policy/model/model.ts";
 import { account, peer, policy, rule } from "./build-account.ts";
 
 function sshTo(server: { nativeSsh?: boolean; meta?: PeerMeta }, extra: Parameters<typeof rule>[2]) {

@@ -5,7 +5,7 @@
 // proto accepts come out. Not made by meshfilter's compiler: the point is to compare them.
 
 import protobuf from "protobufjs";
-import { managementProto } from "../../src/policy/network-map.ts";
+import { managementProto } from "../../src/policy/input/netbird/network-map.ts";
 
 const ALICE = "100.64.0.10";
 const WEB = "100.64.0.30";

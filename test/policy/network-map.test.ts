@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadNetworkMapFile } from "../../src/policy/network-map.ts";
+import { loadNetworkMapFile } from "../../src/policy/input/netbird/network-map.ts";
 import { MESH, meshfilter, ROOT } from "../replay/cli.ts";
 import { debugBundleJson, NETWORK_MAPS, networkMapBinary } from "./network-map-fixture.ts";
 

@@ -9,8 +9,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { execute } from "../../src/cli/command.ts";
 import { command as pullCommand } from "../../src/cli/pull.ts";
-import { compilePeer } from "../../src/policy/compile.ts";
-import { loadPolicyFile } from "../../src/policy/load.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
 import { MESHFILTER_BIN, ROOT, runCommand } from "../support/cli.ts";
 import { accountRoutes, selfSignedCertificate, startServer, type TestServer } from "./netbird-test-server.ts";
 

@@ -3,7 +3,7 @@
 // field names NetBird's API uses on peers. One schema, one conversion to PeerMeta.
 
 import { z } from "zod";
-import type { PeerMeta } from "./model.ts";
+import type { PeerMeta } from "../model/model.ts";
 import { versionText } from "./schema-common.ts";
 
 export const peerMetaFields = {

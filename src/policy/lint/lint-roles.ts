@@ -6,8 +6,8 @@
 //   holds a user's auto-group, infrastructure otherwise.
 // Network resources are infrastructure.
 
-import type { AccountIndex } from "./effective-groups.ts";
-import type { NetworkResource, Peer, RuleEnd } from "./model.ts";
+import type { AccountIndex } from "../model/effective-groups.ts";
+import type { NetworkResource, Peer, RuleEnd } from "../model/model.ts";
 
 export type Role = "user" | "infrastructure";
 

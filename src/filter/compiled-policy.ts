@@ -1,8 +1,17 @@
-// What one peer must enforce: the output of compilation and the only input of the
-// filter (src/filter builds its hot-path tables from this). Kept small on purpose:
-// addresses are CIDR strings here (cold path); the filter turns them into numbers.
+// What one peer must enforce: the filter's input, which it builds its hot-path tables
+// from. It lives with the filter, its consumer: whatever produces it (src/policy's
+// compiler from an account, or a NetBird NetworkMap) depends on the filter, never the
+// other way round. Kept small on purpose: addresses are CIDR strings here (cold path);
+// the filter turns them into numbers.
 
-import type { Action, PortRange, Protocol } from "./model.ts";
+/** The protocols a rule can name. */
+export type Protocol = "all" | "tcp" | "udp" | "icmp";
+export type Action = "accept" | "drop";
+
+export interface PortRange {
+  start: number;
+  end: number;
+}
 
 export interface CompiledRule {
   /** Stable id for counters, verdict streams and logs: "<policyId>/<ruleId>" plus a suffix

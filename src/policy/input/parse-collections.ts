@@ -5,7 +5,7 @@
 
 import type { z } from "zod";
 import { childPath } from "./json-path.ts";
-import type { PolicyProblem } from "./model.ts";
+import type { PolicyProblem } from "../model/model.ts";
 import type { DocumentObject } from "./parse-document.ts";
 import { problemsFromZod } from "./zod-problems.ts";
 

@@ -3,7 +3,7 @@
 // ("example.com", "*.example.com"). Hosts are written as full-length prefixes so
 // that every non-domain address in the model is a CIDR.
 
-import type { NetworkResource } from "./model.ts";
+import type { NetworkResource } from "../model/model.ts";
 
 export function classifyResourceAddress(text: string): Pick<NetworkResource, "type" | "address"> {
   const address = text.trim();

@@ -2,7 +2,7 @@
 // id field differs): both importers turn it into the model's Route here, so the two
 // formats cannot drift apart.
 
-import type { Route } from "./model.ts";
+import type { Route } from "../model/model.ts";
 import type { SourceMap } from "./source-map.ts";
 
 /** The route fields both formats share, by NetBird's API names. */

@@ -4,12 +4,12 @@
 // (snake_case): version, os, os_version, kernel_version, country_code, city_name,
 // network_addresses, connection_ip, processes.
 
-import { PolicyError, type Account, type PeerMeta } from "./model.ts";
+import { PolicyError, type Account, type PeerMeta } from "../model/model.ts";
 import { parseDocumentText, readTextFile } from "./parse-document.ts";
-import { resolvePeer } from "./peer-ref.ts";
+import { resolvePeer } from "../model/peer-ref.ts";
 import { peerMetaSchema, toPeerMeta } from "./schema-peer-meta.ts";
 import { SourceMap } from "./source-map.ts";
-import { peerMetaProblems } from "./validate.ts";
+import { peerMetaProblems } from "../model/validate.ts";
 import { problemsFromZod } from "./zod-problems.ts";
 
 /** Read a peer-metadata file. Throws PolicyError with every problem (unknown fields, bad addresses...). */

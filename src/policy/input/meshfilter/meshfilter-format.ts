@@ -2,17 +2,17 @@
 // become the ids, so the Account reads like the file. References are checked by
 // validateAccount, whose problems point back into the file through the SourceMap.
 
-import { childPath } from "./json-path.ts";
-import { importRoute } from "./import-route.ts";
-import type { Account, Group, Peer, Policy, PolicyProblem, PolicyRule, PostureCheck, RuleEnd } from "./model.ts";
-import { ALL_GROUP_NAME } from "./normalize.ts";
-import { identifyItemsBy, stringField, type IdentifyItem } from "./parse-collections.ts";
-import type { DocumentObject } from "./parse-document.ts";
-import { classifyResourceAddress } from "./resource-address.ts";
-import { splitPortItems } from "./schema-common.ts";
+import { childPath } from "../json-path.ts";
+import { importRoute } from "../import-route.ts";
+import type { Account, Group, Peer, Policy, PolicyProblem, PolicyRule, PostureCheck, RuleEnd } from "../../model/model.ts";
+import { ALL_GROUP_NAME } from "../../model/normalize.ts";
+import { identifyItemsBy, stringField, type IdentifyItem } from "../parse-collections.ts";
+import type { DocumentObject } from "../parse-document.ts";
+import { classifyResourceAddress } from "../resource-address.ts";
+import { splitPortItems } from "../schema-common.ts";
 import { meshfilterCollections, type MeshfilterDocument, type MeshfilterRule } from "./schema-meshfilter.ts";
-import { toPeerMeta } from "./schema-peer-meta.ts";
-import type { SourceMap } from "./source-map.ts";
+import { toPeerMeta } from "../schema-peer-meta.ts";
+import type { SourceMap } from "../source-map.ts";
 
 export function importMeshfilterDocument(doc: MeshfilterDocument, where: SourceMap): Account {
   const account: Account = {

@@ -15,10 +15,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import protobuf from "protobufjs";
-import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "./compiled.ts";
-import type { PortRange, Protocol } from "./model.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../../../filter/compiled-policy.ts";
+import type { PortRange, Protocol } from "../../model/model.ts";
 
-const PROTO_FILE = path.resolve(import.meta.dirname, "../../reference/netbird/netbird-management.proto");
+const PROTO_FILE = path.resolve(import.meta.dirname, "../../../../reference/netbird/netbird-management.proto");
 
 let root: protobuf.Root | undefined;
 /** NetBird's management.proto, loaded once, with its field names as written (protojson's UseProtoNames). */

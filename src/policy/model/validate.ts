@@ -3,12 +3,12 @@
 // All problems are collected (never the first only). Paths point into the document
 // the account was read from when a SourceMap is given, else into the Account itself.
 
-import { AddressError, formatParsed, parseCidr, tryParseIp } from "../packet/address.ts";
-import { childPath } from "./json-path.ts";
+import { AddressError, formatParsed, parseCidr, tryParseIp } from "../../packet/address.ts";
+import { childPath } from "../input/json-path.ts";
 import type { Account, PeerMeta, PolicyProblem, PolicyRule, RuleEnd } from "./model.ts";
-import type { Unusable } from "./parse-collections.ts";
-import { RULE_PROTOCOLS } from "./schema-common.ts";
-import { SourceMap } from "./source-map.ts";
+import type { Unusable } from "../input/parse-collections.ts";
+import { RULE_PROTOCOLS } from "../input/schema-common.ts";
+import { SourceMap } from "../input/source-map.ts";
 import { suggestionFor, type Candidate } from "./suggest.ts";
 
 const PROTOCOLS = new Set<string>(RULE_PROTOCOLS);

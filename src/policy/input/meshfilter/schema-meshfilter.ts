@@ -5,9 +5,9 @@
 // The format is described in docs/policy-format.md.
 
 import { z } from "zod";
-import type { Collections } from "./parse-collections.ts";
-import { peerMetaSchema } from "./schema-peer-meta.ts";
-import { actionText, allowDeny, portItem, protocolText, versionText } from "./schema-common.ts";
+import type { Collections } from "../parse-collections.ts";
+import { peerMetaSchema } from "../schema-peer-meta.ts";
+import { actionText, allowDeny, portItem, protocolText, versionText } from "../schema-common.ts";
 
 const names = z.array(z.string());
 

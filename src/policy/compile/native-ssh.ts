@@ -7,7 +7,7 @@
 // Only rules with ports are touched (a rule without ports opens every port already), and
 // nothing is added when a port or range already covers 22022.
 
-import type { Peer, PolicyRule, PortRange, Protocol } from "./model.ts";
+import type { Peer, PolicyRule, PortRange, Protocol } from "../model/model.ts";
 import { compareVersionSegments, parseVersion } from "./version.ts";
 
 const SSH_PORT = 22;

@@ -19,8 +19,8 @@
 // - process_check: every listed process must run, matched by its path for the peer's OS
 //   (linux, darwin, windows); an entry without a path for that OS, or another OS, fails.
 
-import { parseCidr, parseIp, cidrContains, type ParsedCidr } from "../packet/address.ts";
-import type { Account, Peer, PeerMeta, PostureCheck } from "./model.ts";
+import { parseCidr, parseIp, cidrContains, type ParsedCidr } from "../../packet/address.ts";
+import type { Account, Peer, PeerMeta, PostureCheck } from "../model/model.ts";
 import { versionShortfall } from "./version.ts";
 
 export type PostureKind =

@@ -1,5 +1,5 @@
 // Compilation: from an account (everybody's policies) to the rule tables ONE peer enforces
-// (src/policy/compiled.ts). The semantics are POLICY.md's P1-P13; docs/policy-semantics.md
+// (src/filter/compiled-policy.ts). The semantics are POLICY.md's P1-P13; docs/policy-semantics.md
 // says how each is implemented. In short, for every enabled rule of every enabled policy:
 //   S = source peers that pass the policy's posture checks (P8), D = destination peers,
 //   R = destination network resources; the rule is one-way S -> D, plus D -> S when it is
@@ -10,12 +10,12 @@
 //   routes   (P6): S -> resource when self routes the resource's network.
 // A peer never filters its own traffic to itself, so self is left out of every peer list.
 
-import { formatParsed, parseCidr } from "../packet/address.ts";
-import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule, CompileOptions } from "./compiled.ts";
-import { AccountIndex } from "./effective-groups.ts";
-import { PolicyError, type Account, type NetworkResource, type Peer, type Policy, type PolicyRule, type Route, type RuleEnd } from "./model.ts";
+import { formatParsed, parseCidr } from "../../packet/address.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule, CompileOptions } from "../../filter/compiled-policy.ts";
+import { AccountIndex } from "../model/effective-groups.ts";
+import { PolicyError, type Account, type NetworkResource, type Peer, type Policy, type PolicyRule, type Route, type RuleEnd } from "../model/model.ts";
 import { rulePorts } from "./native-ssh.ts";
-import { resolvePeer } from "./peer-ref.ts";
+import { resolvePeer } from "../model/peer-ref.ts";
 import { PostureEvaluator } from "./posture.ts";
 
 /** Variants used by the explainer to find out why nothing matched; not for enforcement. */

@@ -8,7 +8,7 @@
 // The numbers sit far above real accounts: the ~50 MB generated account of
 // scripts/make-large-policy.ts (140,000 peers) has about 3.1 million values.
 
-import { PolicyError } from "./model.ts";
+import { PolicyError } from "../model/model.ts";
 import { childPath } from "./json-path.ts";
 
 /** Largest policy file (or text), in bytes: 128 MiB. */

@@ -4,17 +4,13 @@
 // NetBird management API (../shared/reference/netbird-management-api-schemas.yml)
 // where it has them. This is the cold path: clarity over speed.
 
-import { printableLines } from "../text/printable.ts";
+import type { Action, PortRange, Protocol } from "../../filter/compiled-policy.ts";
+import { printableLines } from "../../text/printable.ts";
 
-export type Protocol = "all" | "tcp" | "udp" | "icmp";
+// The filter's words for what a rule allows, which the account's rules use too.
+export type { Action, PortRange, Protocol };
 /** A rule's protocol: a filter protocol, or NetBird's "netbird-ssh" (tcp to the peer's SSH server, compiled as NetBird does). */
 export type RuleProtocol = Protocol | "netbird-ssh";
-export type Action = "accept" | "drop";
-
-export interface PortRange {
-  start: number;
-  end: number;
-}
 
 /** Metadata a posture check reads. Every field is optional: a check on a missing field fails. */
 export interface PeerMeta {

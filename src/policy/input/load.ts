@@ -9,19 +9,19 @@
 // addresses, ports, rules). Both kinds of problems are reported together.
 
 import { detectFormat, firstIdPath, hasItemWithoutId } from "./detect-format.ts";
-import { identifyMeshfilterItem, importMeshfilterDocument, unknownTopLevelKeys } from "./meshfilter-format.ts";
-import { PolicyError, type Account, type PolicyProblem } from "./model.ts";
-import { identifyNetBirdItem, importNetBirdExport } from "./netbird-import.ts";
-import { findUnknownInExport } from "./netbird-unknown.ts";
-import { ensureAllGroup, normalizeAccount } from "./normalize.ts";
+import { identifyMeshfilterItem, importMeshfilterDocument, unknownTopLevelKeys } from "./meshfilter/meshfilter-format.ts";
+import { PolicyError, type Account, type PolicyProblem } from "../model/model.ts";
+import { identifyNetBirdItem, importNetBirdExport } from "./netbird/netbird-import.ts";
+import { findUnknownInExport } from "./netbird/netbird-unknown.ts";
+import { ensureAllGroup, normalizeAccount } from "../model/normalize.ts";
 import { parseCollections, type Unusable } from "./parse-collections.ts";
 import { parseDocumentText, readTextFile, type DocumentObject } from "./parse-document.ts";
-import { meshfilterCollections } from "./schema-meshfilter.ts";
-import { netbirdCollections } from "./schema-netbird.ts";
+import { meshfilterCollections } from "./meshfilter/schema-meshfilter.ts";
+import { netbirdCollections } from "./netbird/schema-netbird.ts";
 import { SourceMap } from "./source-map.ts";
-import { validateAccount } from "./validate.ts";
+import { validateAccount } from "../model/validate.ts";
 
-export { validateAccount } from "./validate.ts";
+export { validateAccount } from "../model/validate.ts";
 
 /** Load a policy file (JSON or YAML, NetBird export or meshfilter format, detected). Throws PolicyError. */
 export function loadPolicyFile(path: string): Account {

@@ -4,7 +4,7 @@
 
 import type { z } from "zod";
 import { childPath, formatPath } from "./json-path.ts";
-import type { PolicyProblem } from "./model.ts";
+import type { PolicyProblem } from "../model/model.ts";
 
 export function problemsFromZod(error: z.ZodError): PolicyProblem[] {
   const problems: PolicyProblem[] = [];

@@ -5,10 +5,10 @@
 // (and B has no posture check A lacks, P8), B's destinations include A's, B's protocol
 // and ports include A's, and if A works both ways (P4/P5) so does B.
 
-import { isEffectivelyBidirectional } from "./compile.ts";
-import type { CompileOptions } from "./compiled.ts";
-import type { AccountIndex } from "./effective-groups.ts";
-import type { Policy, PolicyRule, PortRange, RuleEnd } from "./model.ts";
+import { isEffectivelyBidirectional } from "../compile/compile.ts";
+import type { CompileOptions } from "../../filter/compiled-policy.ts";
+import type { AccountIndex } from "../model/effective-groups.ts";
+import type { Policy, PolicyRule, PortRange, RuleEnd } from "../model/model.ts";
 
 interface RuleCover {
   key: string;

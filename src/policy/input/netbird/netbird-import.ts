@@ -27,17 +27,17 @@ import type {
   RuleProtocol,
   SetupKey,
   User,
-} from "./model.ts";
+} from "../../model/model.ts";
 import { NETBIRD_API_ENUMS } from "./netbird-api-fields.ts";
 import type { UnknownInExport } from "./netbird-unknown.ts";
-import { importRoute } from "./import-route.ts";
-import { ALL_GROUP_NAME } from "./normalize.ts";
-import { classifyResourceAddress } from "./resource-address.ts";
-import { splitPortItems } from "./schema-common.ts";
-import { identifyItemsBy, stringField, type IdentifyItem } from "./parse-collections.ts";
+import { importRoute } from "../import-route.ts";
+import { ALL_GROUP_NAME } from "../../model/normalize.ts";
+import { classifyResourceAddress } from "../resource-address.ts";
+import { splitPortItems } from "../schema-common.ts";
+import { identifyItemsBy, stringField, type IdentifyItem } from "../parse-collections.ts";
 import type { NetBirdExport, NetBirdNetworkResource, NetBirdNetworkRouter, NetBirdRule } from "./schema-netbird.ts";
-import { toPeerMeta } from "./schema-peer-meta.ts";
-import type { SourceMap } from "./source-map.ts";
+import { toPeerMeta } from "../schema-peer-meta.ts";
+import type { SourceMap } from "../source-map.ts";
 
 type Ref = string | { id: string };
 

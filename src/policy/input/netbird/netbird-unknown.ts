@@ -4,10 +4,10 @@
 // unknown kind would change which peers may connect, so it is reported per check, and
 // the importer rejects the policies that use it (see netbird-import.ts).
 
-import { childPath } from "./json-path.ts";
-import type { PolicyProblem } from "./model.ts";
+import { childPath } from "../json-path.ts";
+import type { PolicyProblem } from "../../model/model.ts";
 import { EXPORT_EXTRA_FIELDS, NETBIRD_API_FIELDS, type NetBirdObjectKind } from "./netbird-api-fields.ts";
-import type { DocumentObject } from "./parse-document.ts";
+import type { DocumentObject } from "../parse-document.ts";
 
 export interface UnknownInExport {
   /** Unknown fields and top-level keys: warnings. */

@@ -11,7 +11,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { CORE_SCHEMA, load as loadYaml, YAMLException, type State } from "js-yaml";
 import { checkDocumentLimits, checkPolicySize, MAX_POLICY_DEPTH, type AliasOffsets } from "./limits.ts";
-import { PolicyError } from "./model.ts";
+import { PolicyError } from "../model/model.ts";
 
 export type DocumentObject = Record<string, unknown>;
 

@@ -10,11 +10,11 @@
 // and sensitive destinations without posture checks (advice only: the seed's own
 // recommended examples, e.g. "Engineering Database Access", carry no posture check).
 
-import type { CompileOptions } from "./compiled.ts";
-import { AccountIndex } from "./effective-groups.ts";
+import type { CompileOptions } from "../../filter/compiled-policy.ts";
+import { AccountIndex } from "../model/effective-groups.ts";
 import { Roles, type EndMembers } from "./lint-roles.ts";
 import { findShadowedRules } from "./lint-shadowing.ts";
-import type { Account, Policy, PolicyRule } from "./model.ts";
+import type { Account, Policy, PolicyRule } from "../model/model.ts";
 
 export type Severity = "error" | "warning" | "info";
 

@@ -4,7 +4,7 @@
 //   "icmp 100.64.0.5 > 100.64.0.9 echo-request"    (type name or number, default echo-request)
 //   "tcp [fd00::1]:51000 > [fd00::9]:443"          (IPv6 in brackets when a port follows)
 
-import { tryParseIp } from "../packet/address.ts";
+import { tryParseIp } from "../../packet/address.ts";
 
 export interface ExplainQuery {
   protocol: "tcp" | "udp" | "icmp";

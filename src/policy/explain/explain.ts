@@ -13,16 +13,16 @@
 // Packets that are not new connections (TCP without a bare SYN, echo replies, ICMP
 // errors) find no tracked connection in a fresh engine: only tracking passes them (P7, P11).
 
-import { Engine } from "../engine/engine.ts";
-import { applyResolved } from "../engine/resolved-domains.ts";
-import { tracePacket, type TracedRule, type TraceResult, type TraceStage } from "../engine/trace.ts";
-import { buildPacket } from "../packet/builder.ts";
-import { compileForPeer, findSelf, type WhatIfOptions } from "./compile.ts";
-import type { CompiledPeerPolicy, CompileOptions } from "./compiled.ts";
-import { AccountIndex } from "./effective-groups.ts";
+import { Engine } from "../../engine/engine.ts";
+import { applyResolved } from "../../engine/resolved-domains.ts";
+import { tracePacket, type TracedRule, type TraceResult, type TraceStage } from "../../engine/trace.ts";
+import { buildPacket } from "../../packet/builder.ts";
+import { compileForPeer, findSelf, type WhatIfOptions } from "../compile/compile.ts";
+import type { CompiledPeerPolicy, CompileOptions } from "../../filter/compiled-policy.ts";
+import { AccountIndex } from "../model/effective-groups.ts";
 import { formatQuery, parseExplainQuery, type ExplainQuery } from "./explain-query.ts";
-import type { Account, Peer } from "./model.ts";
-import { PostureEvaluator, type PostureFailure } from "./posture.ts";
+import type { Account, Peer } from "../model/model.ts";
+import { PostureEvaluator, type PostureFailure } from "../compile/posture.ts";
 
 export { ExplainQueryError, parseExplainQuery, type ExplainQuery } from "./explain-query.ts";
 

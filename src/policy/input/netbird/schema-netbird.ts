@@ -6,9 +6,9 @@
 // (netbird-import.ts), not the whole account.
 
 import { z } from "zod";
-import type { Collections } from "./parse-collections.ts";
-import { peerMetaFields } from "./schema-peer-meta.ts";
-import { allowDeny, list, optionalText, portItem, versionText } from "./schema-common.ts";
+import type { Collections } from "../parse-collections.ts";
+import { peerMetaFields } from "../schema-peer-meta.ts";
+import { allowDeny, list, optionalText, portItem, versionText } from "../schema-common.ts";
 
 /** A group reference: a group id, or a GroupMinimum object ({id, name, ...}). */
 const groupRef = z.union([z.string(), z.looseObject({ id: z.string() })], {
