@@ -7,43 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Lab, labUnavailableReason, waitListening, type AgentHandle, type LabPeer } from "./lab.ts";
+import { Lab, waitListening, type AgentHandle } from "./lab.ts";
+import { agentArgs, lanServer, laptop, router, routingLabUnavailable, routingPolicyYaml } from "./routing-peer-lab.ts";
 
-const unavailable = labUnavailableReason();
-if (unavailable) {
-  if (process.env.CI === "true") throw new Error(`test/e2e/domain-resource: CI must run these tests, but ${unavailable}`);
-  console.warn(`test/e2e: skipping the domain resource tests: ${unavailable}`);
-}
-
-const laptop: LabPeer = { role: "laptop", peer: "laptop-alice", overlay: "100.64.0.10", underlay: "198.18.0.10" };
-const router: LabPeer = { role: "router", peer: "router-1", overlay: "100.64.0.40", underlay: "198.18.0.40" };
+const unavailable = routingLabUnavailable("domain resource");
 const WIKI_A = "198.18.1.10";
 const WIKI_B = "198.18.1.11";
-const PORT = 51820;
-
-const POLICY = `format: meshfilter/v1
-users: [{ name: alice, groups: [engineering] }]
-setup_keys: [{ name: routers-key, groups: [routers] }]
-groups: [engineering, routers, office]
-peers:
-  - { name: laptop-alice, ip: ${laptop.overlay}, user: alice }
-  - { name: router-1, ip: ${router.overlay}, setup_key: routers-key }
-networks:
-  - name: office
-    routers: [{ peer: router-1 }]
-    resources: [{ name: wiki, address: wiki.corp.example, groups: [office] }]
-policies:
-  - name: engineering-to-wiki
-    protocol: tcp
-    ports: [8000]
-    sources: [engineering]
-    destinations: [office]
-`;
-
-const SERVER = `import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 8000)); s.listen()
-while True:
-    c, a = s.accept(); c.sendall(b"wiki\\n"); c.close()`;
+const POLICY = routingPolicyYaml("{ peer: router-1 }", "{ name: wiki, address: wiki.corp.example, groups: [office] }");
 
 describe.skipIf(unavailable !== "")("a domain resource resolved by the routing peer, in network namespaces", () => {
   let lab: Lab;
@@ -64,11 +34,10 @@ describe.skipIf(unavailable !== "")("a domain resource resolved by the routing p
     lab.addLan("router", "lan", "198.18.1.1/24", `${WIKI_A}/24`);
     lab.exec("lan", ["ip", "addr", "add", `${WIKI_B}/24`, "dev", "eth0"]);
     lab.spawn("lan", [process.execPath, "--import", "tsx", "test/e2e/dns-server.ts", WIKI_A, "5353", answers]);
-    lab.spawn("lan", ["python3", "-c", SERVER]);
+    lab.spawn("lan", ["python3", "-c", lanServer("wiki")]);
     await waitListening(lab, "lan", 8000);
-    const args = (self: LabPeer, other: LabPeer) => ["--policy", policyFile, "--peer", self.peer, "--tun", "mf0", "--listen", `${self.underlay}:${PORT}`, "--peer-endpoint", `${other.overlay}=${other.underlay}:${PORT}`];
-    routerAgent = await lab.startAgent(router, [...args(router, laptop), "--dns-server", `${WIKI_A}:5353`, "--dns-min-refresh-ms", "400", "--dns-max-refresh-ms", "1000"]);
-    await lab.startAgent(laptop, [...args(laptop, router), "--route", `198.18.1.0/24=${router.overlay}`]);
+    routerAgent = await lab.startAgent(router, [...agentArgs(policyFile, router, laptop), "--dns-server", `${WIKI_A}:5353`, "--dns-min-refresh-ms", "400", "--dns-max-refresh-ms", "1000"]);
+    await lab.startAgent(laptop, [...agentArgs(policyFile, laptop, router), "--route", `198.18.1.0/24=${router.overlay}`]);
   }, 90_000);
 
   afterAll(async () => {
