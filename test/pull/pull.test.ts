@@ -73,6 +73,23 @@ describe("meshfilter pull", () => {
     }
   });
 
+  it("draws a progress line on a terminal (script(1) gives it one), and none otherwise", async () => {
+    server = await startServer(accountRoutes());
+    const out = outFile();
+    const command = [process.execPath, MESHFILTER_BIN, "pull", "--url", server.url, "--token-file", tokenFile, "--out", out].map((a) => `'${a}'`).join(" ");
+    // script is util-linux's (bsdutils, essential in Debian): it runs the command on a pseudo-terminal.
+    const onTty = await new Promise<string>((resolve) => {
+      const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: ROOT });
+      let text = "";
+      child.stdout.on("data", (d) => (text += d));
+      child.on("close", () => resolve(text));
+    });
+    expect(onTty).toContain("\r\x1b[Kpull: GET /api/networks");
+    expect(onTty).toContain(`${out}: 3 peers`);
+    const piped = await pullChild(["--url", server.url, "--token-file", tokenFile, "--out", outFile()], {});
+    expect(piped.stderr).toBe("");
+  });
+
   it("retries 429 and 5xx, honouring Retry-After, then succeeds", async () => {
     const routes = accountRoutes();
     routes.set("/api/groups", [{ status: 429, headers: { "retry-after": "0" } }, { status: 503, headers: { "retry-after": "0" } }, ...routes.get("/api/groups")!]);
