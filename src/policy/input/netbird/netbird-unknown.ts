@@ -38,8 +38,8 @@ const NESTED: Partial<Record<NetBirdObjectKind, Record<string, NetBirdObjectKind
   Network: { resources: "NetworkResource", routers: "NetworkRouter" },
 };
 
-/** Top-level keys an export may have besides the collections. */
-const EXPORT_KEYS = new Set(["format", "account", "pulled_from", "pulled_at"]);
+/** Top-level keys an export may have besides the collections: the format marker (detect-format.ts). */
+const EXPORT_KEYS = new Set(["format"]);
 
 export function findUnknownInExport(doc: DocumentObject): UnknownInExport {
   const found: UnknownInExport = { warnings: [], unknownChecks: new Map() };
