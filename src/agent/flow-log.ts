@@ -17,6 +17,7 @@ import { protocolName } from "../conntrack/conntrack.ts";
 import { formatIp } from "../packet/address.ts";
 import { PROTO_ICMP, PROTO_ICMPV6 } from "../packet/record.ts";
 import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
+import { DropAggregates } from "./drop-aggregates.ts";
 
 export const FLOW_LOG_SCHEMA = "meshfilter.flow/1";
 
@@ -33,13 +34,6 @@ export interface FlowLogOptions {
   maxAggregates?: number;
   /** The clock (ms), for tests. Default Date.now. */
   now?: () => number;
-}
-
-interface DropAggregate {
-  line: Record<string, unknown>;
-  count: number;
-  first: number;
-  last: number;
 }
 
 /** Turns engine flow events into flow-log lines: addresses as text, names of peers, policies and rules. */
@@ -113,9 +107,8 @@ export class FlowLog {
   private readonly windowMs: number;
   private readonly maxBytesPerSecond: number;
   private readonly maxFileBytes: number;
-  private readonly maxAggregates: number;
   private readonly now: () => number;
-  private readonly drops = new Map<string, DropAggregate>();
+  private readonly drops: DropAggregates;
   private pending: string[] = [];
   private windowStart: number;
   /** Bytes the log may still write (refilled by maxBytesPerSecond). */
@@ -136,7 +129,7 @@ export class FlowLog {
     this.windowMs = options.windowMs ?? 10_000;
     this.maxBytesPerSecond = options.maxBytesPerSecond ?? 65_536;
     this.maxFileBytes = options.maxFileBytes ?? 100 * 1024 * 1024;
-    this.maxAggregates = options.maxAggregates ?? 10_000;
+    this.drops = new DropAggregates(options.maxAggregates ?? 10_000);
     this.now = options.now ?? Date.now;
     this.windowStart = this.now();
     this.lastRefill = this.windowStart;
@@ -159,7 +152,6 @@ export class FlowLog {
     this.timer.unref();
   }
 
-
   /** The engine's flow listener. Drops are aggregated; starts and ends become lines. */
   readonly onEvent = (ev: FlowEvent): void => {
     if (ev.kind === FLOW_DROP) this.countDrop(ev);
@@ -168,27 +160,20 @@ export class FlowLog {
 
   private countDrop(ev: FlowEvent): void {
     this.totals.drops++;
-    const key = `${ev.src0},${ev.src1},${ev.src2},${ev.src3}>${ev.dst0},${ev.dst1},${ev.dst2},${ev.dst3}:${ev.protocol}:${ev.dstPort}:${ev.reason}:${ev.origin}`;
-    const t = this.now();
-    const agg = this.drops.get(key);
-    if (agg) {
-      agg.count++;
-      agg.last = t;
-      return;
-    }
-    if (this.drops.size >= this.maxAggregates) {
+    const outbound = ev.origin === "outbound";
+    const found = this.drops.count(ev, outbound);
+    if (found >= 0) return;
+    if (this.drops.size >= this.drops.capacity) {
       this.suppressedDrops++;
       return;
     }
     const icmp = ev.protocol === PROTO_ICMP || ev.protocol === PROTO_ICMPV6;
-    const line: Record<string, unknown> = {
-      type: "TYPE_DROP",
-      ...this.format.common(ev, ev.origin === "outbound" ? "EGRESS" : "INGRESS"),
+    this.drops.insert(-1 - found, ev.timeMs, {
+      ...this.format.common(ev, outbound ? "EGRESS" : "INGRESS"),
       destination: this.format.endpoint(ev, 1, icmp ? -1 : ev.dstPort),
       source: this.format.endpoint(ev, 0, -1),
       reason: ev.reasonName,
-    };
-    this.drops.set(key, { line, count: 1, first: t, last: t });
+    });
   }
 
 
@@ -224,20 +209,21 @@ export class FlowLog {
   private closeWindow(t: number): void {
     const windowStart = new Date(this.windowStart).toISOString();
     const windowEnd = new Date(t).toISOString();
-    for (const agg of this.drops.values()) {
+    const drops = this.drops;
+    for (let i = 0; i < drops.size; i++) {
       const before = this.suppressedLines;
       this.queue({
         schema: FLOW_LOG_SCHEMA,
         type: "TYPE_DROP",
         timestamp: windowEnd,
-        ...agg.line,
-        num_of_drops: agg.count,
-        first_seen: new Date(agg.first).toISOString(),
-        last_seen: new Date(agg.last).toISOString(),
+        ...drops.lines[i],
+        num_of_drops: drops.counts[i],
+        first_seen: new Date(drops.first[i]).toISOString(),
+        last_seen: new Date(drops.last[i]).toISOString(),
         window_start: windowStart,
         window_end: windowEnd,
       });
-      if (this.suppressedLines > before) this.suppressedDrops += agg.count;
+      if (this.suppressedLines > before) this.suppressedDrops += drops.counts[i];
     }
     this.drops.clear();
     if (this.suppressedLines > 0 || this.suppressedDrops > 0) {

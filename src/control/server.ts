@@ -42,7 +42,11 @@ export class ControlServer {
   static async listen(options: ControlServerOptions): Promise<ControlServer> {
     const { path } = options;
     const gid = options.group === undefined ? undefined : groupId(options.group);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw new Error(`cannot serve the control socket at ${path}: cannot create ${dirname(path)}: ${(err as Error).message} (give --control PATH, or --no-control)`);
+    }
     if (await someoneListens(path)) throw new Error(`cannot serve the control socket at ${path}: another agent is serving it (give this one --control PATH)`);
     removeStaleSocket(path);
     const sockets = new Set<Socket>();

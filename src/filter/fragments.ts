@@ -197,14 +197,17 @@ export class FragmentTable {
 
   /**
    * `lookup` changing nothing, for trace: the first fragment's verdict (ACCEPT, DROP),
-   * FRAG_UNKNOWN or FRAG_OVERLAP for a datagram already poisoned. The ranges are not
-   * checked: an overlap this fragment would cause is not seen.
+   * FRAG_UNKNOWN, or FRAG_OVERLAP for a datagram already poisoned or a fragment that
+   * overlaps what was seen. Not seen: a fragment that would need a fifth range of its
+   * datagram (lookup poisons it; peek answers ACCEPT).
    */
   peek(rec: PacketRecord): number {
     this.loadKey(rec);
     const slot = this.find();
     if (slot < 0) return this.notHeld();
-    return this.poisoned[slot] !== 0 ? FRAG_OVERLAP : ACCEPT;
+    if (this.poisoned[slot] !== 0) return FRAG_OVERLAP;
+    const start = rec.fragmentOffset;
+    return this.fits(slot, start, start + dataLength(rec), rec.moreFragments) ? ACCEPT : FRAG_OVERLAP;
   }
 
   /** The answer for a datagram that holds no slot: DROP while its first fragment's drop is remembered, else FRAG_UNKNOWN. */

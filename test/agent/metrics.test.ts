@@ -53,6 +53,13 @@ describe("agent metrics", () => {
     expect(value("meshfilter_policy_reloads_total", { result: "rejected" })).toBe(2);
   });
 
+  it("takes the per-rule counters from the agent's totals across reloads when it has them", async () => {
+    const text = await createAgentMetrics({ ...sources(), ruleTotals: () => [{ id: "pol-db/rule-1", hits: 40, bytes: 2400 }] }).metrics();
+    const samples = parsePrometheusText(text);
+    expect(samples.find((s) => s.name === "meshfilter_rule_hits_total")).toMatchObject({ labels: { rule: "pol-db/rule-1" }, value: 40 });
+    expect(samples.find((s) => s.name === "meshfilter_rule_bytes_total")).toMatchObject({ value: 2400 });
+  });
+
   it("stats prints them readably", async () => {
     const samples = parsePrometheusText(await createAgentMetrics(sources()).metrics());
     const out = formatStats(samples, "127.0.0.1:9464");

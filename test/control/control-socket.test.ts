@@ -124,6 +124,8 @@ describe("control socket", () => {
     } finally {
       await server.close();
     }
+    writeFileSync(join(dir, "plain-file"), "");
+    await expect(ControlServer.listen({ path: join(dir, "plain-file", "x.sock"), handlers: handlers() })).rejects.toThrow(/^cannot serve the control socket at .*x\.sock: cannot create .*plain-file: .*\(give --control PATH, or --no-control\)$/);
     const file = join(dir, "not-a-socket");
     writeFileSync(file, "keep me");
     await expect(ControlServer.listen({ path: file, handlers: handlers() })).rejects.toThrow(/a file that is not a socket is in the way/);

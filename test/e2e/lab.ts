@@ -169,7 +169,8 @@ export class Lab {
       });
     const handle: AgentHandle = { peer, process: child, log: () => log, waitForLog, control };
     this.agents.set(peer.role, handle);
-    await waitForLog("agent running");
+    // Generous: on a loaded machine four agents starting at once (tsx, the policy loader thread) take a while.
+    await waitForLog("agent running", 0, 60_000);
     return handle;
   }
 

@@ -3,7 +3,7 @@
 // iperf3 connection, counters to a reload, the flow log to a million dropped packets, and
 // SIGTERM to the process `npx meshfilter run` started.
 
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -103,7 +103,11 @@ describe.skipIf(unavailable !== "")("operating running agents", () => {
     // A trace changes nothing: no flow was opened by it.
     expect(await json<unknown[]>(["flows", ...control(), "--port", "40000"])).toEqual([]);
 
-    // The real packets.
+    // The real packets, watched as `conntrack -E` would show them.
+    const watch = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "flows", "--watch", "--json", ...control(), "--port", "5432"], { cwd: REPO });
+    let watched = "";
+    watch.stdout.on("data", (d: Buffer) => (watched += d.toString()));
+    await new Promise((r) => setTimeout(r, 1500)); // the watcher is connected
     const before = await json<Counters>(["counters", ...control()]);
     const server = lab.spawn("db", ["nc", "-l", "-k", "5432"]);
     await waitListening(lab, "db", 5432);
@@ -111,6 +115,10 @@ describe.skipIf(unavailable !== "")("operating running agents", () => {
     const refused = await lab.execAsync("laptop", ["nc", "-z", "-w", "2", db.overlay, "22"]);
     server.kill();
     const after = await json<Counters>(["counters", ...control()]);
+    await new Promise((r) => setTimeout(r, 500));
+    watch.kill("SIGINT");
+    const events = watched.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; destination: { port: number }; policy: { name: string } | null });
+    expect(events.find((e) => e.type === "TYPE_START")).toMatchObject({ destination: { port: 5432 }, policy: { name: "engineering-to-db" } });
     expect(ok.status).toBe(0); // accepted: the handshake completed
     expect(refused.status).not.toBe(0); // dropped: no answer at all
     expect(after.reasons["no-rule"] - (before.reasons["no-rule"] ?? 0)).toBeGreaterThanOrEqual(1);
@@ -154,6 +162,19 @@ describe.skipIf(unavailable !== "")("operating running agents", () => {
     const kept = after.rules.find((r) => r.policyName === "engineering-to-db")!;
     expect(kept.hits).toBeGreaterThanOrEqual(db5432.hits);
     expect(kept.bytes).toBeGreaterThanOrEqual(db5432.bytes);
+  }, 30_000);
+
+  it("flush removes the flows its filters select", async () => {
+    const server = lab.spawn("db", ["nc", "-l", "5432"]);
+    await waitListening(lab, "db", 5432);
+    const client = lab.spawn("laptop", ["sh", "-c", `sleep 5 | nc -w 10 ${db.overlay} 5432`]);
+    const until = Date.now() + 5000;
+    while ((await json<unknown[]>(["flows", ...control(), "--port", "5432", "--state", "established"])).length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const flushed = await json<{ flushed: number }>(["flush", ...control(), "--port", "5432"]);
+    expect(flushed.flushed).toBeGreaterThanOrEqual(1);
+    expect(await json<unknown[]>(["flows", ...control(), "--port", "5432", "--state", "established"])).toEqual([]);
+    client.kill();
+    server.kill();
   }, 30_000);
 
   it("log-level takes the level as its argument", async () => {

@@ -85,37 +85,84 @@ describe("explain and trace agree with the engine", () => {
     );
   });
 
-  // A conversation among the peers: SYNs, replies, data, FINs, RSTs, UDP and pings both
-  // ways, with sequence numbers that are sometimes right and sometimes not.
-  const packetArb: fc.Arbitrary<PacketSpec> = fc.record({
-    fromSelf: fc.boolean(),
-    other: fc.constantFrom(...PEERS.map((p) => p.ip)),
-    kind: fc.constantFrom("tcp", "tcp", "tcp", "udp", "icmp"),
-    port: fc.constantFrom(...PORTS),
-    flags: fc.constantFrom("S", "SA", "A", "PA", "FA", "R", "RA"),
-    seq: fc.constantFrom(1000, 1001, 2000, 2001, 5000, 0x7fffffff),
-    ack: fc.constantFrom(0, 1001, 2001, 3000),
-    icmpType: fc.constantFrom(8, 0),
-    payload: fc.constantFrom(0, 0, 100),
-    swapPorts: fc.boolean(),
-  }).map((p) => ({ ...p })) as unknown as fc.Arbitrary<PacketSpec>;
+  // Conversations among the peers: up to four flows (each with its initiator, peer,
+  // protocol's port), and steps that follow TCP's handshake and sequence numbers (SYN,
+  // SYN-ACK, data, FIN, RST from either side), UDP and pings both ways, ICMP errors
+  // quoting a flow's packet, fragments of UDP datagrams (first and later, overlapping or
+  // not), and junk segments with arbitrary flags and numbers.
+  const flowArb = fc.record({ other: fc.constantFrom(...PEERS.map((p) => p.ip)), selfInitiates: fc.boolean(), port: fc.constantFrom(...PORTS), isn: fc.nat(), peerIsn: fc.nat() });
+  const stepArb = fc.record({
+    flow: fc.nat(3),
+    fromInitiator: fc.boolean(),
+    kind: fc.constantFrom("syn", "synack", "ack", "data", "data", "fin", "rst", "udp", "ping", "pong", "icmp-error", "junk", "frag-first", "frag-next"),
+    fragOffset: fc.constantFrom(8, 16, 24, 32),
+    moreFragments: fc.boolean(),
+    junkFlags: fc.constantFrom("S", "SA", "A", "PA", "FA", "R", "RA", "SF", ""),
+    junkSeq: fc.nat(),
+  });
 
   it("trace gives each packet of a conversation the engine's verdict, reason, rule and state, and changes nothing", () => {
     fc.assert(
-      fc.property(accountArb, fc.array(packetArb, { minLength: 1, maxLength: 25 }), fc.boolean(), (a, packets, egress) => {
+      fc.property(accountArb, fc.array(flowArb, { minLength: 4, maxLength: 4 }), fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.boolean(), (a, flows, steps, egress) => {
         const acc = buildAccount(a);
         const index = new AccountIndex(acc);
         const self = findSelf(index, a.self);
         const engine = new Engine(compileForPeer(index, self), { egress, conntrack: { capacity: 64 } });
+        // Per flow, the next sequence number of each side: [initiator, responder].
+        const next = flows.map((f) => [f.isn >>> 0, f.peerIsn >>> 0]);
         let now = 1_000_000;
-        for (const raw of packets) {
-          const p = raw as unknown as { fromSelf: boolean; other: string; kind: string; port: number; flags: string; seq: number; ack: number; icmpType: number; payload: number; swapPorts: boolean };
-          const [src, dst] = p.fromSelf ? [self.ip, p.other] : [p.other, self.ip];
-          const [srcPort, dstPort] = p.swapPorts ? [p.port, 40000] : [40000, p.port];
-          const spec: PacketSpec =
-            p.kind === "icmp"
-              ? { src, dst, protocol: "icmp", icmp: { type: p.icmpType, id: 7 } }
-              : { src, dst, protocol: p.kind as "tcp" | "udp", srcPort, dstPort, payload: p.payload, tcp: p.kind === "tcp" ? { flags: p.flags, seq: p.seq, ack: p.ack } : undefined };
+        for (const step of steps) {
+          const f = flows[step.flow];
+          const d = step.fromInitiator ? 0 : 1;
+          const initiator = f.selfInitiates ? self.ip : f.other;
+          const responder = f.selfInitiates ? f.other : self.ip;
+          const [src, dst] = d === 0 ? [initiator, responder] : [responder, initiator];
+          const [srcPort, dstPort] = d === 0 ? [40000, f.port] : [f.port, 40000];
+          const n = next[step.flow];
+          const tcp = (flags: string, seq: number, ack: number, payload = 0): PacketSpec => ({ src, dst, protocol: "tcp", srcPort, dstPort, payload, tcp: { flags, seq: seq >>> 0, ack: ack >>> 0 } });
+          let spec: PacketSpec;
+          switch (step.kind) {
+            case "syn":
+              spec = tcp("S", n[d] - 1, 0);
+              break;
+            case "synack":
+              spec = tcp("SA", n[d] - 1, n[1 - d]);
+              break;
+            case "ack":
+              spec = tcp("A", n[d], n[1 - d]);
+              break;
+            case "data":
+              spec = tcp("PA", n[d], n[1 - d], 100);
+              n[d] = (n[d] + 100) >>> 0;
+              break;
+            case "fin":
+              spec = tcp("FA", n[d], n[1 - d]);
+              n[d] = (n[d] + 1) >>> 0;
+              break;
+            case "rst":
+              spec = tcp("R", n[d], 0);
+              break;
+            case "udp":
+              spec = { src, dst, protocol: "udp", srcPort, dstPort, payload: 20 };
+              break;
+            case "ping":
+            case "pong":
+              spec = { src, dst, protocol: "icmp", icmp: { type: step.kind === "ping" ? 8 : 0, id: 7 } };
+              break;
+            case "icmp-error":
+              // From this step's sender, about a packet the other side sent it.
+              spec = { src, dst, protocol: "icmp", icmp: { type: 3, code: 3, quote: buildPacket({ src: dst, dst: src, protocol: "tcp", srcPort: dstPort, dstPort: srcPort, tcp: { flags: "A", seq: (n[1 - d] - 1) >>> 0 } }) } };
+              break;
+            case "frag-first":
+              // A UDP datagram's first fragment (8 bytes of header, 16 of data), datagram id = the flow.
+              spec = { src, dst, protocol: "udp", srcPort, dstPort, payload: 16, moreFragments: true, ipId: step.flow + 1 };
+              break;
+            case "frag-next":
+              spec = { src, dst, protocol: "udp", payload: 8, fragmentOffset: step.fragOffset, moreFragments: step.moreFragments, ipId: step.flow + 1 };
+              break;
+            default:
+              spec = tcp(step.junkFlags, step.junkSeq, step.junkSeq ^ 0x5555);
+          }
           const buf = buildPacket(spec);
           engine.setTime((now += 10));
           const flowsBefore = JSON.stringify([...engine.flows()]);
@@ -132,7 +179,7 @@ describe("explain and trace agree with the engine", () => {
           if (t.stateAfter !== null) expect(t.stateAfter).toBe(engine.stateName(engine.lastState));
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 });
