@@ -1,17 +1,19 @@
-// Throughput through two meshfilter agents, measured with iperf3 between network
-// namespaces: TCP and UDP with filtering on, with filtering off (--no-filter), with
-// filtering on but kernel offloads off (--no-offload), and directly over the underlay for scale. Prints a table, the agents' CPU use and batch
-// sizes (where the time goes), and writes bench/out/iperf.json.
+// Throughput over WireGuard between two network namespaces, measured with iperf3: two
+// meshfilter agents, a meshfilter agent and Debian's wireguard-go, and two wireguard-go
+// (the reference pace), the agents with filtering on and off (--no-filter); and directly
+// over the underlay for scale. Prints a table, the agents' CPU use and batch sizes (where
+// the time goes), and writes bench/out/iperf.json.
 //
 //   npx tsx bench/iperf.ts [--seconds 5] [--omit 2] [--mtu 1420] [--underlay-mtu 1500] [--batch 64] [--rounds 2] [--udp-rate 1G]
 //
-// Needs root, iproute2 and iperf3. About 6 x rounds x (seconds + omit + 1) s plus agent start-ups.
+// Needs root, iproute2, iperf3, wireguard-go and wg. About 10 x rounds x (seconds + omit + 1) s plus start-ups.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Lab, labUnavailableReason, REPO, type LabPeer } from "../test/e2e/lab.ts";
+import { WireGuardGo, wgConfigText, wireguardGoUnavailableReason } from "../test/wireguard/wireguard-go.ts";
 
 const { values } = parseArgs({
   options: {
@@ -59,22 +61,26 @@ policies:
     destinations: [servers]
 `;
 
-// The agent configurations compared; filtering on and off differ only in --no-filter.
-const MODES = [
-  { path: "filter on", args: [] },
-  { path: "filter off", args: ["--no-filter"] },
-  { path: "filter on, no offload", args: ["--no-offload"] },
-] as const;
+// The pairs compared: which implementation runs each end (client a, server b), and the
+// agents' extra arguments; filtering on and off differ only in --no-filter.
+type End = "meshfilter" | "wireguard-go";
+const MODES: readonly { path: string; a: End; b: End; args: readonly string[] }[] = [
+  { path: "meshfilter ↔ meshfilter, filter on", a: "meshfilter", b: "meshfilter", args: [] },
+  { path: "meshfilter ↔ meshfilter, filter off", a: "meshfilter", b: "meshfilter", args: ["--no-filter"] },
+  { path: "meshfilter ↔ wireguard-go, filter on", a: "meshfilter", b: "wireguard-go", args: [] },
+  { path: "meshfilter ↔ wireguard-go, filter off", a: "meshfilter", b: "wireguard-go", args: ["--no-filter"] },
+  { path: "wireguard-go ↔ wireguard-go", a: "wireguard-go", b: "wireguard-go", args: [] },
+];
 
 interface Row {
-  path: (typeof MODES)[number]["path"] | "underlay";
+  path: string;
   protocol: "tcp" | "udp";
   mbitPerSec: number;
   /** Slowest and fastest round, for the spread on a shared machine. */
   range?: [number, number];
   lossPercent?: number;
   retransmits?: number;
-  /** CPU seconds per wall second of the agents (1.0 = one core busy), client side and server side. */
+  /** CPU seconds per wall second of the agents or wireguard-go (1.0 = one core busy), client side and server side. */
   agentCpu?: [number, number];
   packetsPerRead?: [number, number];
   /** Share of the judged packets that were judged as part of a segment run, after its first. */
@@ -115,7 +121,7 @@ async function judgedPackets(lab: Lab, role: string): Promise<{ all: number; inR
 }
 
 async function main(): Promise<void> {
-  const unavailable = labUnavailableReason();
+  const unavailable = labUnavailableReason() || wireguardGoUnavailableReason();
   if (unavailable) {
     console.error(`bench/iperf: cannot run: ${unavailable}`);
     process.exitCode = 1;
@@ -139,27 +145,44 @@ async function main(): Promise<void> {
         "--listen", `${self.underlay}:51820`, "--peer-endpoint", `${other.overlay}=${other.underlay}:51820`,
         "--metrics", "127.0.0.1:9464", ...mode.args,
       ];
-      const agents = await Promise.all([lab.startAgent(a, args(a, b)), lab.startAgent(b, args(b, a))]);
+      // Each end: a meshfilter agent, or wireguard-go with the key the lab gave that peer.
+      const start = async (self: LabPeer, other: LabPeer, kind: End): Promise<{ pid: number; meshfilter: boolean; stop: () => Promise<unknown> }> => {
+        if (kind === "meshfilter") {
+          const h = await lab.startAgent(self, args(self, other));
+          return { pid: h.process.pid!, meshfilter: true, stop: () => lab.stopAgent(self.role) };
+        }
+        const go = new WireGuardGo(lab, self.role, dir);
+        const config = wgConfigText(lab.wireguardKey(self.overlay).privateKey, 51820, [
+          { publicKey: lab.wireguardKey(other.overlay).publicKey, allowedIps: [`${other.overlay}/32`], endpoint: `${other.underlay}:51820` },
+        ]);
+        await go.start(config, `${self.overlay}/16`, mtu);
+        return { pid: go.pid!, meshfilter: false, stop: () => go.stop() };
+      };
+      const ends = await Promise.all([start(a, b, mode.a), start(b, a, mode.b)]);
+      const roles = ["a", "b"];
       for (const protocol of ["tcp", "udp"] as const) {
-        const pids = agents.map((h) => h.process.pid!);
-        const readsBefore = await Promise.all(["a", "b"].map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
-        const pktsBefore = await Promise.all(["a", "b"].map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
-        const judgedBefore = await Promise.all(["a", "b"].map((r) => judgedPackets(lab, r)));
+        const pids = ends.map((e) => e.pid);
+        const readsBefore = await Promise.all(roles.map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
+        const pktsBefore = await Promise.all(roles.map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
+        const judgedBefore = await Promise.all(roles.map((r) => judgedPackets(lab, r)));
         const cpuBefore = pids.map(cpuSeconds);
-        const start = performance.now();
+        const started = performance.now();
         const result = iperf(lab, b.overlay, protocol);
-        const wall = (performance.now() - start) / 1000;
+        const wall = (performance.now() - started) / 1000;
         const cpu = pids.map((pid, i) => (cpuSeconds(pid) - cpuBefore[i]) / wall) as [number, number];
-        const reads = await Promise.all(["a", "b"].map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
-        const pkts = await Promise.all(["a", "b"].map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
-        const perRead = [0, 1].map((i) => (pkts[i] - pktsBefore[i]) / Math.max(1, reads[i] - readsBefore[i])) as [number, number];
-        const judged = await Promise.all(["a", "b"].map((r) => judgedPackets(lab, r)));
+        const reads = await Promise.all(roles.map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
+        const pkts = await Promise.all(roles.map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
+        const perRead = [0, 1].map((i) => (ends[i].meshfilter ? (pkts[i] - pktsBefore[i]) / Math.max(1, reads[i] - readsBefore[i]) : NaN)) as [number, number];
+        const judged = await Promise.all(roles.map((r) => judgedPackets(lab, r)));
         // Share of the judged packets that rode on a segment run's first (no lookup of their own).
-        const inRuns = [0, 1].map((i) => (judged[i].inRuns - judgedBefore[i].inRuns) / Math.max(1, judged[i].all - judgedBefore[i].all)) as [number, number];
-        rows.push({ path: mode.path, protocol, ...result, agentCpu: cpu, packetsPerRead: perRead, ...(mode.path === "filter off" ? {} : { inRuns }) });
+        const inRuns = [0, 1].map((i) =>
+          ends[i].meshfilter ? (judged[i].inRuns - judgedBefore[i].inRuns) / Math.max(1, judged[i].all - judgedBefore[i].all) : NaN,
+        ) as [number, number];
+        const filtered = mode.args.length === 0 && ends.some((e) => e.meshfilter);
+        rows.push({ path: mode.path, protocol, ...result, agentCpu: cpu, packetsPerRead: perRead, ...(filtered ? { inRuns } : {}) });
         console.error(`${mode.path} ${protocol}: ${result.mbitPerSec.toFixed(0)} Mbit/s`);
       }
-      await Promise.all([lab.stopAgent("a"), lab.stopAgent("b")]);
+      await Promise.all(ends.map((e) => e.stop()));
     }
     for (let round = 0; round < rounds; round++) {
       for (const protocol of ["tcp", "udp"] as const) rows.push({ path: "underlay", protocol, ...iperf(lab, b.underlay, protocol) });
@@ -196,27 +219,27 @@ function average(rows: Row[]): Row[] {
 function report(rows: Row[], runs: Row[]): void {
   const command = `npx tsx bench/iperf.ts --seconds ${seconds} --omit ${omit} --mtu ${mtu} --underlay-mtu ${underlayMtu} --batch ${batch} --rounds ${rounds} --udp-rate ${udpRate}`;
   const lines = [
-    `iperf3 through two meshfilter agents (UDP transport, TUN MTU ${mtu}, underlay MTU ${underlayMtu}, batch ${batch}), ` +
+    `iperf3 over WireGuard (TUN MTU ${mtu}, underlay MTU ${underlayMtu}, agents' batch ${batch}), ` +
       `${seconds} s per run after ${omit} s left out, mean of ${rounds} rounds, UDP offered at ${udpRate}bit/s`,
     `command: ${command}`,
     "",
-    "| path | protocol | Mbit/s (mean) | rounds min–max | loss % | TCP retransmits | agent CPU (client, server) | packets per TUN read (client, server) | judged in segment runs (client, server) |",
+    "| path | protocol | Mbit/s (mean) | rounds min–max | loss % | TCP retransmits | CPU (client, server) | packets per TUN read (client, server) | judged in segment runs (client, server) |",
     "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |",
   ];
   for (const r of rows) {
     lines.push(
       `| ${r.path} | ${r.protocol} | ${r.mbitPerSec.toFixed(0)} | ${r.range ? r.range.map((x) => x.toFixed(0)).join("–") : ""} | ${r.lossPercent?.toFixed(1) ?? ""} | ${r.retransmits?.toFixed(0) ?? ""} | ` +
         `${r.agentCpu ? r.agentCpu.map((c) => `${(c * 100).toFixed(0)}%`).join(", ") : ""} | ` +
-        `${r.packetsPerRead ? r.packetsPerRead.map((p) => p.toFixed(1)).join(", ") : ""} | ` +
-        `${r.inRuns ? r.inRuns.map((p) => `${(p * 100).toFixed(0)}%`).join(", ") : ""} |`,
+        `${r.packetsPerRead ? r.packetsPerRead.map((p) => (Number.isNaN(p) ? "–" : p.toFixed(1))).join(", ") : ""} | ` +
+        `${r.inRuns ? r.inRuns.map((p) => (Number.isNaN(p) ? "–" : `${(p * 100).toFixed(0)}%`)).join(", ") : ""} |`,
     );
   }
-  const on = rows.find((r) => r.path === "filter on" && r.protocol === "tcp");
-  const off = rows.find((r) => r.path === "filter off" && r.protocol === "tcp");
-  if (on && off) {
-    const change = 100 * (on.mbitPerSec / off.mbitPerSec - 1);
-    lines.push("", `TCP throughput with filtering on, relative to off: ${change >= 0 ? "+" : ""}${change.toFixed(1)}% (the cost of filtering is the negative of this)`);
-  }
+  const tcp = (path: string) => rows.find((r) => r.path === path && r.protocol === "tcp")?.mbitPerSec;
+  const ratio = (x: number | undefined, y: number | undefined) => (x !== undefined && y !== undefined ? x / y : undefined);
+  const cost = ratio(tcp("meshfilter ↔ meshfilter, filter on"), tcp("meshfilter ↔ meshfilter, filter off"));
+  if (cost !== undefined) lines.push("", `meshfilter ↔ meshfilter TCP, filtering on relative to off: ${cost >= 1 ? "+" : ""}${(100 * (cost - 1)).toFixed(1)}% (the cost of filtering is the negative of this)`);
+  const mixed = ratio(tcp("meshfilter ↔ wireguard-go, filter on"), tcp("wireguard-go ↔ wireguard-go"));
+  if (mixed !== undefined) lines.push(`meshfilter ↔ wireguard-go TCP (filter on) relative to wireguard-go ↔ wireguard-go: ${mixed.toFixed(2)}×`);
   const text = lines.join("\n");
   console.log(text);
   mkdirSync(join(REPO, "bench/out"), { recursive: true });

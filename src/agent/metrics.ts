@@ -127,6 +127,12 @@ export function createAgentMetrics(sources: MetricsSources): Registry {
     c.inc({ kind: "no-route" }, transport.noRoute);
     c.inc({ kind: "send" }, transport.sendErrors);
   });
+  pulledCounter(registry, "meshfilter_wireguard_events_total", "WireGuard handshakes, cookies, keepalives and drops, by event", ["event"], (c) => {
+    // The WireGuard transport's counters beyond the common ones (wireguard-transport.ts WireGuardCounters).
+    for (const [key, value] of Object.entries(transport)) {
+      if (!COMMON_TRANSPORT_COUNTERS.has(key) && typeof value === "number" && value > 0) c.inc({ event: kebabCase(key) }, value);
+    }
+  });
   pulledCounter(registry, "meshfilter_policy_reloads_total", "Policy file reloads, by result", ["result"], (c) => {
     c.inc({ result: "applied" }, policy.applied);
     c.inc({ result: "rejected" }, policy.rejected);
@@ -135,6 +141,12 @@ export function createAgentMetrics(sources: MetricsSources): Registry {
     c.inc(policy.flowsRevoked),
   );
   return registry;
+}
+
+const COMMON_TRANSPORT_COUNTERS = new Set(["sentPackets", "sentBytes", "receivedPackets", "receivedBytes", "noRoute", "sendErrors"]);
+
+function kebabCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /** Serves `registry` at http://ADDRESS:PORT/metrics. Resolves once listening. */

@@ -1,6 +1,6 @@
 // One mesh peer, assembled: the policy (loaded, compiled for this peer, watched), the
-// engine, the TUN device (configured with the peer's overlay address), the UDP
-// transport, the data path between them, metrics and the flow log. `meshfilter run`
+// engine, the TUN device (configured with the peer's overlay address), the transport
+// (WireGuard, or plaintext UDP for tests), the data path between them, metrics and the flow log. `meshfilter run`
 // is a thin command line over this; an agent author embeds the same pieces.
 
 import type { Server } from "node:http";
@@ -25,7 +25,13 @@ import { createAgentMetrics, serveMetrics, type PolicyCounters } from "./metrics
 import { PacketLoop } from "./packet-loop.ts";
 import { loadPolicyInWorker } from "./policy-load-worker.ts";
 import { PolicyWatcher } from "./policy-watcher.ts";
+import type { Transport } from "./transport.ts";
 import { UdpTransport, type UdpPeer, type UdpRoute } from "./udp-transport.ts";
+import { readWireGuardConfig, type WireGuardConfig } from "../wireguard/config.ts";
+import { formatKey } from "../wireguard/keys.ts";
+import type { WireGuardTimers } from "../wireguard/timers.ts";
+import { WireGuardTransport, type WireGuardEvent } from "../wireguard/wireguard-transport.ts";
+import { cidrContains, formatParsed, parseCidr } from "../packet/address.ts";
 
 export interface PeerAgentConfig {
   /** The account's policy file (meshfilter YAML/JSON or a NetBird export), or with `networkMap` a NetBird NetworkMap. Watched for changes. */
@@ -44,11 +50,21 @@ export interface PeerAgentConfig {
   prefixLength?: number;
   /** Set the TUN address, MTU, up state and routes with `ip`. Default true. */
   configureLink?: boolean;
-  /** UDP "address:port" the transport listens on. */
-  listen: string;
-  /** Underlay endpoints of the other peers. */
-  peers: UdpPeer[];
-  /** Prefixes behind routing peers. */
+  /**
+   * A WireGuard configuration file (wg-quick style: [Interface] PrivateKey, ListenPort,
+   * Address; [Peer] PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive).
+   * The agent's transport; without it the plaintext UDP test transport runs (listen, peers, routes).
+   */
+  wireguard?: string;
+  /** WireGuard protocol timers in ms, shortened by tests (defaults: the protocol's, wireguard/timers.ts). */
+  wireguardTimers?: Partial<WireGuardTimers>;
+  /** Handshake messages a second past which the WireGuard transport answers with cookies. Default 64. */
+  wireguardHandshakesBeforeCookies?: number;
+  /** Plaintext UDP test transport: UDP "address:port" to listen on. */
+  listen?: string;
+  /** Plaintext UDP test transport: underlay endpoints of the other peers. */
+  peers?: UdpPeer[];
+  /** Plaintext UDP test transport: prefixes behind routing peers. */
   routes?: UdpRoute[];
   /** "127.0.0.1:9464" to serve Prometheus metrics; omitted = no metrics endpoint. */
   metrics?: string;
@@ -105,6 +121,11 @@ export class PeerAgent {
   private lastRejection: string | null = null;
   private control: ControlServer | null = null;
   private watcher: PolicyWatcher | null = null;
+
+  /** This peer's WireGuard public key (base64), or null on the plaintext UDP test transport. */
+  get publicKey(): string | null {
+    return this.transport instanceof WireGuardTransport ? formatKey(this.transport.publicKey) : null;
+  }
   private metricsServer: Server | null = null;
   flowLog: FlowLog | null = null;
   private closed = false;
@@ -128,7 +149,7 @@ export class PeerAgent {
     public policy: CompiledPeerPolicy,
     readonly engine: Engine | null,
     readonly tun: TunDevice,
-    readonly transport: UdpTransport,
+    readonly transport: Transport & { readonly offload: boolean },
     readonly loop: PacketLoop,
   ) {}
 
@@ -143,8 +164,10 @@ export class PeerAgent {
     const filter = config.filter ?? true;
     const engine = filter ? new Engine(policy, engineOptions(config)) : null;
     const offload = config.offload ?? true;
+    const wireguard = config.wireguard ? readWireGuardConfig(config.wireguard) : null;
+    if (!wireguard && !config.listen) throw new Error("no transport: give a WireGuard configuration file (or, for tests, the plaintext UDP transport's listen address)");
     const tun = openTun(config.tun ?? "mf0", { packetRoom: mtu, offload });
-    let transport: UdpTransport | null = null;
+    let transport: (Transport & { readonly offload: boolean }) | null = null;
     try {
       if (config.configureLink ?? true) {
         configureLink({
@@ -152,10 +175,20 @@ export class PeerAgent {
           address: `${address}/${config.prefixLength ?? 16}`,
           mtu,
           txQueueLength: config.txQueueLength ?? 5000,
-          routes: (config.routes ?? []).map((r) => r.prefix),
+          routes: wireguard ? tunnelRoutes(wireguard, address, config.prefixLength ?? 16) : (config.routes ?? []).map((r) => r.prefix),
         });
       }
-      transport = new UdpTransport({ listen: config.listen, peers: config.peers, routes: config.routes, mtu, batchSize: config.batchSize, offload });
+      transport = wireguard
+        ? new WireGuardTransport({
+            config: wireguard,
+            mtu,
+            batchSize: config.batchSize,
+            offload,
+            timers: config.wireguardTimers,
+            handshakesBeforeCookies: config.wireguardHandshakesBeforeCookies,
+            onEvent: (e) => logWireGuardEvent(log, e),
+          })
+        : new UdpTransport({ listen: config.listen!, peers: config.peers ?? [], routes: config.routes, mtu, batchSize: config.batchSize, offload });
     } catch (err) {
       tun.close();
       throw err;
@@ -171,8 +204,12 @@ export class PeerAgent {
       throw err;
     }
     loop.start();
+    const transportInfo =
+      transport instanceof WireGuardTransport
+        ? { transport: "wireguard", publicKey: formatKey(transport.publicKey), listenPort: transport.localPort }
+        : { transport: "plaintext-udp", listen: config.listen };
     log.info(
-      { peer: policy.peer.name, address, tun: tun.name, mtu, listen: config.listen, filter, offload: transport.offload, rules: ruleCount(policy) },
+      { peer: policy.peer.name, address, tun: tun.name, mtu, ...transportInfo, filter, offload: transport.offload, rules: ruleCount(policy) },
       "agent running",
     );
     return agent;
@@ -412,6 +449,30 @@ export class PeerAgent {
     await this.flowLog?.close();
     this.log.info("agent stopped");
   }
+}
+
+/**
+ * The prefixes of the peers' AllowedIPs that the TUN's own overlay network does not
+ * cover get a route into the tunnel, as wg-quick adds them; a default route (/0) is left
+ * to the operator, since it would also capture the tunnel's own underlay traffic.
+ */
+function tunnelRoutes(config: WireGuardConfig, address: string, prefixLength: number): string[] {
+  const overlay = parseCidr(`${address}/${prefixLength}`);
+  const routes = new Set<string>();
+  for (const peer of config.peers) {
+    for (const prefix of peer.allowedIps) {
+      if (prefix.version !== 4 || prefix.prefixLength === 0) continue;
+      if (prefix.prefixLength >= overlay.prefixLength && cidrContains(overlay, 4, prefix.words)) continue;
+      routes.add(formatParsed(prefix));
+    }
+  }
+  return [...routes];
+}
+
+function logWireGuardEvent(log: Logger, event: WireGuardEvent): void {
+  if (event.type === "handshake-complete") log.info({ peer: event.peer, endpoint: event.endpoint, initiator: event.initiator }, "wireguard handshake complete");
+  else if (event.type === "endpoint-changed") log.info({ peer: event.peer, endpoint: event.endpoint }, "wireguard peer endpoint changed");
+  else log.warn({ peer: event.peer, dropped: event.dropped }, "wireguard handshake given up; waiting packets dropped");
 }
 
 function ruleCount(policy: CompiledPeerPolicy): number {

@@ -1,4 +1,4 @@
-// meshfilter run: one peer agent (TUN device, filter, UDP transport) until SIGINT/SIGTERM.
+// meshfilter run: one peer agent (TUN device, filter, WireGuard transport) until SIGINT/SIGTERM.
 
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
@@ -7,6 +7,7 @@ import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import { PolicyError } from "../policy/model/model.ts";
 import { NetworkMapError } from "../policy/input/netbird/network-map.ts";
+import { WireGuardConfigError } from "../wireguard/config.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { LOG_LEVELS } from "../agent/control-handlers.ts";
@@ -34,9 +35,19 @@ const RUN_FLAGS = {
   "dns-server": { type: "string", value: "ADDR[:PORT]", multiple: true, help: "DNS server for domain resources (default: the system's resolver)" },
   "dns-min-refresh-ms": { type: "string", value: "N", help: "keep a resolved domain resource at least this long, whatever its TTL (default 5000)" },
   "dns-max-refresh-ms": { type: "string", value: "N", help: "keep it at most this long (default 3600000); each is resolved again halfway through" },
-  listen: { type: "string", value: "ADDR:PORT", help: "UDP underlay address to receive on, e.g. 198.18.0.1:51820" },
-  "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "overlay IP of another peer = its underlay endpoint" },
-  route: { type: "string", value: "PREFIX=IP", multiple: true, help: "a prefix behind the routing peer with overlay IP" },
+  wireguard: {
+    type: "string",
+    value: "FILE",
+    help: "WireGuard configuration, wg-quick style: [Interface] PrivateKey, ListenPort, Address; [Peer] PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive (docs/agent.md)",
+  },
+  transport: {
+    type: "string",
+    value: "NAME",
+    help: "wireguard (default), or plaintext-udp: the TEST transport (--listen, --peer-endpoint, --route), UNENCRYPTED AND UNAUTHENTICATED: anyone on the underlay can read the traffic and inject packets with any inner source address, which defeats every policy. For tests and benchmarks only",
+  },
+  listen: { type: "string", value: "ADDR:PORT", help: "plaintext-udp test transport: UDP address to receive on, e.g. 198.18.0.1:51820" },
+  "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "plaintext-udp test transport: overlay IP of another peer = its underlay endpoint" },
+  route: { type: "string", value: "PREFIX=IP", multiple: true, help: "plaintext-udp test transport: a prefix behind the routing peer with overlay IP" },
   tun: { type: "string", value: "NAME", help: "TUN device (default mf0); the agent sets its address, MTU, routes, up" },
   mtu: { type: "string", value: "N", help: "TUN MTU (default 1420)" },
   txqueuelen: { type: "string", value: "N", help: "packets the kernel queues on the TUN for the agent (default 5000)" },
@@ -76,6 +87,24 @@ const configFileSchema = z
     prefixLength: z.number().int().min(1).max(32),
     txQueueLength: z.number().int().min(1),
     configureLink: z.boolean(),
+    wireguard: z.string(),
+    transport: z.enum(["wireguard", "plaintext-udp"]),
+    wireguardTimers: z
+      .object({
+        rekeyAfterTime: z.number().positive(),
+        rejectAfterTime: z.number().positive(),
+        rekeyAttemptTime: z.number().positive(),
+        rekeyTimeout: z.number().positive(),
+        rekeyTimeoutJitter: z.number().min(0),
+        keepaliveTimeout: z.number().positive(),
+        cookieRefreshTime: z.number().positive(),
+        handshakeInitiationRate: z.number().min(0),
+        rekeyAfterMessages: z.number().positive(),
+        rejectAfterMessages: z.number().positive(),
+      })
+      .partial()
+      .strict(),
+    wireguardHandshakesBeforeCookies: z.number().int().min(0),
     listen: z.string(),
     peers: z.array(z.object({ overlay: z.string(), endpoint: z.string() }).strict()),
     routes: z.array(z.object({ prefix: z.string(), via: z.string() }).strict()),
@@ -183,6 +212,11 @@ export function parseRunArgs(argv: string[]): RunSettings {
   return runConfig(parsed.flags);
 }
 
+function withoutTransport(file: ConfigFile | Record<string, never>): Omit<ConfigFile, "transport"> {
+  const { transport: _, ...rest } = file as ConfigFile;
+  return rest;
+}
+
 function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
   const file = values.config ? readConfigFile(values.config) : {};
   const peers = values["peer-endpoint"].map((text) => {
@@ -204,11 +238,12 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
     ...(values["dns-max-refresh-ms"] !== undefined ? { maxRefreshMs: positiveInt(values["dns-max-refresh-ms"], "dns-max-refresh-ms") } : {}),
   };
   const config = {
-    ...file,
+    ...withoutTransport(file),
     policyFile: values["network-map"] ?? values.policy ?? file.policyFile,
     networkMap,
     dns,
     peer: networkMap ? (values.peer ?? file.peer ?? "") : (values.peer ?? file.peer),
+    wireguard: values.wireguard ?? file.wireguard,
     listen: values.listen ?? file.listen,
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
@@ -240,9 +275,16 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
   if (!LOG_LEVELS.includes(logLevel)) badFlagValue("log-level", logLevel, `expected one of ${LOG_LEVELS.join(", ")}`);
   const logFormat = values["log-format"] ?? file.logFormat;
   if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") badFlagValue("log-format", logFormat, "expected text or json");
-  const missing = (["policyFile", "peer", "listen"] as const).filter((k) => !config[k] && !(k === "peer" && networkMap));
+  const transport = values.transport ?? file.transport ?? "wireguard";
+  if (transport !== "wireguard" && transport !== "plaintext-udp") badFlagValue("transport", transport, "expected wireguard or plaintext-udp");
+  if (transport === "wireguard" && (config.listen || config.peers.length > 0 || config.routes.length > 0)) {
+    throw new UsageError("--listen, --peer-endpoint and --route belong to the plaintext UDP test transport: name it with --transport plaintext-udp");
+  }
+  if (transport === "plaintext-udp") config.wireguard = undefined;
+  const needed = transport === "wireguard" ? (["policyFile", "peer", "wireguard"] as const) : (["policyFile", "peer", "listen"] as const);
+  const missing = needed.filter((k) => !config[k] && !(k === "peer" && networkMap));
   if (missing.length > 0) {
-    const names = { policyFile: "--policy", peer: "--peer", listen: "--listen" };
+    const names = { policyFile: "--policy", peer: "--peer", wireguard: "--wireguard", listen: "--listen" };
     throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
   }
   return { ...(config as PeerAgentConfig), logLevel, logFormat };
@@ -250,10 +292,12 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
 
 export const command = defineCommand({
   name: "run",
-  usage: "--policy FILE --peer NAME --listen ADDR:PORT [options]",
-  description: `Runs one mesh peer: a TUN device, the stateful filter and a plain UDP transport,
-until SIGINT or SIGTERM. The UDP transport is UNENCRYPTED and UNAUTHENTICATED: for
-tests and benchmarks only. --policy, --peer and --listen may come from --config.
+  usage: "--policy FILE --peer NAME --wireguard FILE [options]",
+  description: `Runs one mesh peer until SIGINT or SIGTERM: a TUN device, the stateful filter and a
+WireGuard transport that interoperates with wireguard-go and the Linux module. Prints
+its public key at start. --transport plaintext-udp (with --listen, --peer-endpoint,
+--route) runs the UNENCRYPTED, UNAUTHENTICATED test transport instead: for tests and
+benchmarks only. --policy, --peer, --wireguard and --listen may come from --config.
 
 SIGTERM and SIGINT stop the agent cleanly (TUN closed, control socket removed, flow
 log flushed, exit 0); SIGHUP reloads the policy. docs/operating.md has the control
@@ -262,7 +306,7 @@ socket, the flow log's schema and the config file's keys.`,
   exits: {
     [EXIT_OK]: "stopped by SIGINT/SIGTERM",
     [EXIT_FAILURE]: "the agent could not start (TUN device, socket, permission)",
-    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy, or a --peer the policy does not have",
+    [EXIT_USAGE]: "bad usage, a bad config file, a bad policy or WireGuard configuration, or a --peer the policy does not have",
   },
   async run({ flags }) {
     const { logLevel, logFormat, ...config } = runConfig(flags);
@@ -272,9 +316,10 @@ socket, the flow log's schema and the config file's keys.`,
     let agent: PeerAgent;
     try {
       agent = await PeerAgent.start(config, log);
+      if (agent.publicKey) console.log(`public key: ${agent.publicKey}`);
     } catch (err) {
-      // A bad policy, or a --peer that names no peer or several: the same exit 2 as the other commands.
-      if (err instanceof PolicyError || err instanceof NetworkMapError) throw new CliError(err.message, EXIT_USAGE);
+      // A bad policy, NetworkMap or WireGuard configuration, or a --peer that names no peer or several: the same exit 2 as the other commands.
+      if (err instanceof PolicyError || err instanceof NetworkMapError || err instanceof WireGuardConfigError) throw new CliError(err.message, EXIT_USAGE);
       throw new CliError((err as Error).message.split("\n")[0], EXIT_FAILURE);
     }
     const reload = () => void agent.reloadPolicy();

@@ -9,6 +9,27 @@ import { createRequire } from "node:module";
 export interface NativeAddon {
   TunDevice: new (name: string, multiQueue: boolean, clonePath: string, offload: boolean) => NativeTun;
   UdpSocket: new (address: string, port: number, bufferBytes?: number, offload?: boolean) => NativeUdpSocket;
+  /** WireGuard's data-path AEAD (native/src/wireguard_crypto.h). */
+  KeyTable: new () => NativeKeyTable;
+  /** Keyed BLAKE2s with an output of out.length bytes (WireGuard's MAC). */
+  blake2sMac(key: Uint8Array, data: Uint8Array, out: Uint8Array): void;
+}
+
+/** ChaCha20-Poly1305 keys by slot; seals and opens WireGuard transport messages a batch per call. */
+export interface NativeKeyTable {
+  setKey(slot: number, key: Uint8Array): void;
+  clearKey(slot: number): void;
+  seal(
+    src: Uint8Array,
+    srcOffsets: Uint32Array,
+    srcLengths: Uint32Array,
+    count: number,
+    dst: Uint8Array,
+    dstOffsets: Uint32Array,
+    dstLengths: Uint32Array,
+    slots: Int32Array,
+  ): number;
+  open(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, slots: Int32Array, ok: Uint8Array): number;
 }
 
 interface NativePolled {

@@ -147,6 +147,11 @@ export class Tcp4HeaderView {
     return buf[base + 9];
   }
 
+  /** IPv4 total length (header and payload, bytes). */
+  ipv4TotalLengthBytes(buf: Uint8Array, base: number): number {
+    return (buf[base + 2] << 8) | buf[base + 3];
+  }
+
   /** IPv4 source address (uint32). */
   ipv4SrcBytes(buf: Uint8Array, base: number): number {
     return this.readUint32(buf, base + 12);

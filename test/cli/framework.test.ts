@@ -80,7 +80,7 @@ describe("usage errors: two lines on stderr, exit 2", () => {
     const r = meshfilter("replay", "examples/mesh.pcap", "--policy", "examples/restrictive.yaml");
     expectUsageError(r, "meshfilter replay", /^missing --peer \(or --network-map\)$/);
     expectUsageError(meshfilter("compile"), "meshfilter compile", /^missing --policy, --peer \(or --network-map\)$/);
-    expectUsageError(meshfilter("run", "--peer", "db-1"), "meshfilter run", /^missing --policy, --listen$/);
+    expectUsageError(meshfilter("run", "--peer", "db-1"), "meshfilter run", /^missing --policy, --wireguard$/);
   });
 
   it("a flag without its value, a value given to a switch, a flag given twice", () => {

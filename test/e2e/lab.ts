@@ -4,9 +4,19 @@
 // `meshfilter run` started inside each peer's namespace. Names carry the pid so
 // parallel runs never collide, and destroy() (also run at process exit) removes
 // every namespace and process it made.
+//
+// The agents talk over WireGuard unless the lab is made with { transport:
+// "plaintext-udp" }. Tests describe peers the same way for both: startAgent takes the
+// plaintext transport's options (--listen, --peer-endpoint, --route) and, over
+// WireGuard, turns them into a WireGuard configuration file (a key pair per overlay
+// address, each peer's AllowedIPs its overlay address and the prefixes routed through
+// it), passed as --wireguard.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { formatKey, generatePrivateKey, publicKeyOf } from "../../src/wireguard/keys.ts";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 
@@ -48,15 +58,71 @@ export interface AgentHandle {
   waitForLog: (msg: string, since?: number, timeoutMs?: number) => Promise<string>;
 }
 
+/** How the lab's agents reach each other: WireGuard, or the plaintext UDP test transport. */
+export type LabTransport = "wireguard" | "plaintext-udp";
+
 export class Lab {
   readonly tag = `mf${process.pid}`;
+  readonly transport: LabTransport;
   private readonly namespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
   readonly agents = new Map<string, AgentHandle>();
   private readonly exitHook = () => this.destroySync();
+  /** WireGuard keys by overlay address, made when first needed; and the folder of the agents' configuration files. */
+  private readonly wireguardKeys = new Map<string, { privateKey: string; publicKey: string }>();
+  private configDir: string | null = null;
 
-  constructor() {
+  constructor(options: { transport?: LabTransport } = {}) {
+    this.transport = options.transport ?? "wireguard";
     process.once("exit", this.exitHook);
+  }
+
+  /** The WireGuard key pair (base64) of the peer with this overlay address. */
+  wireguardKey(overlay: string): { privateKey: string; publicKey: string } {
+    let key = this.wireguardKeys.get(overlay);
+    if (!key) {
+      const privateKey = generatePrivateKey();
+      key = { privateKey: formatKey(privateKey), publicKey: formatKey(publicKeyOf(privateKey)) };
+      this.wireguardKeys.set(overlay, key);
+    }
+    return key;
+  }
+
+  /**
+   * Over WireGuard, `meshfilter run` arguments with the plaintext transport's options
+   * (--listen, --peer-endpoint, --route) become the same peers in a WireGuard
+   * configuration file, passed as --wireguard; the other arguments stay. Over plaintext
+   * UDP the transport is named (--transport plaintext-udp). Arguments that already
+   * name a transport (--wireguard FILE, --transport) are left as they are.
+   */
+  transportArgs(peer: LabPeer, args: string[]): string[] {
+    // Arguments that choose the transport themselves pass unchanged.
+    if (args.includes("--wireguard") || args.includes("--transport")) return args;
+    if (this.transport === "plaintext-udp") return [...args, "--transport", "plaintext-udp"];
+    const rest: string[] = [];
+    let listenPort = 0;
+    const endpoints: [string, string][] = [];
+    const routes: [string, string][] = [];
+    for (let i = 0; i < args.length; i++) {
+      const value = args[i + 1] ?? "";
+      if (args[i] === "--listen") listenPort = Number(value.slice(value.lastIndexOf(":") + 1));
+      else if (args[i] === "--peer-endpoint") endpoints.push(value.split("=") as [string, string]);
+      else if (args[i] === "--route") routes.push(value.split("=") as [string, string]);
+      else {
+        rest.push(args[i]);
+        continue;
+      }
+      i++;
+    }
+    const lines = ["[Interface]", `PrivateKey = ${this.wireguardKey(peer.overlay).privateKey}`, `ListenPort = ${listenPort}`];
+    for (const [overlay, endpoint] of endpoints) {
+      const allowed = [`${overlay}/32`, ...routes.filter(([, via]) => via === overlay).map(([prefix]) => prefix)];
+      lines.push("", "[Peer]", `PublicKey = ${this.wireguardKey(overlay).publicKey}`, `AllowedIPs = ${allowed.join(", ")}`, `Endpoint = ${endpoint}`);
+    }
+    this.configDir ??= mkdtempSync(join(tmpdir(), "mf-lab-wg-"));
+    const file = join(this.configDir, `${peer.role}.conf`);
+    writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600 });
+    return [...rest, "--wireguard", file];
   }
 
   ns(role: string): string {
@@ -139,7 +205,8 @@ export class Lab {
     // Each agent gets a control socket of its own (the file system is shared by the namespaces).
     const control = args.includes("--control") ? args[args.indexOf("--control") + 1] : `/tmp/${this.tag}-${peer.role}.sock`;
     const controlArgs = args.includes("--control") || args.includes("--no-control") ? [] : ["--control", control];
-    const child = this.spawn(peer.role, [...wrapper, process.execPath, ...nodeArgs, "--import", "tsx", "src/cli/main.ts", "run", ...controlArgs, ...args]);
+    const runArgs = this.transportArgs(peer, args);
+    const child = this.spawn(peer.role, [...wrapper, process.execPath, ...nodeArgs, "--import", "tsx", "src/cli/main.ts", "run", ...controlArgs, ...runArgs]);
     let log = "";
     const waiters: (() => void)[] = [];
     child.stderr!.on("data", (d: Buffer) => {
@@ -201,6 +268,8 @@ export class Lab {
   }
 
   private destroySync(): void {
+    if (this.configDir) rmSync(this.configDir, { recursive: true, force: true });
+    this.configDir = null;
     for (const child of this.children.splice(0)) {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }

@@ -63,7 +63,9 @@ describe.skipIf(unavailable !== "")("operating running agents", () => {
     policyFile = join(dir, "policy.yaml");
     flowLog = join(dir, "db-flows.ndjson");
     writeFileSync(policyFile, meshPolicyYaml({ dbAccess: true }));
-    lab = new Lab();
+    // The plaintext test transport: the flow-log test injects a million packets straight
+    // at db-1's transport socket, which WireGuard (rightly) refuses before the filter.
+    lab = new Lab({ transport: "plaintext-udp" });
     lab.buildUnderlay([laptop, db, solo]);
     await lab.startAgent(laptop, agentArgs(laptop, db));
     dbAgent = await lab.startAgent(db, [...agentArgs(db, laptop), "--flow-log", flowLog, "--flow-log-window-ms", "1000"]);
@@ -232,7 +234,7 @@ for i in range(int(sys.argv[2])): s.sendto(pk[i&15],a)
     symlinkSync(REPO, join(project, "node_modules", "meshfilter"));
     symlinkSync("../meshfilter/bin/meshfilter.js", join(project, "node_modules", ".bin", "meshfilter"));
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "operator", version: "1.0.0", private: true }));
-    const npx = lab.spawn("solo", ["sh", "-c", `cd ${project} && exec npx meshfilter run "$@"`, "sh", "--policy", policyFile, "--peer", solo.peer, "--tun", "mfnpx", "--listen", `${solo.underlay}:${PORT}`, "--control", socket]);
+    const npx = lab.spawn("solo", ["sh", "-c", `cd ${project} && exec npx meshfilter run "$@"`, "sh", "--policy", policyFile, "--peer", solo.peer, "--tun", "mfnpx", "--transport", "plaintext-udp", "--listen", `${solo.underlay}:${PORT}`, "--control", socket]);
     let log = "";
     npx.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     const deadline = Date.now() + 30_000;

@@ -171,7 +171,7 @@ describe("an ambiguous --peer", () => {
     for (const args of [
       ["replay", MESH, "--policy", exportWithImpostors, "--peer", "db-1"],
       ["watch", "--iface", "lo", "--policy", exportWithImpostors, "--peer", "db-1"],
-      ["run", "--policy", exportWithImpostors, "--peer", "db-1", "--listen", "127.0.0.1:0", "--tun", "mfambig0"],
+      ["run", "--policy", exportWithImpostors, "--peer", "db-1", "--transport", "plaintext-udp", "--listen", "127.0.0.1:0", "--tun", "mfambig0"],
     ]) {
       const r = meshfilter(...args);
       expect(r.status).toBe(2);
