@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript and run through tsx's loader, so the package ships no build step.
-import { register } from "tsx/esm/api";
-register();
-await import("../src/cli/main.ts");
+// The meshfilter command: runs the JavaScript that `npm run build` emits into dist/ (npm
+// runs it on install, through `prepare`; the tests rebuild it when src/ is newer).
+try {
+  await import("../dist/cli/main.js");
+} catch (err) {
+  if (err?.code !== "ERR_MODULE_NOT_FOUND" || !String(err.message).includes("dist/cli/main.js")) throw err;
+  console.error("meshfilter: dist/ is missing (the build did not run); run 'npm run build' in the package folder");
+  process.exitCode = 1;
+}

@@ -63,7 +63,7 @@ start_capture() {
   ip netns exec "$ns" tcpdump --immediate-mode -B 32768 -U -n -s 0 -w "$file" "$@" 2>"$log" &
   PIDS+=($!)
   CAPTURE_PIDS+=($!)
-  for _ in $(seq 100); do grep -q "listening on" "$log" && return 0; sleep 0.05; done
+  for _ in $(seq 100); do grep -qs "listening on" "$log" && return 0; sleep 0.05; done
   echo "tcpdump did not start: $(cat "$log")" >&2
   exit 1
 }
@@ -145,7 +145,7 @@ make_link_type_fixtures() {
   # The TUN link: a relay process owns both TUN devices; one is moved into namespace b.
   ip netns exec "$a" python3 "$ROOT/scripts/tun-pair.py" ta tb >"$WORK/tun.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 100); do grep -q ready "$WORK/tun.log" && break; sleep 0.05; done
+  for _ in $(seq 100); do grep -qs ready "$WORK/tun.log" && break; sleep 0.05; done
   grep -q ready "$WORK/tun.log" || { echo "TUN relay did not start: $(cat "$WORK/tun.log")" >&2; exit 1; }
   ip -n "$a" link set tb netns "$b"
   ip -n "$a" link set ta up

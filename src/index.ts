@@ -7,34 +7,40 @@ import { compilePeer } from "./policy/compile/compile.ts";
 import type { CompiledPeerPolicy, CompileOptions } from "./filter/compiled-policy.ts";
 import { lintAccount, type Finding } from "./policy/lint/lint.ts";
 import { loadPolicyFile } from "./policy/input/load.ts";
-import type { Account } from "./policy/model/model.ts";
+import type { Account, PolicyProblem } from "./policy/model/model.ts";
+import { validateAccount as checkAccount } from "./policy/model/validate.ts";
 
 // ---- Packets ----
 export * from "./packet/record.ts";
 export { decodePacket } from "./packet/decode.ts";
-export { buildPacket, type PacketSpec, type TcpSpec, type IcmpSpec } from "./packet/builder.ts";
+export { buildPacket, type PacketSpec, type TcpSpec, type IcmpSpec, type ExtensionHeaderName } from "./packet/builder.ts";
 export { tcpFlags, formatTcpFlags } from "./packet/tcp-flags.ts";
-export { parseIp, parseCidr, formatIp, AddressError } from "./packet/address.ts";
+export { parseIp, parseCidr, formatIp, AddressError, type ParsedIp, type ParsedCidr, type AddressWords } from "./packet/address.ts";
 export { internetChecksum, transportChecksum, updateChecksum16, updateChecksum32 } from "./packet/checksum.ts";
 
 // ---- Captures and devices ----
 export { openCapture, readCapture, type CaptureOptions, type CapturedPacket } from "./io/capture.ts";
+export type { CaptureReader } from "./io/capture-reader.ts";
+export type { ChunkedFile } from "./io/chunked-file.ts";
 export { CaptureError } from "./io/capture-error.ts";
-export { PcapWriter } from "./io/pcap-writer.ts";
-export { PcapngWriter } from "./io/pcapng-writer.ts";
+export { PcapWriter, type PcapWriterOptions } from "./io/pcap-writer.ts";
+export { PcapngWriter, type PcapngWriterOptions, type PcapngInterfaceOptions } from "./io/pcapng-writer.ts";
 export * from "./io/link-layer.ts";
 export { openTun, TunError, type TunDevice, type TunOptions } from "./io/tun.ts";
 
 // ---- Policy (cold path) ----
 export type * from "./policy/model/model.ts";
 export { PolicyError } from "./policy/model/model.ts";
+export { PolicyFileError } from "./policy/input/policy-file-error.ts";
+export { PeerRefError } from "./policy/model/peer-ref.ts";
+export type { TextPosition } from "./policy/input/problem-location.ts";
 export type { CompiledPeerPolicy, CompiledRule, CompiledRouteRule, CompiledPeer, CompileOptions } from "./filter/compiled-policy.ts";
 export { loadPolicyFile, parsePolicyText } from "./policy/input/load.ts";
-export { validateAccount } from "./policy/model/validate.ts";
 export { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "./policy/input/peer-meta.ts";
 export { compilePeer } from "./policy/compile/compile.ts";
 export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint/lint.ts";
-export { explain, type Explanation, type ExplainOptions } from "./policy/explain/explain.ts";
+export { explain, type Explanation, type ExplainOptions, type ExplainStage } from "./policy/explain/explain.ts";
+export type { PostureFailure, PostureKind } from "./policy/compile/posture.ts";
 export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain/explain-query.ts";
 export { loadNetworkMapFile, NetworkMapError } from "./policy/input/netbird/network-map.ts";
 
@@ -48,21 +54,44 @@ export { RuleTable, ACTION_ACCEPT, ACTION_DROP, type RuleKind } from "./filter/r
 export { FragmentTable, FRAG_OVERLAP, FRAG_UNKNOWN } from "./filter/fragments.ts";
 export * from "./engine/reasons.ts";
 export { Engine, VERDICT_ACCEPT, VERDICT_DROP, DIR_IN, DIR_OUT, DIR_NONE, type EngineOptions } from "./engine/engine.ts";
-export { tracePacket, type TraceResult, type TraceStage, type TracedRule, type TraceOptions } from "./engine/trace.ts";
+export { tracePacket, type TraceResult, type TraceStage, type TraceStageName, type TracedRule, type TraceOptions } from "./engine/trace.ts";
 export type { FlowEvent, FlowInfo } from "./conntrack/flow-event.ts";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./conntrack/timeouts.ts";
+export type { ConntrackOptions } from "./conntrack/conntrack.ts";
+
+// ---- Replay: a capture judged as one peer's filter would (meshfilter replay) ----
+export { buildPeerFilter, type FilterOptions, type PeerFilter } from "./replay/setup.ts";
+export { replayCapture, replayCaptureUntil, type ReplaySinks, type ReplayResult } from "./replay/replay.ts";
+export { buildSummary, formatSummary, type ReplaySummary, type ReplayContext, type RuleHits, type SummarySource } from "./replay/summary.ts";
+export { ReplayCounters } from "./replay/counters.ts";
+export { VerdictLineWriter, type VerdictNames } from "./replay/verdict-lines.ts";
+export { ProgressBar } from "./replay/progress.ts";
+export { OutputError } from "./io/output-error.ts";
 
 // ---- The reference agent's parts, for agent authors ----
 export { PeerAgent, type PeerAgentConfig } from "./agent/peer-agent.ts";
-export { PacketLoop, type PacketLoopOptions, type BatchJudge } from "./agent/packet-loop.ts";
-export type { Transport, DeliverBatch } from "./agent/transport.ts";
-export { UdpTransport, type UdpTransportOptions } from "./agent/udp-transport.ts";
+export type { PolicyCounters } from "./agent/metrics.ts";
+export type { RuleCounters, RuleTotal, CountedRules } from "./agent/rule-counters.ts";
+export type { WireGuardTimers } from "./wireguard/timers.ts";
+export { PacketLoop, type PacketLoopOptions, type BatchJudge, type PacketLoopCounters } from "./agent/packet-loop.ts";
+export type { Transport, DeliverBatch, TransportCounters } from "./agent/transport.ts";
+export { UdpTransport, type UdpTransportOptions, type UdpPeer, type UdpRoute } from "./agent/udp-transport.ts";
 export { clampMss, mssForMtu } from "./agent/mss-clamp.ts";
-export { DomainResolver, dnsResolver, type ResolveName, type ResolvedAddress, type DomainResolverOptions } from "./agent/domain-resolver.ts";
+export { DomainResolver, dnsResolver, type ResolveName, type ResolvedAddress, type DomainResolverOptions, type ResolverCounters } from "./agent/domain-resolver.ts";
 export { Masquerade, masqueradedPrefixes } from "./agent/masquerade.ts";
 export { FlowLog, FlowEventFormat, FLOW_LOG_SCHEMA, type FlowLogOptions } from "./agent/flow-log.ts";
 export { request as controlRequest, ControlError } from "./control/client.ts";
 export { PROTOCOL_VERSION as CONTROL_PROTOCOL_VERSION, DEFAULT_CONTROL_PATH } from "./control/protocol.ts";
+
+/**
+ * The meaning checks of a policy (references, addresses, ports, rules) on an Account built
+ * in code: every problem found, [] when there is none. loadPolicyFile runs them itself.
+ */
+export function validateAccount(account: Account): PolicyProblem[] {
+  // Narrower than the loader's function: its source-map and unusable-item arguments are
+  // the loader's business, and their types would pull the schema library into the API.
+  return checkAccount(account);
+}
 
 /** A policy given as a file path (JSON or YAML, NetBird export or meshfilter format) or as an Account. */
 export type PolicySource = string | Account;

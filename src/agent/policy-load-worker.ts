@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { PolicyError, type PolicyProblem } from "../policy/model/model.ts";
+import { PeerRefError } from "../policy/model/peer-ref.ts";
 import type { CompiledPeerPolicy, CompileOptions } from "../filter/compiled-policy.ts";
 import type { Explanation } from "../policy/explain/explain.ts";
 import type { ExplainQuery } from "../policy/explain/explain-query.ts";
@@ -46,7 +47,17 @@ export interface WorkerRequest {
 }
 
 /** What the worker answers (structured clone). */
-export type WorkerReply = { ok: true; policy: CompiledPeerPolicy; peerNames: [string, string][]; explanation?: Explanation } | { ok: false; message: string; problems?: PolicyProblem[] };
+export type WorkerReply =
+  | { ok: true; policy: CompiledPeerPolicy; peerNames: [string, string][]; explanation?: Explanation }
+  | {
+      ok: false;
+      message: string;
+      problems?: PolicyProblem[];
+      /** Where each problem is in the file (PolicyError.locations). */
+      locations?: PolicyError["locations"];
+      /** Set when the peer named is not one peer of the policy (PeerRefError's fields). */
+      peerRef?: { self: string; detail: string; known: readonly string[] };
+    };
 
 // The built package runs the compiled policy-worker.js. From the sources (development,
 // tests, the CLI under tsx) the worker is TypeScript: Node 20 does not carry tsx's loader
@@ -115,8 +126,8 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
           for (const [address, name] of reply.peerNames) limits.peerNames?.set(address, name);
           if (reply.explanation) limits.onExplanation?.(reply.explanation);
           resolve(reply.policy);
-        }
-        else if (reply.problems && reply.problems.length > 0) reject(new PolicyError(reply.problems, file));
+        } else if (reply.peerRef) reject(new PeerRefError(reply.peerRef.self, reply.peerRef.detail, reply.peerRef.known));
+        else if (reply.problems && reply.problems.length > 0) reject(new PolicyError(reply.problems, file, reply.locations));
         else fail(reply.message);
       }),
     );

@@ -9,6 +9,8 @@ import { compilePeer } from "../policy/compile/compile.ts";
 import { explain } from "../policy/explain/explain.ts";
 import { loadPolicyFile } from "../policy/input/load.ts";
 import { loadNetworkMapFile } from "../policy/input/netbird/network-map.ts";
+import type { PolicyError } from "../policy/model/model.ts";
+import { PeerRefError } from "../policy/model/peer-ref.ts";
 import type { WorkerReply, WorkerRequest } from "./policy-load-worker.ts";
 
 const { file, peer, compile, explain: question, networkMap } = workerData as WorkerRequest;
@@ -36,7 +38,8 @@ try {
     reply = { ok: true, policy: compilePeer(account, peer, compile), peerNames, explanation };
   }
 } catch (err) {
-  const problems = (err as { problems?: { path: string; message: string }[] }).problems;
-  reply = { ok: false, message: err instanceof Error ? err.message : String(err), problems };
+  const { problems, locations } = err as Partial<PolicyError>;
+  const peerRef = err instanceof PeerRefError ? { self: err.self, detail: err.detail, known: err.known } : undefined;
+  reply = { ok: false, message: err instanceof Error ? err.message : String(err), problems, locations, peerRef };
 }
 parentPort!.postMessage(reply);

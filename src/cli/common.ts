@@ -1,12 +1,16 @@
-// What the policy commands (compile, explain, lint, replay, watch) share: the flags that
-// choose a policy and a peer, and turning a policy that cannot be used (a PolicyError with
-// every problem and its JSON path, or a file that cannot be read) into a CliError.
+// What the policy commands (compile, explain, lint, replay, watch, run) share: the flags
+// that choose a policy and a peer, and turning a policy that cannot be used (a PolicyError
+// with every problem and its JSON path, a file that cannot be read, a --peer that names no
+// peer) into a CliError.
 
+import { systemReason } from "../io/system-reason.ts";
 import { PolicyError } from "../policy/model/model.ts";
+import { PeerRefError } from "../policy/model/peer-ref.ts";
 import { NetworkMapError } from "../policy/input/netbird/network-map.ts";
 import { parseResolveOptions, ResolveOptionError } from "../engine/resolved-domains.ts";
 import { buildPeerFilter, type PeerFilter } from "../replay/setup.ts";
 import { CliError, UsageError, type FlagSpec } from "./command.ts";
+import { didYouMean } from "./did-you-mean.ts";
 import { EXIT_USAGE } from "./exit-codes.ts";
 
 export const POLICY_FLAG = {
@@ -89,25 +93,37 @@ export interface PeerFilterFlags {
 }
 
 /**
- * Runs `load` (reading or compiling a policy or a NetworkMap); a PolicyError, NetworkMapError,
- * ResolveOptionError or a file-system error (it has an errno code) becomes a CliError with exit 2. Anything else is a bug and
- * goes on up.
+ * The CliError for an error thrown while reading or compiling a policy or a NetworkMap, or
+ * undefined when it is not one (a bug): a peer that the --peer flag names wrongly, with the
+ * closest name; a PolicyError (one line per problem, with its JSON path and line:column); a
+ * NetworkMapError or ResolveOptionError; a file-system error. All are bad input, exit 2.
  */
-export function withPolicy<T>(load: () => T): T {
+export function policyFailure(err: unknown, policyPath: string, peerFlag = "--peer"): CliError | undefined {
+  if (err instanceof PeerRefError) {
+    const unknown = err.detail.startsWith("no peer");
+    const message = unknown
+      ? `${peerFlag} ${JSON.stringify(err.self)}: ${policyPath} has no peer with that id, name, IP, FQDN or DNS label${didYouMean(err.self, err.known)}`
+      : `${peerFlag} ${err.detail}`;
+    return new CliError(message, EXIT_USAGE);
+  }
+  if (err instanceof PolicyError || err instanceof NetworkMapError || err instanceof ResolveOptionError) return new CliError(err.message, EXIT_USAGE);
+  if ((err as NodeJS.ErrnoException).code !== undefined) return new CliError(`${policyPath}: ${systemReason(err)}`, EXIT_USAGE);
+  return undefined;
+}
+
+/** Runs `load` (reading or compiling the policy at `policyPath`); its failures become policyFailure's CliError. */
+export function withPolicy<T>(policyPath: string, load: () => T): T {
   try {
     return load();
   } catch (err) {
-    if (err instanceof PolicyError || err instanceof NetworkMapError || err instanceof ResolveOptionError || (err as NodeJS.ErrnoException).code !== undefined) {
-      throw new CliError((err as Error).message, EXIT_USAGE);
-    }
-    throw err;
+    throw policyFailure(err, policyPath) ?? err;
   }
 }
 
 /** buildPeerFilter for replay and watch; a policy that cannot be used is a CliError (exit 2). */
 export function loadPeerFilter(flags: PeerFilterFlags): PeerFilter {
   const source = policySource(flags);
-  return withPolicy(() =>
+  return withPolicy(source.networkMapPath ?? source.policyPath ?? "", () =>
     buildPeerFilter({
       ...source,
       resolve: flags.resolve.length > 0 ? parseResolveOptions(flags.resolve) : undefined,

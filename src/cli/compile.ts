@@ -4,6 +4,7 @@
 
 import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../filter/compiled-policy.ts";
 import { buildPeerFilter } from "../replay/setup.ts";
+import { formatCount } from "../text/numbers.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand } from "./command.ts";
 import { HONOUR_BIDIRECTIONAL_FLAG, POLICY_OR_MAP_FLAGS, policySource, withPolicy } from "./common.ts";
@@ -34,7 +35,7 @@ export function formatRule(rule: CompiledRule): string {
 }
 
 function section(title: string, rules: CompiledRule[]): string[] {
-  const lines = [`${title}: ${rules.length === 0 ? "no rules" : rules.length === 1 ? "1 rule" : `${rules.length} rules`}`];
+  const lines = [`${title}: ${rules.length === 0 ? "no rules" : rules.length === 1 ? "1 rule" : `${formatCount(rules.length)} rules`}`];
   for (const rule of rules) lines.push(`  ${formatRule(rule)}`);
   return lines;
 }
@@ -72,7 +73,7 @@ of the NetworkMap a NetBird peer was sent.`,
   },
   async run({ flags }) {
     const source = policySource(flags);
-    const compiled = withPolicy(() => buildPeerFilter({ ...source, honourBidirectional: flags["honour-bidirectional"] }).policy);
+    const compiled = withPolicy(source.networkMapPath ?? source.policyPath!, () => buildPeerFilter({ ...source, honourBidirectional: flags["honour-bidirectional"] }).policy);
     console.log(flags.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
     return EXIT_OK;
   },

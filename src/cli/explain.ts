@@ -38,18 +38,18 @@ QUERY (tcpdump-like; one quoted argument or several words):
   async run({ flags, args }) {
     const query = args.join(" ");
     const source = policySource(flags);
+    const sourcePath = source.networkMapPath ?? source.policyPath!;
     const options = {
       egress: flags.egress,
       honourBidirectionalFlag: flags["honour-bidirectional"],
-      resolve: flags.resolve.length > 0 ? withPolicy(() => parseResolveOptions(flags.resolve)) : undefined,
+      resolve: flags.resolve.length > 0 ? withPolicy(sourcePath, () => parseResolveOptions(flags.resolve)) : undefined,
     };
+    // The policy (or map) is read before the query is judged, so an unreadable file is said first.
+    const map = source.networkMapPath ? withPolicy(sourcePath, () => loadNetworkMapFile(source.networkMapPath!)) : undefined;
+    const account = map ? undefined : withPolicy(sourcePath, () => loadPolicyFile(source.policyPath!));
     let answer: ReturnType<typeof explain>;
     try {
-      answer = withPolicy(() =>
-        source.networkMapPath
-          ? explainCompiled(loadNetworkMapFile(source.networkMapPath), query, options)
-          : explain(loadPolicyFile(source.policyPath!), source.peer!, query, options),
-      );
+      answer = withPolicy(sourcePath, () => (map ? explainCompiled(map, query, options) : explain(account!, source.peer!, query, options)));
     } catch (err) {
       if (err instanceof ExplainQueryError) throw new UsageError(`bad query: ${err.message}`);
       throw err;

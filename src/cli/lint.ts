@@ -4,6 +4,7 @@
 
 import { LINT_CHECKS, lintAccount, type Finding } from "../policy/lint/lint.ts";
 import { loadPolicyFile } from "../policy/input/load.ts";
+import { formatCount } from "../text/numbers.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand } from "./command.ts";
 import { withPolicy } from "./common.ts";
@@ -11,7 +12,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 function summary(findings: Finding[]): string {
   const count = (s: string) => findings.filter((f) => f.severity === s).length;
-  return `${findings.length} finding${findings.length === 1 ? "" : "s"}: ${count("error")} error, ${count("warning")} warning, ${count("info")} info`;
+  const n = (k: number) => formatCount(k);
+  return `${n(findings.length)} finding${findings.length === 1 ? "" : "s"}: ${n(count("error"))} error, ${n(count("warning"))} warning, ${n(count("info"))} info`;
 }
 
 export const command = defineCommand({
@@ -35,7 +37,7 @@ ${LINT_CHECKS.map((c) => `  ${c.id.padEnd(34)} ${c.severity.padEnd(8)} ${c.meani
   },
   async run({ flags, args }) {
     const file = args[0];
-    const findings = withPolicy(() => lintAccount(loadPolicyFile(file), { honourBidirectionalFlag: flags["honour-bidirectional"] }));
+    const findings = withPolicy(file, () => lintAccount(loadPolicyFile(file), { honourBidirectionalFlag: flags["honour-bidirectional"] }));
     if (flags.json) {
       console.log(JSON.stringify({ findings: findings.map(({ id, severity, message, objects }) => ({ id, severity, message, objects })) }, null, 2));
     } else {

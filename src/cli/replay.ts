@@ -7,13 +7,14 @@ import { CaptureError, openCapture } from "../io/capture.ts";
 import { PcapWriter } from "../io/pcap-writer.ts";
 import { LINKTYPE_RAW } from "../io/link-layer.ts";
 import { OutputError } from "../io/output-error.ts";
+import { systemReason } from "../io/system-reason.ts";
 import { ProgressBar } from "../replay/progress.ts";
-import { replayCapture, type ReplaySinks } from "../replay/replay.ts";
+import { replayCaptureUntil, type ReplayResult, type ReplaySinks } from "../replay/replay.ts";
 import { buildSummary, formatSummary } from "../replay/summary.ts";
 import { VerdictLineWriter } from "../replay/verdict-lines.ts";
 import { CliError, defineCommand } from "./command.ts";
 import { loadPeerFilter, PEER_FILTER_FLAGS } from "./common.ts";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 export const command = defineCommand({
   name: "replay",
@@ -38,6 +39,7 @@ from them outbound; anything else is counted as not for this peer.`,
     [EXIT_OK]: "the whole capture was judged",
     [EXIT_FAILURE]:
       "the capture is unreadable, corrupt or truncated (the summary of what was judged before the bad byte offset is printed first)",
+    [EXIT_INTERRUPTED]: 'stopped by Ctrl-C: the summary of what was judged is printed, marked as partial ("interrupted": true in --json)',
     [EXIT_USAGE]:
       'bad usage, or a bad policy (every problem is printed with its JSON path), an unknown peer, or an output file that cannot be opened or written (full disk, no permission...): "cannot write PATH: reason (CODE)", and no summary',
   },
@@ -50,17 +52,25 @@ from them outbound; anything else is counted as not for this peer.`,
     try {
       reader = openCapture(capturePath);
     } catch (err) {
-      throw new CliError(err instanceof CaptureError ? err.message : `cannot read ${capturePath}: ${(err as Error).message}`, EXIT_FAILURE);
+      throw new CliError(err instanceof CaptureError ? err.message : `cannot read capture ${capturePath}: ${systemReason(err)}`, EXIT_FAILURE);
     }
 
     const sinks: ReplaySinks = {};
-    let result: ReturnType<typeof replayCapture>;
+    let result: ReplayResult;
+    // Ctrl-C stops the replay at a packet boundary and the summary so far is printed; a
+    // second Ctrl-C finds no handler and ends the process at once, as usual.
+    const interrupt = new AbortController();
+    const onSigint = (): void => {
+      process.off("SIGINT", onSigint);
+      interrupt.abort();
+    };
+    process.on("SIGINT", onSigint);
     try {
       if (flags.verdicts) sinks.verdicts = new VerdictLineWriter(flags.verdicts, engine);
       if (flags["write-dropped"]) sinks.dropped = PcapWriter.open(flags["write-dropped"], LINKTYPE_RAW);
       const size = statSync(capturePath).size;
       if (ProgressBar.wanted(size)) sinks.progress = new ProgressBar(size);
-      result = replayCapture(reader, filter, sinks);
+      result = await replayCaptureUntil(reader, filter, sinks, interrupt.signal);
       // The last buffer is written here: a full disk shows up at close as often as mid-run.
       sinks.verdicts?.close();
       sinks.dropped?.close();
@@ -70,6 +80,7 @@ from them outbound; anything else is counted as not for this peer.`,
       if (err instanceof OutputError) throw new CliError(err.message, EXIT_USAGE);
       throw err;
     } finally {
+      process.off("SIGINT", onSigint);
       reader.close();
       sinks.progress?.clear();
       sinks.verdicts?.abandon();
@@ -81,9 +92,10 @@ from them outbound; anything else is counted as not for this peer.`,
       result.counters,
       engine,
       result.error,
+      result.interrupted,
     );
     console.log(flags.json ? JSON.stringify(summary) : formatSummary(summary));
     if (result.error) throw new CliError(result.error.message, EXIT_FAILURE);
-    return EXIT_OK;
+    return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   },
 });

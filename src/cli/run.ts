@@ -1,14 +1,19 @@
 // meshfilter run: one peer agent (TUN device, filter, WireGuard transport) until SIGINT/SIGTERM.
 
 import { readFileSync } from "node:fs";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
+import type { UdpRoute } from "../agent/udp-transport.ts";
+import { systemReason } from "../io/system-reason.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
 import { PolicyError } from "../policy/model/model.ts";
 import { NetworkMapError } from "../policy/input/netbird/network-map.ts";
+import { routesFromPolicy } from "../policy/compile/peer-routes.ts";
 import { WireGuardConfigError } from "../wireguard/config.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
+import { policyFailure, withPolicy } from "./common.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { LOG_LEVELS } from "../agent/control-handlers.ts";
 import { textDestination } from "../agent/log-format.ts";
@@ -47,7 +52,12 @@ const RUN_FLAGS = {
   },
   listen: { type: "string", value: "ADDR:PORT", help: "plaintext-udp test transport: UDP address to receive on, e.g. 198.18.0.1:51820" },
   "peer-endpoint": { type: "string", value: "IP=ADDR:PORT", multiple: true, help: "plaintext-udp test transport: overlay IP of another peer = its underlay endpoint" },
-  route: { type: "string", value: "PREFIX=IP", multiple: true, help: "plaintext-udp test transport: a prefix behind the routing peer with overlay IP" },
+  route: {
+    type: "string",
+    value: "PREFIX=IP",
+    multiple: true,
+    help: "plaintext-udp test transport: a prefix behind the routing peer with overlay IP; without --route (and without routes in --config) the routes come from the policy: the network resources this peer may reach and the routes distributed to it",
+  },
   tun: { type: "string", value: "NAME", help: "TUN device (default mf0); the agent sets its address, MTU, routes, up" },
   mtu: { type: "string", value: "N", help: "TUN MTU (default 1420)" },
   txqueuelen: { type: "string", value: "N", help: "packets the kernel queues on the TUN for the agent (default 5000)" },
@@ -155,7 +165,7 @@ function readConfigFile(path: string): ConfigFile {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read config file ${path}: ${(err as Error).message}`, EXIT_USAGE);
+    throw new CliError(`cannot read config file ${path}: ${systemReason(err)}`, EXIT_USAGE);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
@@ -201,6 +211,8 @@ function parseTimeouts(pairs: string[]): Record<string, number> {
 
 export interface RunSettings extends PeerAgentConfig {
   logLevel: string;
+  /** Neither --route nor the config file's routes: the routes come from the policy (routesFromPolicy). */
+  routesFromPolicy: boolean;
   /** "text" or "json"; undefined: text on a terminal. */
   logFormat?: string;
 }
@@ -247,6 +259,7 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
     listen: values.listen ?? file.listen,
     peers: [...(file.peers ?? []), ...peers],
     routes: [...(file.routes ?? []), ...routes],
+    routesFromPolicy: routes.length === 0 && file.routes === undefined,
     tun: values.tun ?? file.tun,
     mtu: positiveInt(values.mtu, "mtu") ?? file.mtu,
     prefixLength: positiveInt(values["prefix-length"], "prefix-length") ?? file.prefixLength,
@@ -287,7 +300,23 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
     const names = { policyFile: "--policy", peer: "--peer", wireguard: "--wireguard", listen: "--listen" };
     throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
   }
-  return { ...(config as PeerAgentConfig), logLevel, logFormat };
+  return { ...(config as PeerAgentConfig & { routesFromPolicy: boolean }), logLevel, logFormat };
+}
+
+/**
+ * The routes the policy gives this peer (network resources it may reach, legacy routes
+ * distributed to it), for those whose routing peer has a --peer-endpoint; the others are
+ * logged and left out. Read once at start: a reloaded policy keeps the routes.
+ */
+function policyRoutes(config: PeerAgentConfig, log: Logger): UdpRoute[] {
+  const routes = withPolicy(config.policyFile, () => routesFromPolicy(loadPolicyFile(config.policyFile), config.peer));
+  const endpoints = new Set((config.peers ?? []).map((p) => p.overlay));
+  for (const r of routes) {
+    if (!endpoints.has(r.via)) log.warn({ prefix: r.prefix, via: r.via }, "the policy routes this prefix through a peer with no --peer-endpoint: left out");
+  }
+  const usable = routes.filter((r) => endpoints.has(r.via));
+  log.info({ routes: usable }, "routes from the policy");
+  return usable;
 }
 
 export const command = defineCommand({
@@ -309,17 +338,21 @@ socket, the flow log's schema and the config file's keys.`,
     [EXIT_USAGE]: "bad usage, a bad config file, a bad policy or WireGuard configuration, or a --peer the policy does not have",
   },
   async run({ flags }) {
-    const { logLevel, logFormat, ...config } = runConfig(flags);
+    const { logLevel, logFormat, routesFromPolicy: fromPolicy, ...config } = runConfig(flags);
     // Logs go to stderr, synchronously, so the last lines before an exit are never lost.
     const text = logFormat === "text" || (logFormat === undefined && process.stderr.isTTY);
     const log = pino({ name: "meshfilter", level: logLevel }, text ? textDestination(2) : pino.destination({ fd: 2, sync: true }));
+    // The plaintext test transport routes by prefix; WireGuard routes by its peers' AllowedIPs.
+    // A NetworkMap is one peer's tables, not an account: its routes are not read here.
+    if (fromPolicy && !config.wireguard && !config.networkMap) config.routes = policyRoutes(config, log);
     let agent: PeerAgent;
     try {
       agent = await PeerAgent.start(config, log);
       if (agent.publicKey) console.log(`public key: ${agent.publicKey}`);
     } catch (err) {
       // A bad policy, NetworkMap or WireGuard configuration, or a --peer that names no peer or several: the same exit 2 as the other commands.
-      if (err instanceof PolicyError || err instanceof NetworkMapError || err instanceof WireGuardConfigError) throw new CliError(err.message, EXIT_USAGE);
+      if (err instanceof PolicyError) throw policyFailure(err, config.policyFile) ?? err;
+      if (err instanceof NetworkMapError || err instanceof WireGuardConfigError) throw new CliError(err.message, EXIT_USAGE);
       throw new CliError((err as Error).message.split("\n")[0], EXIT_FAILURE);
     }
     const reload = () => void agent.reloadPolicy();

@@ -8,6 +8,7 @@ import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW } fr
 import { NEW_CONNECTION_DROP_REASONS } from "../replay/new-connection-drops.ts";
 import { formatDropReport, ShadowJudge, type DropReport } from "../replay/shadow.ts";
 import type { ReplayCounters } from "../replay/counters.ts";
+import { formatCount } from "../text/numbers.ts";
 import { printable } from "../text/printable.ts";
 import { badFlagValue, CliError, defineCommand, type FlagSpec, type FlagValues } from "./command.ts";
 import { loadPeerFilter, PEER_FILTER_FLAGS } from "./common.ts";
@@ -41,7 +42,8 @@ function loadCap(): CapModule {
 function totalsLine(c: ReplayCounters, json: boolean): string {
   const totals = { packets: c.read, judged: c.judged, accepted: c.accepted, dropped: c.dropped, notForPeer: c.notForPeer };
   if (json) return JSON.stringify({ type: "totals", time: new Date().toISOString(), ...totals });
-  return `${new Date().toISOString()} totals: ${totals.packets} packets, ${totals.judged} judged, ${totals.accepted} accepted, ${totals.dropped} dropped, ${totals.notForPeer} not for this peer`;
+  const n = formatCount;
+  return `${new Date().toISOString()} totals: ${n(totals.packets)} packets, ${n(totals.judged)} judged, ${n(totals.accepted)} accepted, ${n(totals.dropped)} dropped, ${n(totals.notForPeer)} not for this peer`;
 }
 
 const WATCH_FLAGS = {

@@ -11,7 +11,7 @@ import type { ConntrackOptions } from "../conntrack/conntrack.ts";
 import { END_FLUSHED, END_REUSED, END_REVOKED, FLOW_DROP, FlowEvent } from "../conntrack/flow-event.ts";
 import type { FlowInfo } from "../conntrack/flow-event.ts";
 import { F_OUTBOUND, F_ROUTED } from "../conntrack/flow-record.ts";
-import { stateName } from "../conntrack/states.ts";
+import { stateName, TCP_CLOSED, TCP_TIME_WAIT } from "../conntrack/states.ts";
 import { CLASS_ACK, CLASS_INVALID, CLASS_SYN, tcpFlagClass } from "../conntrack/tcp-states.ts";
 import { WINDOW_DETAIL_COUNT } from "../conntrack/tcp-window.ts";
 import { FRAG_OVERLAP, FRAG_UNKNOWN, FragmentTable } from "../filter/fragments.ts";
@@ -95,7 +95,7 @@ export class Engine {
   readonly reasonCounts = new Float64Array(R.REASON_COUNT);
   /** `tcp-out-of-window` drops counted per failing check (index: WINDOW_DETAIL_NAMES). */
   readonly detailCounts = new Float64Array(WINDOW_DETAIL_COUNT);
-  /** [0]: segment runs judgeBatch took whole, [1]: the packets after the first in them (counted as established too). */
+  /** Index 0: segment runs judgeBatch took whole; index 1: the packets after the first in them (counted as established too). */
   readonly segmentRunCounts = new Float64Array(2);
   readonly egress: boolean;
 
@@ -118,7 +118,7 @@ export class Engine {
   private lastSweep = 0;
   private lastFragmentExpiry = 0;
   private userListener: ((e: FlowEvent) => void) | undefined;
-  /** [0]: this peer's IPv4 address, [1]: 1 when it has exactly one (classify's shortcut).
+  /** Index 0: this peer's IPv4 address; index 1: 1 when it has exactly one (classify's shortcut).
    *  A typed array: the word is >= 2^30 (100.64.x.x), which a field could hold boxed. */
   private readonly selfV4 = new Uint32Array(2);
   /** Payload bytes of the segment trackTcp4Segment just took (its out-argument): a run starts only at data. */
@@ -787,11 +787,17 @@ export class Engine {
     this.ct.writeOriginalTuple(e, probe);
     const rule = outbound ? rules.matchOutbound(probe) : flags & F_ROUTED ? rules.matchRoute(probe) : rules.matchInbound(probe);
     if (rule < 0 || rules.ruleAction(rule) === ACTION_DROP) {
+      // A TCP connection in time-wait or closed has ended: its entry goes, but there is
+      // no live connection to cut, so it is not counted as one.
+      const state = t.state(e);
+      const ended = state === TCP_TIME_WAIT || state === TCP_CLOSED;
       this.eventRules = this.revokedRules;
       this.ct.remove(e, END_REVOKED);
       this.eventRules = rules;
-      this.revocationCut++;
-      this.reasonCounts[R.REASON_REVOKED]++;
+      if (!ended) {
+        this.revocationCut++;
+        this.reasonCounts[R.REASON_REVOKED]++;
+      }
     } else {
       t.setRule(e, rule);
     }

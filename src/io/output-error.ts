@@ -3,6 +3,8 @@
 // disk or a missing permission is the user's to fix, so it must name the output, not
 // just say "ENOSPC".
 
+import { systemReason } from "./system-reason.ts";
+
 export class OutputError extends Error {
   override readonly name = "OutputError";
 
@@ -24,9 +26,5 @@ export class OutputError extends Error {
  * code and drops the syscall (and the path, which the message names already).
  */
 export function outputError(path: string, err: unknown): OutputError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const message = err instanceof Error ? err.message : String(err);
-  const match = /^[A-Z0-9_]+: (.*?), \w+(?: '.*')?$/s.exec(message);
-  const reason = match && code ? `${match[1]} (${code})` : message;
-  return new OutputError(path, reason, code);
+  return new OutputError(path, systemReason(err), (err as NodeJS.ErrnoException).code);
 }

@@ -1,7 +1,15 @@
 // IP address and CIDR text <-> numbers, for the cold path (policy compilation, CLI
-// output, tests). The hot path never sees strings: it works on the uint32 words these
-// functions produce, laid out exactly like PacketRecord's src0..src3 / dst0..dst3
-// (IPv4 in word 0, the other words 0; IPv6 as four words, most significant first).
+// output, flow logs, tests). The hot path never sees strings: it works on the uint32
+// words these functions produce, laid out exactly like PacketRecord's src0..src3 /
+// dst0..dst3 (IPv4 in word 0, the other words 0; IPv6 as four words, most significant
+// first), and matches them with maskWord and cidrContains below.
+//
+// Text is read and written by ipaddr.js (every IPv6 form, IPv4-mapped addresses, zone
+// syntax, RFC 5952 output); this file only turns its bytes into words and back, and
+// holds the rules it adds: IPv4 in four decimal parts only (no "10.1", no hex or octal,
+// no leading zeros), no zone in an address a policy or packet names.
+
+import ipaddr from "ipaddr.js";
 
 /** Four uint32 words; IPv4 uses the first only. */
 export type AddressWords = [number, number, number, number];
@@ -29,58 +37,23 @@ export class AddressError extends Error {
   }
 }
 
-const IPV4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-
 /** Parse dotted-quad IPv4 text into one uint32. Leading zeros are refused (ambiguous: octal?). */
 export function parseIpv4(text: string): number {
-  const parts = text.split(".");
-  if (parts.length !== 4) throw new AddressError(text, "IPv4 needs four dot-separated numbers");
-  let value = 0;
-  for (const part of parts) {
-    if (!IPV4_OCTET.test(part)) throw new AddressError(text, `"${part}" is not a decimal octet`);
-    const octet = Number(part);
-    if (octet > 255) throw new AddressError(text, `octet ${octet} is above 255`);
-    value = value * 256 + octet;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) {
+    throw new AddressError(text, "IPv4 needs four decimal numbers 0-255, without leading zeros");
   }
-  return value >>> 0;
+  const [a, b, c, d] = ipaddr.IPv4.parse(text).octets;
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }
 
 /** Parse IPv6 text (RFC 4291 forms: "::", groups, trailing dotted IPv4) into four words. */
 export function parseIpv6(text: string): AddressWords {
-  if (text.includes("%")) throw new AddressError(text, "zone identifiers are not supported");
-  const halves = text.split("::");
-  if (halves.length > 2) throw new AddressError(text, '"::" may appear only once');
-  const head = halves[0] === "" ? [] : halves[0].split(":");
-  const tail = halves.length === 2 && halves[1] !== "" ? halves[1].split(":") : [];
-  const groups: number[] = [];
-  const pushGroups = (parts: string[], isLast: boolean): void => {
-    parts.forEach((part, i) => {
-      if (isLast && i === parts.length - 1 && part.includes(".")) {
-        const v4 = parseIpv4(part);
-        groups.push(v4 >>> 16, v4 & 0xffff);
-        return;
-      }
-      if (!HEX_GROUP.test(part)) throw new AddressError(text, `"${part}" is not a group of 1-4 hex digits`);
-      groups.push(parseInt(part, 16));
-    });
-  };
-  pushGroups(head, halves.length === 1);
-  const headCount = groups.length;
-  pushGroups(tail, true);
-  if (halves.length === 1) {
-    if (groups.length !== 8) throw new AddressError(text, "IPv6 needs eight groups (or \"::\")");
-  } else {
-    if (groups.length > 7) throw new AddressError(text, '"::" must stand for at least one group');
-    const zeros = new Array<number>(8 - groups.length).fill(0);
-    groups.splice(headCount, 0, ...zeros);
+  if (text.includes("%")) throw new AddressError(text, "zone identifiers are not supported (a policy or overlay address names no interface)");
+  if (!ipaddr.IPv6.isValid(text)) {
+    throw new AddressError(text, 'IPv6 needs eight groups of 1-4 hex digits, with "::" at most once for a run of zero groups');
   }
-  return [
-    ((groups[0] << 16) | groups[1]) >>> 0,
-    ((groups[2] << 16) | groups[3]) >>> 0,
-    ((groups[4] << 16) | groups[5]) >>> 0,
-    ((groups[6] << 16) | groups[7]) >>> 0,
-  ];
+  const p = ipaddr.IPv6.parse(text).parts;
+  return [((p[0] << 16) | p[1]) >>> 0, ((p[2] << 16) | p[3]) >>> 0, ((p[4] << 16) | p[5]) >>> 0, ((p[6] << 16) | p[7]) >>> 0];
 }
 
 /** Parse an IPv4 or IPv6 address; throws AddressError when it is neither. */
@@ -133,34 +106,17 @@ export function parseCidr(text: string): ParsedCidr {
 
 /** Format one uint32 as dotted-quad IPv4. */
 export function formatIpv4(word: number): string {
-  return `${word >>> 24}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}.${word & 0xff}`;
+  return ipaddr.fromByteArray([word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff]).toString();
 }
 
 /** Format four words as IPv6 in the RFC 5952 canonical form (lower case, longest zero run as "::"). */
 export function formatIpv6(w0: number, w1: number, w2: number, w3: number): string {
-  const words = [w0, w1, w2, w3];
-  const groups: number[] = [];
-  for (const w of words) groups.push((w >>> 16) & 0xffff, w & 0xffff);
+  const bytes: number[] = [];
+  for (const w of [w0, w1, w2, w3]) bytes.push(w >>> 24, (w >>> 16) & 0xff, (w >>> 8) & 0xff, w & 0xff);
+  const address = ipaddr.fromByteArray(bytes) as ipaddr.IPv6;
   // IPv4-mapped addresses read best with the IPv4 part dotted (RFC 5952 section 5).
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return `::ffff:${formatIpv4(w3 >>> 0)}`;
-  let bestStart = -1;
-  let bestLength = 1; // a single zero group is never compressed (RFC 5952 4.2.2)
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
+  if (address.isIPv4MappedAddress()) return `::ffff:${address.toIPv4Address().toString()}`;
+  return address.toRFC5952String();
 }
 
 /** Format an address given as version plus words (e.g. a PacketRecord's src0..src3). */

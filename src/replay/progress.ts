@@ -1,7 +1,10 @@
 // A progress bar for long replays, drawn on stderr only when stderr is a terminal (so
-// pipes, logs and tests see nothing). Progress is bytes read against the file size.
+// pipes and logs see nothing). Progress is bytes read against the file size; the line
+// also says packets so far, their rate, the time elapsed and the time left at that rate.
 // The replay loop calls `due()` (a counter check) per packet and `show()` only when it
 // says so, and `show()` redraws at most every REDRAW_MS, so the bar costs nothing.
+
+import { formatCount, formatDecimal, formatDuration, formatRate } from "../text/numbers.ts";
 
 const REDRAW_MS = 200;
 const CHECK_EVERY_PACKETS = 65_536;
@@ -11,6 +14,7 @@ export class ProgressBar {
   private countdown = CHECK_EVERY_PACKETS;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private drawn = false;
+  private readonly start = performance.now();
 
   constructor(
     private readonly totalBytes: number,
@@ -36,14 +40,19 @@ export class ProgressBar {
     const fraction = this.totalBytes > 0 ? Math.min(1, bytesRead / this.totalBytes) : 0;
     const filled = Math.round(fraction * BAR_WIDTH);
     const bar = "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled);
-    const percent = (fraction * 100).toFixed(1).padStart(5);
-    this.stream.write(`\r[${bar}] ${percent}%  ${packets.toLocaleString("en-US")} packets`);
+    const percent = `${formatDecimal(fraction * 100)}%`.padStart(6);
+    const elapsed = now - this.start;
+    const rate = elapsed > 0 ? (packets * 1000) / elapsed : 0;
+    const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : Number.NaN;
+    const left = Number.isFinite(eta) ? formatDuration(eta) : "?";
+    // \r and "erase line" (ESC [2K): the line is redrawn in place, whatever its length was.
+    this.stream.write(`\r\x1b[2K[${bar}] ${percent}  ${formatCount(packets)} packets  ${formatRate(rate, "packets")}  elapsed ${formatDuration(elapsed)}  ETA ${left}`);
     this.drawn = true;
   }
 
   /** Erase the bar so the summary starts on a clean line. */
   clear(): void {
-    if (this.drawn) this.stream.write(`\r${" ".repeat(BAR_WIDTH + 40)}\r`);
+    if (this.drawn) this.stream.write("\r\x1b[2K");
     this.drawn = false;
   }
 }

@@ -35,6 +35,18 @@ export interface ReplayResult {
   counters: ReplayCounters;
   /** Set when the capture turned out corrupt or truncated part-way: what was read before it is counted. */
   error: CaptureError | null;
+  /** True when `signal` stopped the replay (replayCaptureUntil) before the end of the capture. */
+  interrupted: boolean;
+}
+
+/** Packets judged between two looks at the abort signal (a turn of the event loop each). */
+export const PACKETS_BETWEEN_SIGNAL_CHECKS = 16_384;
+const WHOLE_CAPTURE = 0x3fff_ffff;
+
+/** Where the loop is between two calls: the engine clock's last step, and whether the capture has ended. */
+interface LoopState {
+  clock: number;
+  ended: boolean;
 }
 
 /**
@@ -44,24 +56,57 @@ export interface ReplayResult {
  */
 export function replayCapture(reader: CaptureReader, filter: PeerFilter, sinks: ReplaySinks = {}): ReplayResult {
   const counters = new ReplayCounters();
+  const state: LoopState = { clock: Number.NEGATIVE_INFINITY, ended: false };
   let error: CaptureError | null = null;
+  while (error === null && !state.ended) error = judgeSome(reader, filter, sinks, counters, state, WHOLE_CAPTURE);
+  return finish(reader, counters, error, false);
+}
+
+/**
+ * replayCapture that also stops, at a packet boundary, once `signal` is aborted (Ctrl-C):
+ * it yields to the event loop every PACKETS_BETWEEN_SIGNAL_CHECKS packets so that a
+ * signal handler can run. The result says whether it was interrupted.
+ */
+export async function replayCaptureUntil(reader: CaptureReader, filter: PeerFilter, sinks: ReplaySinks, signal: AbortSignal): Promise<ReplayResult> {
+  const counters = new ReplayCounters();
+  const state: LoopState = { clock: Number.NEGATIVE_INFINITY, ended: false };
+  let error: CaptureError | null = null;
+  while (!signal.aborted) {
+    error = judgeSome(reader, filter, sinks, counters, state, PACKETS_BETWEEN_SIGNAL_CHECKS);
+    if (error !== null || state.ended) break;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return finish(reader, counters, error, error === null && !state.ended);
+}
+
+function finish(reader: CaptureReader, counters: ReplayCounters, error: CaptureError | null, interrupted: boolean): ReplayResult {
+  counters.bytesRead = error ? error.byteOffset : reader.byteOffset;
+  return { counters, error, interrupted };
+}
+
+/** Judges up to `limit` packets; returns the CaptureError that stopped the capture, or null. */
+function judgeSome(reader: CaptureReader, filter: PeerFilter, sinks: ReplaySinks, counters: ReplayCounters, state: LoopState, limit: number): CaptureError | null {
   // The loop lives in its own function, outside this try: a double local that is live
   // into an exception handler is kept boxed, which would cost a heap number per packet.
   try {
-    judgeAll(reader, filter, sinks, counters);
+    judgeAll(reader, filter, sinks, counters, state, limit);
   } catch (err) {
     if (!(err instanceof CaptureError)) throw err;
-    error = err;
+    return err;
   }
-  counters.bytesRead = error ? error.byteOffset : reader.byteOffset;
-  return { counters, error };
+  return null;
 }
 
-function judgeAll(reader: CaptureReader, filter: PeerFilter, sinks: ReplaySinks, counters: ReplayCounters): void {
+function judgeAll(reader: CaptureReader, filter: PeerFilter, sinks: ReplaySinks, counters: ReplayCounters, state: LoopState, limit: number): void {
   const { engine } = filter;
   const { verdicts, dropped, progress } = sinks;
-  let clock = Number.NEGATIVE_INFINITY;
-  while (reader.next()) {
+  let clock = state.clock;
+  let left = limit | 0;
+  while (left-- > 0) {
+    if (!reader.next()) {
+      state.ended = true;
+      break;
+    }
     const time = reader.timeMs;
     // The engine's clock only moves forward (captures merged from several interfaces
     // can step back a little; timeouts must never run backwards), and in steps of
@@ -90,4 +135,5 @@ function judgeAll(reader: CaptureReader, filter: PeerFilter, sinks: ReplaySinks,
     }
     if (progress !== undefined && progress.due()) progress.show(reader.byteOffset, reader.index + 1);
   }
+  state.clock = clock;
 }

@@ -4,6 +4,7 @@
 
 import type { CaptureError } from "../io/capture-error.ts";
 import { MAX_TIME_MS } from "../io/capture-reader.ts";
+import { formatBytes, formatCount } from "../text/numbers.ts";
 import { printableLines } from "../text/printable.ts";
 import type { ReplayCounters } from "./counters.ts";
 
@@ -38,8 +39,10 @@ export interface RuleHits {
 }
 
 export interface ReplaySummary extends ReplayContext {
-  /** False when the capture ended in an error: the figures cover the packets before it. */
+  /** False when the capture ended in an error or the replay was interrupted: the figures cover the packets before it. */
   complete: boolean;
+  /** True when Ctrl-C stopped the replay before the end of the capture. */
+  interrupted: boolean;
   error: { message: string; byteOffset: number } | null;
   packets: { read: number; judged: number; accepted: number; dropped: number; notForPeer: number; nonIp: number };
   bytes: { accepted: number; dropped: number };
@@ -95,10 +98,11 @@ function isoTime(ms: number): string | null {
   return Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : null;
 }
 
-export function buildSummary(context: ReplayContext, counters: ReplayCounters, source: SummarySource, error: CaptureError | null): ReplaySummary {
+export function buildSummary(context: ReplayContext, counters: ReplayCounters, source: SummarySource, error: CaptureError | null, interrupted = false): ReplaySummary {
   return {
     ...context,
-    complete: error === null,
+    complete: error === null && !interrupted,
+    interrupted,
     error: error ? { message: error.message, byteOffset: error.byteOffset } : null,
     packets: {
       read: counters.read,
@@ -121,32 +125,43 @@ export function buildSummary(context: ReplayContext, counters: ReplayCounters, s
   };
 }
 
-/** Rows of label/value pairs as an indented two-column table. */
+/** Rows of label/value pairs as an indented two-column table; numbers are counts. */
 function table(title: string, rows: [string, string | number][]): string[] {
   if (rows.length === 0) return [];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  const valueWidth = Math.max(...rows.map(([, value]) => String(value).length));
-  return ["", `${title}:`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${String(value).padStart(valueWidth)}`)];
+  const cells = rows.map(([label, value]) => [label, typeof value === "number" ? formatCount(value) : value] as const);
+  const width = Math.max(...cells.map(([label]) => label.length));
+  const valueWidth = Math.max(...cells.map(([, value]) => value.length));
+  return ["", `${title}:`, ...cells.map(([label, value]) => `  ${label.padEnd(width)}  ${value.padStart(valueWidth)}`)];
+}
+
+/** Bytes for reading, with the exact count beside a rounded one: "1.2 MB (1,234,567 bytes)". */
+function bytesText(n: number): string {
+  return n < 1000 ? `${formatCount(n)} bytes` : `${formatBytes(n)} (${formatCount(n)} bytes)`;
+}
+
+function stoppedEarly(s: ReplaySummary): string {
+  if (s.interrupted) return " (interrupted: partial, the figures cover the packets before Ctrl-C)";
+  return s.complete ? "" : " (capture stopped early, see the error below)";
 }
 
 /** The human-readable summary: tcpdump-style closing lines, then the tables. */
 export function formatSummary(s: ReplaySummary): string {
   const p = s.packets;
   const lines = [
-    `${p.read} packets read from ${s.capture}${s.complete ? "" : " (capture stopped early, see the error below)"}`,
-    `${p.judged} packets judged for peer ${s.peer.name} (${s.peer.addresses.join(", ")}) with ${s.policy}`,
-    `${p.accepted} packets accepted`,
-    `${p.dropped} packets dropped`,
-    `${p.notForPeer} packets not for this peer${p.nonIp > 0 ? ` (${p.nonIp} not IP)` : ""}`,
+    `${formatCount(p.read)} packets read from ${s.capture}${stoppedEarly(s)}`,
+    `${formatCount(p.judged)} packets judged for peer ${s.peer.name} (${s.peer.addresses.join(", ")}) with ${s.policy}`,
+    `${formatCount(p.accepted)} packets accepted`,
+    `${formatCount(p.dropped)} packets dropped`,
+    `${formatCount(p.notForPeer)} packets not for this peer${p.nonIp > 0 ? ` (${formatCount(p.nonIp)} not IP)` : ""}`,
   ];
   lines.push(
     ...table("Traffic", [
       ["accepted packets", p.accepted],
-      ["accepted bytes", s.bytes.accepted],
+      ["accepted bytes", bytesText(s.bytes.accepted)],
       ["dropped packets", p.dropped],
-      ["dropped bytes", s.bytes.dropped],
-      ["inbound accepted / dropped", `${s.inbound.accepted} / ${s.inbound.dropped}`],
-      ["outbound accepted / dropped", `${s.outbound.accepted} / ${s.outbound.dropped}`],
+      ["dropped bytes", bytesText(s.bytes.dropped)],
+      ["inbound accepted / dropped", `${formatCount(s.inbound.accepted)} / ${formatCount(s.inbound.dropped)}`],
+      ["outbound accepted / dropped", `${formatCount(s.outbound.accepted)} / ${formatCount(s.outbound.dropped)}`],
     ]),
   );
   lines.push(...table("Drops by reason", Object.entries(s.dropsByReason)));

@@ -114,6 +114,6 @@ describe("meshfilter run options", () => {
     const broken = join(dir, "broken.yaml");
     writeFileSync(broken, "peer: [unclosed\n");
     expect(() => parseRunArgs(["--config", broken])).toThrow(new RegExp(`^invalid config file ${broken}:\\d+: `));
-    expect(() => parseRunArgs(["--config", join(dir, "absent.yaml")])).toThrow(/^cannot read config file .*absent\.yaml: ENOENT/);
+    expect(() => parseRunArgs(["--config", join(dir, "absent.yaml")])).toThrow(/^cannot read config file .*absent\.yaml: no such file or directory \(ENOENT\)$/);
   });
 });

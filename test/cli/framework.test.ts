@@ -129,3 +129,18 @@ describe("the README's exit-code table", () => {
     expect(rows).toEqual(EXIT_CODE_TABLE.map(([code, meaning]) => [code, meaning]));
   });
 });
+
+describe("numbers in text output", () => {
+  it("counts grouped, sizes and rates rounded, durations as a clock, the same on every machine", async () => {
+    const { formatBytes, formatCount, formatDecimal, formatDuration, formatRate } = await import("../../src/text/numbers.ts");
+    expect(formatCount(1234567)).toBe("1,234,567");
+    expect(formatCount(0)).toBe("0");
+    expect(formatDecimal(4)).toBe("4.0");
+    expect(formatBytes(999)).toBe("999 B");
+    expect(formatBytes(1_234_567)).toBe("1.2 MB");
+    expect(formatBytes(5_600_000_000)).toBe("5.6 GB");
+    expect(formatRate(612_345.6, "packets")).toBe("612.3K packets/s");
+    expect(formatDuration(65_000)).toBe("1:05");
+    expect(formatDuration(3_723_000)).toBe("1:02:03");
+  });
+});

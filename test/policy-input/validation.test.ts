@@ -1,7 +1,8 @@
 // Every validation problem: the JSON path it names and what it says.
 
 import { describe, expect, it } from "vitest";
-import { parsePolicyText, validateAccount } from "../../src/policy/input/load.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
+import { validateAccount } from "../../src/policy/model/validate.ts";
 import type { Account } from "../../src/policy/model/model.ts";
 import { meshfilterBase, netbirdBase, problemsOf } from "./helpers.ts";
 

@@ -15,3 +15,17 @@ export function formatPath(steps: readonly PropertyKey[]): string {
   for (const step of steps) path = childPath(path, typeof step === "symbol" ? String(step) : step);
   return path;
 }
+
+/** The steps of a JSON path made by childPath: "$.a[0][\"b c\"]" gives ["a", 0, "b c"]; undefined if it is not one. */
+export function parsePath(path: string): (string | number)[] | undefined {
+  if (!path.startsWith("$")) return undefined;
+  const steps: (string | number)[] = [];
+  const step = /\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
+  step.lastIndex = 1;
+  while (step.lastIndex < path.length) {
+    const m = step.exec(path);
+    if (!m) return undefined;
+    steps.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3]) as string)));
+  }
+  return steps;
+}

@@ -10,6 +10,7 @@
 
 import { PolicyError } from "../model/model.ts";
 import { childPath } from "./json-path.ts";
+import { formatCount } from "../../text/numbers.ts";
 
 /** Largest policy file (or text), in bytes: 128 MiB. */
 export const MAX_POLICY_BYTES = 128 * 1024 * 1024;
@@ -21,7 +22,7 @@ export const MAX_ALIAS_EXPANSION = 1_000_000;
 export const MAX_POLICY_DEPTH = 100;
 
 const LIMITS_DOC = 'see "Limits" in docs/policy-format.md';
-const count = (n: number): string => n.toLocaleString("en-US");
+const count = formatCount;
 
 /** A file (or text) longer than MAX_POLICY_BYTES is refused before it is read or parsed. */
 export function checkPolicySize(bytes: number, sourceName: string): void {

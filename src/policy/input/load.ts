@@ -18,10 +18,9 @@ import { parseCollections, type Unusable } from "./parse-collections.ts";
 import { parseDocumentText, readTextFile, type DocumentObject } from "./parse-document.ts";
 import { meshfilterCollections } from "./meshfilter/schema-meshfilter.ts";
 import { netbirdCollections } from "./netbird/schema-netbird.ts";
+import { locatePaths } from "./problem-location.ts";
 import { SourceMap } from "./source-map.ts";
 import { validateAccount } from "../model/validate.ts";
-
-export { validateAccount } from "../model/validate.ts";
 
 /** Load a policy file (JSON or YAML, NetBird export or meshfilter format, detected). Throws PolicyError. */
 export function loadPolicyFile(path: string): Account {
@@ -39,7 +38,10 @@ export function parsePolicyText(text: string, sourceName: string): Account {
   const read = format === "netbird" ? readNetBirdExport(doc, where) : readMeshfilterDocument(doc, where);
   ensureAllGroup(read.account);
   const problems = [...read.problems, ...validateAccount(read.account, where, read.unusable)];
-  if (problems.length > 0) throw new PolicyError(sortByDocumentOrder(problems, doc), sourceName);
+  if (problems.length > 0) {
+    const sorted = sortByDocumentOrder(problems, doc);
+    throw new PolicyError(sorted, sourceName, locatePaths(text, sorted.map((p) => p.path)));
+  }
   return normalizeAccount(read.account);
 }
 

@@ -10,12 +10,15 @@
 
 import { readFileSync, statSync } from "node:fs";
 import { CORE_SCHEMA, load as loadYaml, YAMLException, type State } from "js-yaml";
+import { parse as parseJsonc, type ParseError } from "jsonc-parser";
 import { checkDocumentLimits, checkPolicySize, MAX_POLICY_DEPTH, type AliasOffsets } from "./limits.ts";
+import { systemReason } from "../../io/system-reason.ts";
 import { PolicyError } from "../model/model.ts";
+import { PolicyFileError } from "./policy-file-error.ts";
 
 export type DocumentObject = Record<string, unknown>;
 
-/** Read a file as UTF-8 text; an unreadable or oversized file becomes a PolicyError naming it. */
+/** Read a file as UTF-8 text; an unreadable file is a PolicyFileError, an oversized one a PolicyError naming it. */
 export function readTextFile(path: string): string {
   let size: number;
   try {
@@ -32,9 +35,8 @@ export function readTextFile(path: string): string {
   }
 }
 
-function unreadable(path: string, err: unknown): PolicyError {
-  const reason = err instanceof Error ? err.message : String(err);
-  return new PolicyError([{ path: "$", message: `cannot read the file: ${reason}` }], path);
+function unreadable(path: string, err: unknown): PolicyFileError {
+  return new PolicyFileError(path, systemReason(err));
 }
 
 /** Parse JSON or YAML text whose top level must be an object (mapping). */
@@ -58,8 +60,8 @@ function parseJson(text: string, sourceName: string): unknown {
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split("\n")[0];
     // Drop the offset (given as line and column instead) and V8's quote of the whole text.
-    const reason = message.replace(/,? (in JSON )?at position \d+.*$/, "").replace(/, ".*$/, "").slice(0, 120);
-    throw new PolicyError([{ path: "$", message: `JSON syntax error${jsonErrorLocation(text, message)}: ${reason}` }], sourceName);
+    const reason = message.replace(/,? (in JSON )?at position \d+.*$/, "").replace(/, (\.\.\.)?".*$/, "").slice(0, 120);
+    throw new PolicyError([{ path: "$", message: `JSON syntax error${jsonErrorLocation(text)}: ${reason}` }], sourceName);
   }
   checkDocumentLimits(value, sourceName, text);
   return value;
@@ -67,22 +69,16 @@ function parseJson(text: string, sourceName: string): unknown {
 
 /**
  * V8 reports some JSON errors with a character offset ("at position 42") and some with
- * none; people need a line and column. Without an offset, the YAML parser (JSON is
- * YAML 1.2) is asked where the mistake is.
+ * none; people need a line and column. jsonc-parser (strict: no comments, no trailing
+ * commas) says where the first mistake is.
  */
-function jsonErrorLocation(text: string, message: string): string {
-  const position = /at position (\d+)/.exec(message);
-  if (position) {
-    const before = text.slice(0, Number(position[1]));
-    const line = before.split("\n").length;
-    return ` at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
-  }
-  try {
-    loadYaml(text, { schema: CORE_SCHEMA });
-  } catch (err) {
-    if (err instanceof YAMLException && err.mark) return ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}`;
-  }
-  return "";
+function jsonErrorLocation(text: string): string {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length === 0) return "";
+  const before = text.slice(0, errors[0].offset);
+  const line = before.split("\n").length;
+  return ` at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
 }
 
 function parseYaml(text: string, sourceName: string): unknown {

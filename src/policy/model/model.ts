@@ -6,6 +6,7 @@
 
 import type { Action, PortRange, Protocol } from "../../filter/compiled-policy.ts";
 import { printableLines } from "../../text/printable.ts";
+import type { TextPosition } from "../input/problem-location.ts";
 
 // The filter's words for what a rule allows, which the account's rules use too.
 export type { Action, PortRange, Protocol };
@@ -228,14 +229,17 @@ export class PolicyError extends Error {
   constructor(
     readonly problems: PolicyProblem[],
     readonly source?: string,
+    /** Line and column of each problem's path in the source text, where known (problem-location.ts). */
+    readonly locations?: readonly (TextPosition | undefined)[],
   ) {
     // The message is printed: each of its lines made printable (names come from the file).
-    super(
-      printableLines([
-        `${source ? source + ": " : ""}${problems.length} problem${problems.length === 1 ? "" : "s"} in policy:`,
-        ...problems.map((p) => `  ${p.path}: ${p.message}`),
-      ]),
-    );
+    // One problem is one line; several are a count and a line each.
+    const lines = problems.map((p, i) => {
+      const at = locations?.[i];
+      return `${at ? `line ${at.line}:${at.column} ` : ""}${p.path}: ${p.message}`;
+    });
+    const from = source ? `${source}: ` : "";
+    super(printableLines(lines.length === 1 ? [`${from}${lines[0]}`] : [`${from}${problems.length} problems in policy:`, ...lines.map((l) => `  ${l}`)]));
     this.name = "PolicyError";
   }
 }

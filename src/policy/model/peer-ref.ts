@@ -10,6 +10,21 @@
 import { PolicyError, type Peer } from "./model.ts";
 import { suggestionFor } from "./suggest.ts";
 
+/** No peer, or more than one, answers to the name given; a PolicyError, so callers that reject a policy reject this too. */
+export class PeerRefError extends PolicyError {
+  constructor(
+    /** The id, name, IP, FQDN or DNS label as given. */
+    readonly self: string,
+    /** What is wrong, e.g. `no peer has id, name, IP, FQDN or DNS label "db1"; did you mean "db-1"?`. */
+    readonly detail: string,
+    /** Every id, name, IP, FQDN and DNS label in the policy, for a "did you mean". */
+    readonly known: readonly string[],
+  ) {
+    super([{ path: "$.peers", message: detail }]);
+    this.name = "PeerRefError";
+  }
+}
+
 /** The bare label of a FQDN ("stage-host-1.netbird.cloud" -> "stage-host-1"). */
 const labelOf = (fqdn: string): string => fqdn.split(".")[0];
 
@@ -27,7 +42,11 @@ function namedBy(peer: Peer, self: string): string[] {
   return by;
 }
 
-/** The one peer `self` names by id, name, IP, FQDN or DNS label. Throws PolicyError when none does, or several do. */
+function knownRefs(peers: readonly Peer[]): string[] {
+  return [...new Set(peers.flatMap((p) => [p.name, p.id, p.ip, ...(p.ipv6 ? [p.ipv6] : []), ...(p.dnsLabel ? [p.dnsLabel, labelOf(p.dnsLabel)] : [])]))];
+}
+
+/** The one peer `self` names by id, name, IP, FQDN or DNS label. Throws PeerRefError when none does, or several do. */
 export function resolvePeer(peers: readonly Peer[], self: string): Peer {
   const matches: { peer: Peer; by: string[] }[] = [];
   for (const peer of peers) {
@@ -38,13 +57,15 @@ export function resolvePeer(peers: readonly Peer[], self: string): Peer {
   if (matches.length === 0) {
     const names = peers.flatMap((p) => [p.name, ...(p.dnsLabel ? [p.dnsLabel, labelOf(p.dnsLabel)] : [])]);
     const hint = suggestionFor(self, [...new Set(names)].map((id) => ({ id })));
-    throw new PolicyError([{ path: "$.peers", message: `no peer has id, name, IP, FQDN or DNS label ${JSON.stringify(self)}${hint}` }]);
+    throw new PeerRefError(self, `no peer has id, name, IP, FQDN or DNS label ${JSON.stringify(self)}${hint}`, knownRefs(peers));
   }
   const candidates = matches.map(
     ({ peer, by }) =>
       `id ${JSON.stringify(peer.id)} (name ${JSON.stringify(peer.name)}, IP ${peer.ip}${peer.ipv6 ? `, ${peer.ipv6}` : ""}${peer.dnsLabel ? `, FQDN ${peer.dnsLabel}` : ""}; matched by ${by.join(" and ")})`,
   );
-  throw new PolicyError([
-    { path: "$.peers", message: `${JSON.stringify(self)} is ambiguous: it names ${matches.length} peers: ${candidates.join("; ")}; name the peer by its id, IP or FQDN` },
-  ]);
+  throw new PeerRefError(
+    self,
+    `${JSON.stringify(self)} is ambiguous: it names ${matches.length} peers: ${candidates.join("; ")}; name the peer by its id, IP or FQDN`,
+    knownRefs(peers),
+  );
 }
