@@ -4,8 +4,8 @@
 
 import type { BenchContext } from "./harness.ts";
 import { measure } from "./harness.ts";
-import { compilePeer } from "../src/policy/compile.ts";
-import type { Account, Group, Peer, Policy, Protocol } from "../src/policy/model.ts";
+import { compilePeer } from "../src/policy/compile/compile.ts";
+import type { Account, Group, Peer, Policy, Protocol } from "../src/policy/model/model.ts";
 import { seededRandom } from "../test/support/random.ts";
 
 export function generateAccount(peerCount: number, groupCount: number, ruleCount: number): Account {

@@ -11,7 +11,7 @@
 import { DIR_IN, DIR_OUT, Engine } from "../src/engine/engine.ts";
 import { decodePacket } from "../src/packet/decode.ts";
 import { PacketRecord, TCP_ACK, TCP_SYN } from "../src/packet/record.ts";
-import type { CompiledPeerPolicy, CompiledRule } from "../src/policy/compiled.ts";
+import type { CompiledPeerPolicy, CompiledRule } from "../src/filter/compiled-policy.ts";
 import { type BenchContext, measure, measureBest } from "./harness.ts";
 
 const SELF = "100.64.0.20";

@@ -11,7 +11,7 @@ import { FragmentTable } from "../src/filter/fragments.ts";
 import { RuleTable } from "../src/filter/rule-table.ts";
 import { formatIpv4 } from "../src/packet/address.ts";
 import { PacketRecord, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../src/packet/record.ts";
-import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../src/policy/compiled.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../src/filter/compiled-policy.ts";
 import { type BenchContext, type BenchFigure, measure } from "./harness.ts";
 
 const SELF = "100.64.0.20";

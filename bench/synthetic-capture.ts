@@ -12,7 +12,7 @@ import { LINKTYPE_RAW } from "../src/io/link-layer.ts";
 import { formatIpv4, parseIpv4 } from "../src/packet/address.ts";
 import { buildPacket } from "../src/packet/builder.ts";
 import { updateChecksum32 } from "../src/packet/checksum.ts";
-import type { CompiledPeerPolicy } from "../src/policy/compiled.ts";
+import type { CompiledPeerPolicy } from "../src/filter/compiled-policy.ts";
 import { compiledPolicy, compiledRule } from "../test/support/compiled-policy.ts";
 
 export const SERVER_IP = "100.64.0.20";

@@ -3,12 +3,12 @@
 // conntrack, engine, agent) can also be imported directly.
 
 import { Engine, type EngineOptions } from "./engine/engine.ts";
-import { compilePeer } from "./policy/compile.ts";
-import type { CompiledPeerPolicy, CompileOptions } from "./policy/compiled.ts";
-import { lintAccount, type Finding } from "./policy/lint.ts";
-import { loadPolicyFile } from "./policy/load.ts";
-import type { Account, PolicyProblem } from "./policy/model.ts";
-import { validateAccount as checkAccount } from "./policy/validate.ts";
+import { compilePeer } from "./policy/compile/compile.ts";
+import type { CompiledPeerPolicy, CompileOptions } from "./filter/compiled-policy.ts";
+import { lintAccount, type Finding } from "./policy/lint/lint.ts";
+import { loadPolicyFile } from "./policy/input/load.ts";
+import type { Account, PolicyProblem } from "./policy/model/model.ts";
+import { validateAccount as checkAccount } from "./policy/model/validate.ts";
 
 // ---- Packets ----
 export * from "./packet/record.ts";
@@ -29,19 +29,25 @@ export * from "./io/link-layer.ts";
 export { openTun, TunError, type TunDevice, type TunOptions } from "./io/tun.ts";
 
 // ---- Policy (cold path) ----
-export type * from "./policy/model.ts";
-export { PolicyError } from "./policy/model.ts";
-export { PolicyFileError } from "./policy/policy-file-error.ts";
-export { PeerRefError } from "./policy/peer-ref.ts";
-export type { TextPosition } from "./policy/problem-location.ts";
-export type { CompiledPeerPolicy, CompiledRule, CompiledRouteRule, CompiledPeer, CompileOptions } from "./policy/compiled.ts";
-export { loadPolicyFile, parsePolicyText } from "./policy/load.ts";
-export { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "./policy/peer-meta.ts";
-export { compilePeer } from "./policy/compile.ts";
-export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint.ts";
-export { explain, type Explanation, type ExplainOptions, type ExplainStage } from "./policy/explain.ts";
-export type { PostureFailure, PostureKind } from "./policy/posture.ts";
-export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain-query.ts";
+export type * from "./policy/model/model.ts";
+export { PolicyError } from "./policy/model/model.ts";
+export { PolicyFileError } from "./policy/input/policy-file-error.ts";
+export { PeerRefError } from "./policy/model/peer-ref.ts";
+export type { TextPosition } from "./policy/input/problem-location.ts";
+export type { CompiledPeerPolicy, CompiledRule, CompiledRouteRule, CompiledPeer, CompileOptions } from "./filter/compiled-policy.ts";
+export { loadPolicyFile, parsePolicyText } from "./policy/input/load.ts";
+export { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "./policy/input/peer-meta.ts";
+export { compilePeer } from "./policy/compile/compile.ts";
+export { lintAccount, LINT_CHECKS, type Finding, type Severity } from "./policy/lint/lint.ts";
+export { explain, type Explanation, type ExplainOptions, type ExplainStage } from "./policy/explain/explain.ts";
+export type { PostureFailure, PostureKind } from "./policy/compile/posture.ts";
+export { parseExplainQuery, ExplainQueryError, type ExplainQuery } from "./policy/explain/explain-query.ts";
+export { loadNetworkMapFile, NetworkMapError } from "./policy/input/netbird/network-map.ts";
+
+// ---- NetBird's management API ----
+export { NetBirdApiClient, type ApiClientOptions } from "./pull/api-client.ts";
+export { pullAccount, type PulledAccount } from "./pull/pull-account.ts";
+export { PullError } from "./pull/pull-error.ts";
 
 // ---- Filter, connection tracking, engine (hot path) ----
 export { RuleTable, ACTION_ACCEPT, ACTION_DROP, type RuleKind } from "./filter/rule-table.ts";
@@ -71,6 +77,8 @@ export { PacketLoop, type PacketLoopOptions, type BatchJudge, type PacketLoopCou
 export type { Transport, DeliverBatch, TransportCounters } from "./agent/transport.ts";
 export { UdpTransport, type UdpTransportOptions, type UdpPeer, type UdpRoute } from "./agent/udp-transport.ts";
 export { clampMss, mssForMtu } from "./agent/mss-clamp.ts";
+export { DomainResolver, dnsResolver, type ResolveName, type ResolvedAddress, type DomainResolverOptions, type ResolverCounters } from "./agent/domain-resolver.ts";
+export { Masquerade, masqueradedPrefixes } from "./agent/masquerade.ts";
 export { FlowLog, FlowEventFormat, FLOW_LOG_SCHEMA, type FlowLogOptions } from "./agent/flow-log.ts";
 export { request as controlRequest, ControlError } from "./control/client.ts";
 export { PROTOCOL_VERSION as CONTROL_PROTOCOL_VERSION, DEFAULT_CONTROL_PATH } from "./control/protocol.ts";

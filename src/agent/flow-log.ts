@@ -16,7 +16,7 @@ import { stateName, TCP_CLOSED, TCP_TIME_WAIT } from "../conntrack/states.ts";
 import { protocolName } from "../conntrack/conntrack.ts";
 import { formatIp } from "../packet/address.ts";
 import { PROTO_ICMP, PROTO_ICMPV6 } from "../packet/record.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 import { DropAggregates } from "./drop-aggregates.ts";
 
 export const FLOW_LOG_SCHEMA = "meshfilter.flow/1";

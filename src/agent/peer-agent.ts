@@ -7,10 +7,10 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { openTun, type TunDevice } from "../io/tun.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
-import type { PolicyProblem } from "../policy/model.ts";
-import type { Explanation } from "../policy/explain.ts";
-import type { ExplainQuery } from "../policy/explain-query.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
+import type { PolicyProblem } from "../policy/model/model.ts";
+import type { Explanation } from "../policy/explain/explain.ts";
+import type { ExplainQuery } from "../policy/explain/explain-query.ts";
 import { ControlServer } from "../control/server.ts";
 import { DEFAULT_CONTROL_PATH } from "../control/protocol.ts";
 import type { FlowEvent } from "../conntrack/flow-event.ts";
@@ -18,7 +18,9 @@ import type { Timeouts } from "../conntrack/timeouts.ts";
 import { controlHandlers } from "./control-handlers.ts";
 import { FlowEventFormat, FlowLog } from "./flow-log.ts";
 import { RuleCounters } from "./rule-counters.ts";
+import { DomainResolver, dnsResolver } from "./domain-resolver.ts";
 import { configureLink } from "./link.ts";
+import { Masquerade, masqueradedPrefixes } from "./masquerade.ts";
 import { createAgentMetrics, serveMetrics, type PolicyCounters } from "./metrics.ts";
 import { PacketLoop } from "./packet-loop.ts";
 import { loadPolicyInWorker } from "./policy-load-worker.ts";
@@ -32,8 +34,10 @@ import { WireGuardTransport, type WireGuardEvent } from "../wireguard/wireguard-
 import { cidrContains, formatParsed, parseCidr } from "../packet/address.ts";
 
 export interface PeerAgentConfig {
-  /** The account's policy file (meshfilter YAML/JSON or a NetBird export). Watched for changes. */
+  /** The account's policy file (meshfilter YAML/JSON or a NetBird export), or with `networkMap` a NetBird NetworkMap. Watched for changes. */
   policyFile: string;
+  /** `policyFile` is a NetBird peer's NetworkMap (network_map.json or binary); `peer` is then not used. */
+  networkMap?: boolean;
   /** This peer's id, name or overlay IP in the account. */
   peer: string;
   /** TUN device name. Default "mf0". */
@@ -98,6 +102,8 @@ export interface PeerAgentConfig {
   policyTimeoutMs?: number;
   /** How long a policy file changed in place must stay unchanged before it is read (ms). Default 2000. */
   policySettleMs?: number;
+  /** Resolving domain resources (domain-resolver.ts): DNS servers ("127.0.0.1:53"; default the system's), refresh bounds. */
+  dns?: { servers?: string[]; minRefreshMs?: number; maxRefreshMs?: number };
 }
 
 export class PeerAgent {
@@ -130,6 +136,12 @@ export class PeerAgent {
   private readonly loads = new AbortController();
   /** The revocation walk's next slice (setImmediate), while one is under way. */
   private revocationTimer: NodeJS.Immediate | null = null;
+  /** Resolves the domain resources this peer routes to; null without a filter. */
+  resolver: DomainResolver | null = null;
+  /** The addresses in force per domain resource (for masquerade). */
+  private readonly resolved = new Map<string, string[]>();
+  /** NAT of forwarded traffic to masqueraded resources; null when the agent does not configure the link. */
+  private masquerade: Masquerade | null = null;
 
   private constructor(
     readonly config: PeerAgentConfig,
@@ -203,8 +215,22 @@ export class PeerAgent {
     return agent;
   }
 
+  /** Masquerade what the policy in force says (masquerade.ts); a failure is logged, forwarding goes on without it. */
+  private updateMasquerade(): void {
+    if (!this.masquerade) return;
+    try {
+      this.masquerade.apply(masqueradedPrefixes(this.policy, this.resolved));
+    } catch (err) {
+      this.log.error({ error: (err as Error).message }, "masquerade not in force");
+    }
+  }
+
   private async startSideServices(): Promise<void> {
     const { config, engine } = this;
+    if (config.configureLink ?? true) {
+      this.masquerade = new Masquerade(this.tun.name);
+      this.updateMasquerade();
+    }
     if (config.flowLog && engine) {
       const flowLog = new FlowLog(
         { path: config.flowLog, windowMs: config.flowLogWindowMs, maxBytesPerSecond: config.flowLogMaxBytesPerSecond, maxFileBytes: config.flowLogMaxFileBytes },
@@ -235,6 +261,19 @@ export class PeerAgent {
       this.metricsServer = await serveMetrics(registry, config.metrics);
     }
     if (engine) {
+      this.resolver = new DomainResolver({
+        resolve: dnsResolver(config.dns?.servers),
+        minRefreshMs: config.dns?.minRefreshMs,
+        maxRefreshMs: config.dns?.maxRefreshMs,
+        apply: (resource, cidrs) => {
+          engine.setResourceAddresses(resource, cidrs);
+          this.resolved.set(resource, cidrs);
+          this.updateMasquerade();
+          if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
+        },
+        log: this.log,
+      });
+      this.resolver.setPolicy(this.policy);
       this.watcher = new PolicyWatcher(config.policyFile, () => void this.reloadPolicy(), config.policySettleMs);
       this.watcher.start();
     }
@@ -364,6 +403,8 @@ export class PeerAgent {
     this.peerNames = peerNames;
     this.format.setPolicy(policy, peerNames);
     this.policy = policy;
+    this.resolver?.setPolicy(policy);
+    this.updateMasquerade();
     this.policyCounters.applied++;
     this.log.info({ file, rules: ruleCount(policy) }, "policy in force; revoking the connections it no longer allows");
     if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
@@ -389,10 +430,12 @@ export class PeerAgent {
     if (this.closed) return;
     this.closed = true;
     this.watcher?.close();
+    this.resolver?.close();
     this.loads.abort();
     if (this.revocationTimer !== null) clearImmediate(this.revocationTimer);
     this.revocationTimer = null;
     this.loop.stop();
+    this.masquerade?.close();
     this.transport.close();
     this.tun.close();
     await this.control?.close();
@@ -436,8 +479,8 @@ function ruleCount(policy: CompiledPeerPolicy): number {
   return policy.inbound.length + policy.outbound.length + policy.routes.length;
 }
 
-function policyLimits(config: PeerAgentConfig): { memoryMb?: number; timeoutMs?: number; compile: { honourBidirectionalFlag?: boolean } } {
-  return { memoryMb: config.policyMemoryMb, timeoutMs: config.policyTimeoutMs, compile: { honourBidirectionalFlag: config.honourBidirectional } };
+function policyLimits(config: PeerAgentConfig): { memoryMb?: number; timeoutMs?: number; compile: { honourBidirectionalFlag?: boolean }; networkMap?: boolean } {
+  return { memoryMb: config.policyMemoryMb, timeoutMs: config.policyTimeoutMs, compile: { honourBidirectionalFlag: config.honourBidirectional }, networkMap: config.networkMap };
 }
 
 /** The engine's options from the agent's (timeouts in seconds here, ms in the engine). */

@@ -9,11 +9,11 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { PolicyError, type PolicyProblem } from "../policy/model.ts";
-import { PeerRefError } from "../policy/peer-ref.ts";
-import type { CompiledPeerPolicy, CompileOptions } from "../policy/compiled.ts";
-import type { Explanation } from "../policy/explain.ts";
-import type { ExplainQuery } from "../policy/explain-query.ts";
+import { PolicyError, type PolicyProblem } from "../policy/model/model.ts";
+import { PeerRefError } from "../policy/model/peer-ref.ts";
+import type { CompiledPeerPolicy, CompileOptions } from "../filter/compiled-policy.ts";
+import type { Explanation } from "../policy/explain/explain.ts";
+import type { ExplainQuery } from "../policy/explain/explain-query.ts";
 
 export interface PolicyLoadLimits {
   /** Heap of the loading thread, in MB (V8 old generation). Default 1024. */
@@ -30,6 +30,8 @@ export interface PolicyLoadLimits {
   explain?: { query: ExplainQuery; egress: boolean };
   /** Receives the explanation asked for with `explain`. */
   onExplanation?: (explanation: Explanation) => void;
+  /** The file is a NetBird NetworkMap (one peer's already; `peer` is not used). */
+  networkMap?: boolean;
 }
 
 export const DEFAULT_POLICY_MEMORY_MB = 1024;
@@ -41,6 +43,7 @@ export interface WorkerRequest {
   peer: string;
   compile?: CompileOptions;
   explain?: { query: ExplainQuery; egress: boolean };
+  networkMap?: boolean;
 }
 
 /** What the worker answers (structured clone). */
@@ -91,7 +94,7 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
       const { entry, eval: isCode } = workerEntry();
       worker = new Worker(entry, {
         eval: isCode,
-        workerData: { file, peer, compile: limits.compile, explain: limits.explain } satisfies WorkerRequest,
+        workerData: { file, peer, compile: limits.compile, explain: limits.explain, networkMap: limits.networkMap } satisfies WorkerRequest,
         resourceLimits: { maxOldGenerationSizeMb: memoryMb },
         stdout: true, // the loader prints nothing; keep stray output out of the agent's log
         stderr: true,

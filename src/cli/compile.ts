@@ -2,13 +2,12 @@
 // the spirit of `nft list ruleset` / `pfctl -s rules`: a section per table, one rule per
 // line (action, protocol, from, to, ports) followed by where it came from.
 
-import { compilePeer } from "../policy/compile.ts";
-import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../policy/compiled.ts";
-import { loadPolicyFile } from "../policy/load.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../filter/compiled-policy.ts";
+import { buildPeerFilter } from "../replay/setup.ts";
 import { formatCount } from "../text/numbers.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand } from "./command.ts";
-import { HONOUR_BIDIRECTIONAL_FLAG, PEER_FLAG, POLICY_FLAG, withPolicy } from "./common.ts";
+import { HONOUR_BIDIRECTIONAL_FLAG, POLICY_OR_MAP_FLAGS, policySource, withPolicy } from "./common.ts";
 import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 function portsText(rule: CompiledRule): string {
@@ -57,14 +56,14 @@ export function formatCompiledPolicy(compiled: CompiledPeerPolicy): string {
 
 export const command = defineCommand({
   name: "compile",
-  usage: "--policy FILE --peer PEER [--json] [--honour-bidirectional]",
+  usage: "(--policy FILE --peer PEER | --network-map FILE) [--json] [--honour-bidirectional]",
   description: `Prints the rule tables PEER enforces: inbound (connections other peers may open to
 it), outbound (connections it may open; enforced only in egress mode) and routes
 (traffic it routes to network resources). A connection no rule accepts is dropped
-(P1); a matching drop rule beats any accept rule (P9).`,
+(P1); a matching drop rule beats any accept rule (P9). With --network-map, the tables
+of the NetworkMap a NetBird peer was sent.`,
   flags: {
-    policy: POLICY_FLAG,
-    peer: PEER_FLAG,
+    ...POLICY_OR_MAP_FLAGS,
     json: { type: "boolean", help: "print the CompiledPeerPolicy as JSON" },
     "honour-bidirectional": HONOUR_BIDIRECTIONAL_FLAG,
   },
@@ -73,7 +72,8 @@ it), outbound (connections it may open; enforced only in egress mode) and routes
     [EXIT_USAGE]: "bad usage, bad policy or unknown peer",
   },
   async run({ flags }) {
-    const compiled = withPolicy(flags.policy, () => compilePeer(loadPolicyFile(flags.policy), flags.peer, { honourBidirectionalFlag: flags["honour-bidirectional"] }));
+    const source = policySource(flags);
+    const compiled = withPolicy(source.networkMapPath ?? source.policyPath!, () => buildPeerFilter({ ...source, honourBidirectional: flags["honour-bidirectional"] }).policy);
     console.log(flags.json ? JSON.stringify(compiled, null, 2) : formatCompiledPolicy(compiled));
     return EXIT_OK;
   },

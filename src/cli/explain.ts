@@ -1,16 +1,18 @@
 // `meshfilter explain --policy FILE --peer P "tcp 100.64.0.5:51000 > 100.64.0.9:5432 S"`:
 // say whether a new connection would be accepted by peer P's filter, and why.
 
-import { explain, ExplainQueryError } from "../policy/explain.ts";
-import { loadPolicyFile } from "../policy/load.ts";
+import { parseResolveOptions } from "../engine/resolved-domains.ts";
+import { explain, explainCompiled, ExplainQueryError } from "../policy/explain/explain.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
+import { loadNetworkMapFile } from "../policy/input/netbird/network-map.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand, UsageError } from "./command.ts";
-import { HONOUR_BIDIRECTIONAL_FLAG, PEER_FLAG, POLICY_FLAG, withPolicy } from "./common.ts";
+import { HONOUR_BIDIRECTIONAL_FLAG, POLICY_OR_MAP_FLAGS, policySource, RESOLVE_FLAG, withPolicy } from "./common.ts";
 import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 
 export const command = defineCommand({
   name: "explain",
-  usage: '--policy FILE --peer PEER "QUERY" [--json] [--egress] [--honour-bidirectional]',
+  usage: '(--policy FILE --peer PEER | --network-map FILE) "QUERY" [--json] [--egress] [--resolve NAME=IP,...] [--honour-bidirectional]',
   description: `Says what PEER's filter does with a NEW connection arriving at it, leaving it, or
 routed through it to a network resource, and why: the rule and policy that decided,
 or the reason for a drop (no rule, a drop rule, a failed posture check, a disabled
@@ -23,8 +25,8 @@ QUERY (tcpdump-like; one quoted argument or several words):
   "tcp [fd00::1]:51000 > [fd00::9]:443"          IPv6 in brackets when a port follows`,
   args: { name: "QUERY", min: 1, max: Infinity },
   flags: {
-    policy: POLICY_FLAG,
-    peer: PEER_FLAG,
+    ...POLICY_OR_MAP_FLAGS,
+    resolve: RESOLVE_FLAG,
     json: { type: "boolean", help: 'print {"verdict", "stage", "direction", "rule", "policy", "reason", "engineReason", "stages", "query"}' },
     egress: { type: "boolean", help: "judge outbound connections by the outbound rules (P13)" },
     "honour-bidirectional": HONOUR_BIDIRECTIONAL_FLAG,
@@ -35,10 +37,19 @@ QUERY (tcpdump-like; one quoted argument or several words):
   },
   async run({ flags, args }) {
     const query = args.join(" ");
-    const account = withPolicy(flags.policy, () => loadPolicyFile(flags.policy));
+    const source = policySource(flags);
+    const sourcePath = source.networkMapPath ?? source.policyPath!;
+    const options = {
+      egress: flags.egress,
+      honourBidirectionalFlag: flags["honour-bidirectional"],
+      resolve: flags.resolve.length > 0 ? withPolicy(sourcePath, () => parseResolveOptions(flags.resolve)) : undefined,
+    };
+    // The policy (or map) is read before the query is judged, so an unreadable file is said first.
+    const map = source.networkMapPath ? withPolicy(sourcePath, () => loadNetworkMapFile(source.networkMapPath!)) : undefined;
+    const account = map ? undefined : withPolicy(sourcePath, () => loadPolicyFile(source.policyPath!));
     let answer: ReturnType<typeof explain>;
     try {
-      answer = withPolicy(flags.policy, () => explain(account, flags.peer, query, { egress: flags.egress, honourBidirectionalFlag: flags["honour-bidirectional"] }));
+      answer = withPolicy(sourcePath, () => (map ? explainCompiled(map, query, options) : explain(account!, source.peer!, query, options)));
     } catch (err) {
       if (err instanceof ExplainQueryError) throw new UsageError(`bad query: ${err.message}`);
       throw err;

@@ -1,9 +1,9 @@
 // `meshfilter lint FILE [--json]`: check an account against zero-trust
-// practices (src/policy/lint.ts). Exit codes let CI gate on it: 1 when any error-level
+// practices (src/policy/lint/lint.ts). Exit codes let CI gate on it: 1 when any error-level
 // finding exists, 2 when the policy cannot be read or fails validation.
 
-import { LINT_CHECKS, lintAccount, type Finding } from "../policy/lint.ts";
-import { loadPolicyFile } from "../policy/load.ts";
+import { LINT_CHECKS, lintAccount, type Finding } from "../policy/lint/lint.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
 import { formatCount } from "../text/numbers.ts";
 import { printableLines } from "../text/printable.ts";
 import { defineCommand } from "./command.ts";

@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "lint", summary: "check a policy against zero-trust practices", load: () => import("./lint.ts") },
   { name: "explain", summary: "say why a new connection would be accepted or dropped", load: () => import("./explain.ts") },
   { name: "compile", summary: "print the rule tables one peer enforces", load: () => import("./compile.ts") },
+  { name: "pull", summary: "read an account from a NetBird management API into one file", load: () => import("./pull.ts") },
   { name: "run", summary: "run a peer agent: TUN device, filter, UDP transport", load: () => import("./run.ts") },
   { name: "stats", summary: "print a running agent's counters (from its metrics port)", load: () => import("./stats.ts") },
   { name: "status", summary: "what a running agent is: peer, policy, table, counters", load: () => import("./status.ts") },

@@ -18,7 +18,7 @@ import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit-code
 
 export const command = defineCommand({
   name: "replay",
-  usage: "CAPTURE --policy FILE --peer PEER [options]",
+  usage: "CAPTURE (--policy FILE --peer PEER | --network-map FILE) [options]",
   description: `Judges every packet of a pcap or pcapng capture as PEER's filter would, on the
 capture's own clock, and prints a summary (packets read, judged, accepted, dropped,
 not for this peer; bytes; drops by reason; top rules; flows by final state).
@@ -88,7 +88,7 @@ from them outbound; anything else is counted as not for this peer.`,
     }
 
     const summary = buildSummary(
-      { capture: capturePath, policy: flags.policy, peer: { name: policy.peer.name, addresses: policy.peer.addresses } },
+      { capture: capturePath, policy: flags.policy ?? flags["network-map"] ?? "", peer: { name: policy.peer.name, addresses: policy.peer.addresses } },
       result.counters,
       engine,
       result.error,

@@ -7,9 +7,10 @@ import { z } from "zod";
 import { PeerAgent, type PeerAgentConfig } from "../agent/peer-agent.ts";
 import type { UdpRoute } from "../agent/udp-transport.ts";
 import { systemReason } from "../io/system-reason.ts";
-import { loadPolicyFile } from "../policy/load.ts";
-import { PolicyError } from "../policy/model.ts";
-import { routesFromPolicy } from "../policy/peer-routes.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
+import { PolicyError } from "../policy/model/model.ts";
+import { NetworkMapError } from "../policy/input/netbird/network-map.ts";
+import { routesFromPolicy } from "../policy/compile/peer-routes.ts";
 import { WireGuardConfigError } from "../wireguard/config.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
 import { policyFailure, withPolicy } from "./common.ts";
@@ -30,7 +31,15 @@ const RUN_FLAGS = {
   "policy-memory-mb": { type: "string", value: "N", help: "heap limit of the thread that loads the policy (default 1024); a file that needs more is rejected" },
   "policy-timeout-ms": { type: "string", value: "N", help: "time limit for loading the policy (default 60000); a file that takes longer is rejected" },
   "policy-settle-ms": { type: "string", value: "N", help: "quiet time before a policy file changed in place is read (default 2000)" },
-  peer: { type: "string", value: "NAME", help: "this peer's name, id or overlay IP in the policy" },
+  peer: { type: "string", value: "NAME", help: "this peer's name, id, overlay IP, FQDN or DNS label in the policy" },
+  "network-map": {
+    type: "string",
+    value: "FILE",
+    help: "instead of --policy and --peer: a NetBird peer's NetworkMap (network_map.json or binary protobuf), watched like a policy file",
+  },
+  "dns-server": { type: "string", value: "ADDR[:PORT]", multiple: true, help: "DNS server for domain resources (default: the system's resolver)" },
+  "dns-min-refresh-ms": { type: "string", value: "N", help: "keep a resolved domain resource at least this long, whatever its TTL (default 5000)" },
+  "dns-max-refresh-ms": { type: "string", value: "N", help: "keep it at most this long (default 3600000); each is resolved again halfway through" },
   wireguard: {
     type: "string",
     value: "FILE",
@@ -118,6 +127,8 @@ const configFileSchema = z
     policyMemoryMb: z.number().int().min(16),
     policyTimeoutMs: z.number().int().min(1),
     policySettleMs: z.number().int().min(0),
+    networkMap: z.boolean(),
+    dns: z.object({ servers: z.array(z.string()), minRefreshMs: z.number().int().min(1), maxRefreshMs: z.number().int().min(1) }).partial().strict(),
     control: z.string(),
     controlGroup: z.string(),
     flowLogWindowMs: z.number().int().min(100),
@@ -228,10 +239,22 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
     const [prefix, via] = splitPair(text, "route", "PREFIX=OVERLAY_IP, e.g. 198.18.1.0/24=100.64.0.40");
     return { prefix, via };
   });
+  if (values["network-map"] !== undefined && (values.policy !== undefined || values.peer !== undefined)) {
+    throw new UsageError("--network-map is one peer's tables already: give it without --policy and --peer");
+  }
+  const networkMap = values["network-map"] !== undefined || file.networkMap === true;
+  const dns = {
+    ...file.dns,
+    ...(values["dns-server"].length > 0 ? { servers: values["dns-server"] } : {}),
+    ...(values["dns-min-refresh-ms"] !== undefined ? { minRefreshMs: positiveInt(values["dns-min-refresh-ms"], "dns-min-refresh-ms") } : {}),
+    ...(values["dns-max-refresh-ms"] !== undefined ? { maxRefreshMs: positiveInt(values["dns-max-refresh-ms"], "dns-max-refresh-ms") } : {}),
+  };
   const config = {
     ...withoutTransport(file),
-    policyFile: values.policy ?? file.policyFile,
-    peer: values.peer ?? file.peer,
+    policyFile: values["network-map"] ?? values.policy ?? file.policyFile,
+    networkMap,
+    dns,
+    peer: networkMap ? (values.peer ?? file.peer ?? "") : (values.peer ?? file.peer),
     wireguard: values.wireguard ?? file.wireguard,
     listen: values.listen ?? file.listen,
     peers: [...(file.peers ?? []), ...peers],
@@ -272,7 +295,7 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
   }
   if (transport === "plaintext-udp") config.wireguard = undefined;
   const needed = transport === "wireguard" ? (["policyFile", "peer", "wireguard"] as const) : (["policyFile", "peer", "listen"] as const);
-  const missing = needed.filter((k) => !config[k]);
+  const missing = needed.filter((k) => !config[k] && !(k === "peer" && networkMap));
   if (missing.length > 0) {
     const names = { policyFile: "--policy", peer: "--peer", wireguard: "--wireguard", listen: "--listen" };
     throw new UsageError(`missing ${missing.map((k) => names[k]).join(", ")}`);
@@ -320,15 +343,16 @@ socket, the flow log's schema and the config file's keys.`,
     const text = logFormat === "text" || (logFormat === undefined && process.stderr.isTTY);
     const log = pino({ name: "meshfilter", level: logLevel }, text ? textDestination(2) : pino.destination({ fd: 2, sync: true }));
     // The plaintext test transport routes by prefix; WireGuard routes by its peers' AllowedIPs.
-    if (fromPolicy && !config.wireguard) config.routes = policyRoutes(config, log);
+    // A NetworkMap is one peer's tables, not an account: its routes are not read here.
+    if (fromPolicy && !config.wireguard && !config.networkMap) config.routes = policyRoutes(config, log);
     let agent: PeerAgent;
     try {
       agent = await PeerAgent.start(config, log);
       if (agent.publicKey) console.log(`public key: ${agent.publicKey}`);
     } catch (err) {
-      // A bad policy or WireGuard configuration, or a --peer that names no peer or several: the same exit 2 as the other commands.
+      // A bad policy, NetworkMap or WireGuard configuration, or a --peer that names no peer or several: the same exit 2 as the other commands.
       if (err instanceof PolicyError) throw policyFailure(err, config.policyFile) ?? err;
-      if (err instanceof WireGuardConfigError) throw new CliError(err.message, EXIT_USAGE);
+      if (err instanceof NetworkMapError || err instanceof WireGuardConfigError) throw new CliError(err.message, EXIT_USAGE);
       throw new CliError((err as Error).message.split("\n")[0], EXIT_FAILURE);
     }
     const reload = () => void agent.reloadPolicy();

@@ -5,7 +5,7 @@
 
 import type { TraceResult } from "../engine/trace.ts";
 import { readCapture } from "../io/capture.ts";
-import { ICMP_TYPES } from "../policy/explain-query.ts";
+import { ICMP_TYPES } from "../policy/explain/explain-query.ts";
 import { buildPacket } from "../packet/builder.ts";
 import { printableLines } from "../text/printable.ts";
 import { CliError, defineCommand, UsageError } from "./command.ts";

@@ -21,7 +21,7 @@ import { viewOf } from "../packet/buffer-view.ts";
 import { decodePacket } from "../packet/decode.ts";
 import { RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../packet/segment-run.ts";
 import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_FRAGMENT_TOO_LONG, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 import * as R from "./reasons.ts";
 
 export const VERDICT_DROP = 0;
@@ -697,6 +697,21 @@ export class Engine {
     this.eventRules = next;
     this.setSelfAddresses(policy);
     this.fragments.clear();
+    this.revocationCursor = 0;
+    this.revocationCut = 0;
+    this.revoking = true;
+  }
+
+  /**
+   * Give a domain resource its freshly resolved addresses (P6), in one swap of the
+   * domain-resource index (RuleTable.setResourceAddresses; throws FilterError and changes
+   * nothing for a bad CIDR or a resource that is not a domain resource), then revoke like
+   * a policy change (P14): flows to addresses that left the set are cut by the walk
+   * (revokeSlice), flows to addresses still in it keep flowing.
+   */
+  setResourceAddresses(resourceId: string, cidrs: string[]): void {
+    this.ruleTable.setResourceAddresses(resourceId, cidrs);
+    if (!this.revoking) this.revokedRules = this.ruleTable;
     this.revocationCursor = 0;
     this.revocationCut = 0;
     this.revoking = true;

@@ -3,7 +3,7 @@
 // class (a rule's "icmp" means both), and every other protocol (GRE, SCTP, ...)
 // can only be matched by an "all" rule.
 
-import type { Protocol } from "../policy/model.ts";
+import type { Protocol } from "./compiled-policy.ts";
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "../packet/record.ts";
 
 export const CLASS_TCP = 0;

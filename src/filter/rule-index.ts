@@ -5,7 +5,7 @@
 // connection, in a bounded number of hash probes.
 
 import type { PacketRecord } from "../packet/record.ts";
-import type { CompiledRule } from "../policy/compiled.ts";
+import type { CompiledRule } from "./compiled-policy.ts";
 import type { CidrCache } from "./cidr-cache.ts";
 import { FilterError } from "./filter-error.ts";
 import { PortIndex } from "./port-index.ts";

@@ -18,8 +18,8 @@
 
 import { parseIp } from "../packet/address.ts";
 import { PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "../packet/record.ts";
-import type { Action } from "../policy/model.ts";
-import type { CompiledPeerPolicy, CompiledRule } from "../policy/compiled.ts";
+import type { Action } from "./compiled-policy.ts";
+import type { CompiledPeerPolicy, CompiledRule } from "./compiled-policy.ts";
 import { CidrCache } from "./cidr-cache.ts";
 import { FilterError } from "./filter-error.ts";
 import { PrefixSet } from "./prefix-set.ts";

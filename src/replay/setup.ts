@@ -3,20 +3,27 @@
 // PolicyError (every problem with its JSON path) for the commands to print.
 
 import { Engine } from "../engine/engine.ts";
-import { compilePeer } from "../policy/compile.ts";
-import type { CompiledPeerPolicy } from "../policy/compiled.ts";
-import { loadPolicyFile } from "../policy/load.ts";
+import { compilePeer } from "../policy/compile/compile.ts";
+import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
+import { loadPolicyFile } from "../policy/input/load.ts";
+import { loadNetworkMapFile } from "../policy/input/netbird/network-map.ts";
+import { applyResolved } from "../engine/resolved-domains.ts";
 
 export interface FilterOptions {
-  policyPath: string;
-  /** Peer id, name or overlay IP. */
-  peer: string;
+  /** An account policy file, compiled for `peer`; or, instead, */
+  policyPath?: string;
+  /** a NetBird NetworkMap (network_map.json or binary), already one peer's. */
+  networkMapPath?: string;
+  /** Peer id, name or overlay IP (with policyPath). */
+  peer?: string;
   /** Enforce outbound rules too (P13); off by default, as in NetBird. */
   egress?: boolean;
   /** Honour the bidirectional flag for every protocol instead of P5. */
   honourBidirectional?: boolean;
   /** Accept TCP connections picked up mid-stream (no SYN seen), as when a capture starts late. */
   looseTcp?: boolean;
+  /** Addresses of domain resources by name (--resolve), for offline use. */
+  resolve?: Map<string, string[]>;
 }
 
 export interface PeerFilter {
@@ -24,10 +31,12 @@ export interface PeerFilter {
   engine: Engine;
 }
 
-/** Throws PolicyError for a bad policy or an unknown peer, or the fs error for an unreadable file. */
+/** Throws PolicyError for a bad policy or an unknown peer, NetworkMapError for a bad map, ResolveOptionError for a bad --resolve, or the fs error for an unreadable file. */
 export function buildPeerFilter(options: FilterOptions): PeerFilter {
-  const account = loadPolicyFile(options.policyPath);
-  const policy = compilePeer(account, options.peer, { honourBidirectionalFlag: options.honourBidirectional ?? false });
+  const policy = options.networkMapPath
+    ? loadNetworkMapFile(options.networkMapPath)
+    : compilePeer(loadPolicyFile(options.policyPath ?? ""), options.peer ?? "", { honourBidirectionalFlag: options.honourBidirectional ?? false });
   const engine = new Engine(policy, { egress: options.egress ?? false, looseTcp: options.looseTcp ?? false });
+  if (options.resolve) applyResolved(engine, policy, options.resolve);
   return { policy, engine };
 }

@@ -7,10 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadPolicyInWorker } from "../../src/agent/policy-load-worker.ts";
-import type { Explanation } from "../../src/policy/explain.ts";
-import { compilePeer } from "../../src/policy/compile.ts";
-import { loadPolicyFile } from "../../src/policy/load.ts";
-import { PolicyError } from "../../src/policy/model.ts";
+import type { Explanation } from "../../src/policy/explain/explain.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
+import { PolicyError } from "../../src/policy/model/model.ts";
+import { loadNetworkMapFile } from "../../src/policy/input/netbird/network-map.ts";
 import { aliasAmplificationYaml, hugePolicyYaml } from "../e2e/hostile-policies.ts";
 import { BAD_POLICY_YAML } from "../e2e/mesh-policy.ts";
 
@@ -97,5 +98,14 @@ describe("policy loading in a worker thread", () => {
     const load = loadPolicyInWorker(huge, "db-1", { signal: stop.signal });
     stop.abort();
     expect(await load.catch((e: Error) => e.message)).toMatch(/huge-abort\.yaml.*loading was stopped/s);
+  });
+});
+
+describe("a NetBird NetworkMap in the loader thread", () => {
+  it("gives the same tables as reading the map on this thread, and its error as a PolicyError", async () => {
+    const map = "examples/netbird-network-map.db-1.json";
+    expect(await loadPolicyInWorker(map, "", { networkMap: true })).toEqual(loadNetworkMapFile(map));
+    const bad = file("bad-map.json", "{ not json");
+    await expect(loadPolicyInWorker(bad, "", { networkMap: true })).rejects.toThrow(/not JSON/);
   });
 });

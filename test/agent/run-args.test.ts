@@ -10,6 +10,16 @@ const dir = mkdtempSync(join(tmpdir(), "mf-run-args-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("meshfilter run options", () => {
+  it("takes a NetBird NetworkMap instead of --policy and --peer, and the domain resolver's settings", () => {
+    const config = parseRunArgs([
+      "--network-map", "network_map.json", "--wireguard", "wg0.conf",
+      "--dns-server", "127.0.0.1:5353", "--dns-server", "198.18.1.53", "--dns-min-refresh-ms", "1000", "--dns-max-refresh-ms", "60000",
+    ]);
+    expect(config).toMatchObject({ policyFile: "network_map.json", networkMap: true, dns: { servers: ["127.0.0.1:5353", "198.18.1.53"], minRefreshMs: 1000, maxRefreshMs: 60000 } });
+    expect(() => parseRunArgs(["--network-map", "m.json", "--peer", "db-1", "--wireguard", "wg0.conf"])).toThrow(/give it without --policy and --peer/);
+    expect(() => parseRunArgs(["--wireguard", "wg0.conf"])).toThrow(/missing --policy, --peer/);
+  });
+
   it("reads peers, routes and switches from the command line", () => {
     const config = parseRunArgs([
       "--policy", "p.yaml", "--peer", "laptop-alice", "--transport", "plaintext-udp", "--listen", "198.18.0.10:51820",

@@ -24,7 +24,7 @@ function expectOneLine(r: { status: number | null; stdout: string; stderr: strin
 
 describe("a --peer the policy does not have", () => {
   it("names the flag, the policy file and the closest peer, for every command that takes --peer", () => {
-    const line = (cmd: string) => `meshfilter ${cmd}: --peer "db1": ${RESTRICTIVE_POLICY} has no peer with that id, name or IP (did you mean db-1?)`;
+    const line = (cmd: string) => `meshfilter ${cmd}: --peer "db1": ${RESTRICTIVE_POLICY} has no peer with that id, name, IP, FQDN or DNS label (did you mean db-1?)`;
     expectOneLine(meshfilter("compile", "--policy", RESTRICTIVE_POLICY, "--peer", "db1"), line("compile"), 2);
     expectOneLine(meshfilter("explain", "--policy", RESTRICTIVE_POLICY, "--peer", "db1", "tcp 100.64.0.10:5 > 100.64.0.20:5432"), line("explain"), 2);
     expectOneLine(meshfilter("replay", MESH, "--policy", RESTRICTIVE_POLICY, "--peer", "db1"), line("replay"), 2);
@@ -33,7 +33,7 @@ describe("a --peer the policy does not have", () => {
   it("offers nothing when no peer is close", () => {
     expectOneLine(
       meshfilter("compile", "--policy", RESTRICTIVE_POLICY, "--peer", "mainframe"),
-      `meshfilter compile: --peer "mainframe": ${RESTRICTIVE_POLICY} has no peer with that id, name or IP`,
+      `meshfilter compile: --peer "mainframe": ${RESTRICTIVE_POLICY} has no peer with that id, name, IP, FQDN or DNS label`,
       2,
     );
   });
@@ -43,7 +43,7 @@ describe("a --peer the policy does not have", () => {
     const r = meshfilter("compile", "--policy", impostor, "--peer", "100.64.0.1");
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/^meshfilter compile: --peer "100\.64\.0\.1" is ambiguous: it names 2 peers: .*IP 100\.64\.0\.1.*IP 100\.64\.0\.2.*; name the peer by its id or IP\n$/);
+    expect(r.stderr).toMatch(/^meshfilter compile: --peer "100\.64\.0\.1" is ambiguous: it names 2 peers: .*IP 100\.64\.0\.1.*IP 100\.64\.0\.2.*; name the peer by its id, IP or FQDN\n$/);
   });
 });
 

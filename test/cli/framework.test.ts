@@ -78,8 +78,8 @@ describe("usage errors: two lines on stderr, exit 2", () => {
 
   it("names only the flags that are missing", () => {
     const r = meshfilter("replay", "examples/mesh.pcap", "--policy", "examples/restrictive.yaml");
-    expectUsageError(r, "meshfilter replay", /^missing --peer$/);
-    expectUsageError(meshfilter("compile"), "meshfilter compile", /^missing --policy, --peer$/);
+    expectUsageError(r, "meshfilter replay", /^missing --peer \(or --network-map\)$/);
+    expectUsageError(meshfilter("compile"), "meshfilter compile", /^missing --policy, --peer \(or --network-map\)$/);
     expectUsageError(meshfilter("run", "--peer", "db-1"), "meshfilter run", /^missing --policy, --wireguard$/);
   });
 

@@ -4,7 +4,7 @@
 // the server's address: from the client = inbound, from the server = outbound.
 
 import { createFirewall, VERDICT_ACCEPT } from "../../src/index.ts";
-import { parsePolicyText } from "../../src/policy/load.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
 import { stateName } from "../../src/conntrack/states.ts";
 import type { Arrival } from "./capture.ts";
 import { MESHFILTER_POLICY_YAML } from "./policy.ts";

@@ -38,7 +38,7 @@ function anchors(markdown: string): Set<string> {
   return set;
 }
 
-/** Paths named in `backticks` that start with a top folder: `src/policy/load.ts`, `test/policy/`. */
+/** Paths named in `backticks` that start with a top folder: `src/policy/input/load.ts`, `test/policy/`. */
 function backtickPaths(text: string): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(/`([^`\s]+)`/g)) {

@@ -5,8 +5,8 @@ import { Engine, VERDICT_ACCEPT } from "../../src/engine/engine.ts";
 import type { EngineOptions } from "../../src/engine/engine.ts";
 import { buildPacket } from "../../src/packet/builder.ts";
 import type { PacketSpec } from "../../src/packet/builder.ts";
-import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../../src/policy/compiled.ts";
-import type { Protocol } from "../../src/policy/model.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../../src/filter/compiled-policy.ts";
+import type { Protocol } from "../../src/policy/model/model.ts";
 import { compiledPolicy, compiledRule } from "../support/compiled-policy.ts";
 
 export const ALICE = "100.64.0.10";

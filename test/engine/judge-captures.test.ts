@@ -9,9 +9,9 @@ import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.ts";
 import { readCapture } from "../../src/io/capture.ts";
 import { buildPacket } from "../../src/packet/builder.ts";
-import type { CompiledPeerPolicy } from "../../src/policy/compiled.ts";
-import { compilePeer } from "../../src/policy/compile.ts";
-import { loadPolicyFile } from "../../src/policy/load.ts";
+import type { CompiledPeerPolicy } from "../../src/filter/compiled-policy.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
 import { MESH, ROOT } from "../replay/cli.ts";
 
 /** Checks every packet; returns how many went each way (index = DIR_*), so tests can see both were exercised. */

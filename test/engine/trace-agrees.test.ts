@@ -9,11 +9,11 @@ import { describe, expect, it } from "vitest";
 import { Engine, VERDICT_ACCEPT } from "../../src/engine/engine.ts";
 import { tracePacket } from "../../src/engine/trace.ts";
 import { buildPacket, type PacketSpec } from "../../src/packet/builder.ts";
-import { compileForPeer, findSelf } from "../../src/policy/compile.ts";
-import { AccountIndex } from "../../src/policy/effective-groups.ts";
-import { explain, queryPacket } from "../../src/policy/explain.ts";
-import type { ExplainQuery } from "../../src/policy/explain-query.ts";
-import type { PolicyRule } from "../../src/policy/model.ts";
+import { compileForPeer, findSelf } from "../../src/policy/compile/compile.ts";
+import { AccountIndex } from "../../src/policy/model/effective-groups.ts";
+import { explain, queryPacket } from "../../src/policy/explain/explain.ts";
+import type { ExplainQuery } from "../../src/policy/explain/explain-query.ts";
+import type { PolicyRule } from "../../src/policy/model/model.ts";
 import { account, peer, policy, rule } from "../policy/build-account.ts";
 
 const PEERS = [

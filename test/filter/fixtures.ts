@@ -2,7 +2,7 @@
 
 import { parseIp } from "../../src/packet/address.ts";
 import { PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "../../src/packet/record.ts";
-import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../../src/policy/compiled.ts";
+import type { CompiledPeerPolicy, CompiledRouteRule, CompiledRule } from "../../src/filter/compiled-policy.ts";
 import { compiledPolicy, compiledRule } from "../support/compiled-policy.ts";
 
 export const SELF = "100.64.0.20";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { FragmentTable } from "../../src/filter/fragments.ts";
 import { RuleTable } from "../../src/filter/rule-table.ts";
 import { PacketRecord } from "../../src/packet/record.ts";
-import type { CompiledRule } from "../../src/policy/compiled.ts";
+import type { CompiledRule } from "../../src/filter/compiled-policy.ts";
 import { probeAllocation } from "../engine/allocation-probe.ts";
 import { packet, policy, route, rule, SELF, SELF6 } from "./fixtures.ts";
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { cidrContains, parseCidr } from "../../src/packet/address.ts";
 import { PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "../../src/packet/record.ts";
 import { RuleTable, type RuleKind } from "../../src/filter/rule-table.ts";
-import type { CompiledPeerPolicy, CompiledRule } from "../../src/policy/compiled.ts";
+import type { CompiledPeerPolicy, CompiledRule } from "../../src/filter/compiled-policy.ts";
 import { packet, policy, route, rule } from "./fixtures.ts";
 
 // A small address universe so that random prefixes and addresses often meet.

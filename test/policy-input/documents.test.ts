@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { detectFormat } from "../../src/policy/detect-format.ts";
-import { loadPolicyFile, parsePolicyText } from "../../src/policy/load.ts";
-import { PolicyError } from "../../src/policy/model.ts";
+import { detectFormat } from "../../src/policy/input/detect-format.ts";
+import { loadPolicyFile, parsePolicyText } from "../../src/policy/input/load.ts";
+import { PolicyError } from "../../src/policy/model/model.ts";
 import { problemsOf } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), `meshfilter-policy-${process.pid}-`));

@@ -1,7 +1,7 @@
 // Shared helpers for the policy-input tests.
 
-import { parsePolicyText } from "../../src/policy/load.ts";
-import { PolicyError, type PolicyProblem } from "../../src/policy/model.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
+import { PolicyError, type PolicyProblem } from "../../src/policy/model/model.ts";
 
 /** The problems of the PolicyError `load` throws; any other error propagates, and no error fails with `notRefused`. */
 export function refusalProblems(load: () => unknown, notRefused: string): PolicyProblem[] {

@@ -1,4 +1,4 @@
-// The bounds on a policy document (src/policy/limits.ts, docs/policy-format.md
+// The bounds on a policy document (src/policy/input/limits.ts, docs/policy-format.md
 // "Limits"): a hostile file is refused with one problem naming where, quickly, instead
 // of running the process out of memory. Large inputs are generated here, at run time.
 
@@ -6,8 +6,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadPolicyFile } from "../../src/policy/load.ts";
-import { MAX_ALIAS_EXPANSION, MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_NODES } from "../../src/policy/limits.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
+import { MAX_ALIAS_EXPANSION, MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_NODES } from "../../src/policy/input/limits.ts";
 import { MESH, meshfilter } from "../replay/cli.ts";
 import { problemsOf, refusalProblems } from "./helpers.ts";
 

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { parsePolicyText } from "../../src/policy/load.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
 import { meshfilterBase } from "./helpers.ts";
 
 const YAML = `

@@ -1,7 +1,7 @@
 // Importing a NetBird management export: every collection, the forms NetBird uses.
 
 import { describe, expect, it } from "vitest";
-import { parsePolicyText } from "../../src/policy/load.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
 import { netbirdBase, problemsOf, type Doc } from "./helpers.ts";
 
 const load = (doc: object) => parsePolicyText(JSON.stringify(doc), "export.json");
@@ -148,15 +148,33 @@ describe("NetBird export import", () => {
     ]);
   });
 
-  it("reports network resources and routers listed by id only", () => {
+  it("reports network resources and routers listed by id whose objects the export lacks", () => {
     const doc = netbirdBase();
     doc.networks[0].resources = ["r1"];
     doc.networks[0].routers = ["rt1"];
     doc.groups[3].resources = [];
     expect(problemsOf(doc)).toEqual([
-      { path: "$.networks[0].resources[0]", message: expect.stringContaining('resource "r1" is listed by id only') },
-      { path: "$.networks[0].routers[0]", message: expect.stringContaining('router "rt1" is listed by id only') },
+      { path: "$.networks[0].resources[0]", message: expect.stringContaining('resource "r1" is listed by network "n1", but no resource object has that id; add it to network_resources (from GET /api/networks/n1/resources)') },
+      { path: "$.networks[0].routers[0]", message: expect.stringContaining('router "rt1" is listed by network "n1", but no router object has that id') },
     ]);
+  });
+
+  it("reads networks as GET /api/networks returns them: id lists, with the objects in network_resources and network_routers", () => {
+    const inline = netbirdBase();
+    const doc = netbirdBase();
+    doc.network_resources = doc.networks[0].resources;
+    doc.network_routers = doc.networks[0].routers;
+    doc.networks[0].resources = doc.network_resources.map((r: Doc) => r.id);
+    doc.networks[0].routers = doc.network_routers.map((r: Doc) => r.id);
+    const byIds = load(doc);
+    expect(byIds.resources).toEqual(load(inline).resources);
+    expect(byIds.routers).toEqual(load(inline).routers);
+    // An object no network lists belongs to the network its network_id names.
+    doc.networks[0].routers = [];
+    for (const r of doc.network_routers) r.network_id = "n1";
+    expect(load(doc).routers).toEqual(load(inline).routers);
+    doc.network_routers[0].network_id = "n-gone";
+    expect(problemsOf(doc)).toEqual([{ path: "$.network_routers[0]", message: 'router "rt1" belongs to no network: no network lists it and network "n-gone" does not exist' }]);
   });
 
   it("imports legacy routes", () => {
@@ -168,8 +186,8 @@ describe("NetBird export import", () => {
       ],
     };
     expect(load(doc).routes).toEqual([
-      { id: "rt-a", networkId: "lab", network: "198.18.2.0/24", domains: [], peer: "p3", peerGroups: [], groups: ["g-eng"], accessControlGroups: ["g-eng"], enabled: true },
-      { id: "rt-b", networkId: "wiki", network: "", domains: ["wiki.example.com"], peerGroups: ["g-db"], groups: ["g-all"], accessControlGroups: [], enabled: false },
+      { id: "rt-a", networkId: "lab", network: "198.18.2.0/24", domains: [], peer: "p3", peerGroups: [], groups: ["g-eng"], accessControlGroups: ["g-eng"], masquerade: true, enabled: true },
+      { id: "rt-b", networkId: "wiki", network: "", domains: ["wiki.example.com"], peerGroups: ["g-db"], groups: ["g-all"], accessControlGroups: [], masquerade: true, enabled: false },
     ]);
   });
 
@@ -181,13 +199,63 @@ describe("NetBird export import", () => {
     expect(account.groups.map((g) => g.name)).toEqual(["All"]);
   });
 
-  it("ignores fields it does not know, at every level", () => {
+  it("ignores the API's fields it does not need, silently", () => {
     const doc = netbirdBase();
     const plain = load(doc);
-    const extra = { ...doc, account_settings: { peer_login_expiration: 3600 }, dns: { nameservers: [] } } as Record<string, unknown>;
-    doc.peers[0].future_field = { nested: true };
     doc.policies[0].rules[0].authorized_groups = { "g-eng": ["root"] };
     doc.networks[0].description = "office network";
-    expect(load(extra)).toEqual(plain);
+    doc.peers[0].local_flags = { server_ssh_allowed: false, block_inbound: false };
+    expect(load(doc)).toEqual(plain);
+  });
+
+  it("warns about fields and collections the API does not define (a newer NetBird), naming each JSON path, and loads the rest", () => {
+    const doc = netbirdBase();
+    const plain = load(doc);
+    const extra = { ...doc, dns: { nameservers: [] } } as Record<string, unknown>;
+    doc.peers[0].future_field = { nested: true };
+    doc.policies[0].rules[0].future_rule_field = 1;
+    const account = load(extra);
+    expect(account.warnings).toEqual([
+      { path: "$.peers[0].future_field", message: 'unknown field "future_field" (from a newer NetBird?); ignored' },
+      { path: "$.policies[0].rules[0].future_rule_field", message: 'unknown field "future_rule_field" (from a newer NetBird?); ignored' },
+      { path: "$.dns", message: 'unknown collection "dns" (from a newer NetBird?); ignored' },
+    ]);
+    expect({ ...account, warnings: undefined }).toEqual({ ...plain, warnings: undefined });
+  });
+
+  it("rejects only the policy whose enabled rule has an unknown protocol, action or resource type; the rest loads", () => {
+    const doc = netbirdBase();
+    doc.policies.push({ ...structuredClone(doc.policies[0]), id: "pol-new", name: "future" });
+    doc.policies[1].rules[0].protocol = "quic";
+    const account = load(doc);
+    expect(account.policies.map((p) => p.id)).toEqual([doc.policies[0].id]);
+    expect(account.rejectedPolicies).toEqual([
+      { policyId: "pol-new", name: "future", problems: [{ path: "$.policies[1].rules[0].protocol", message: 'unknown protocol "quic" (from a newer NetBird?); known: all, tcp, udp, icmp, netbird-ssh' }] },
+    ]);
+    // On a disabled rule it changes nothing (P10): a warning.
+    doc.policies[1].rules[0].enabled = false;
+    const disabled = load(doc);
+    expect(disabled.rejectedPolicies).toBeUndefined();
+    expect(disabled.warnings?.[0]).toEqual({ path: "$.policies[1].rules[0].protocol", message: expect.stringContaining("the rule is disabled, so this changes nothing") });
+  });
+
+  it("refuses the account when the policy with an unknown value may drop traffic: leaving it out would widen access", () => {
+    const doc = netbirdBase();
+    doc.policies[0].rules[0].action = "deny-and-log";
+    expect(problemsOf(doc)).toEqual([
+      { path: "$.policies[0].rules[0].action", message: expect.stringContaining('unknown action "deny-and-log" (from a newer NetBird?); known: accept, drop; policy "') },
+    ]);
+    expect(problemsOf(doc)[0].message).toContain("leaving it out would widen access");
+  });
+
+  it("rejects the policies that use a posture check of an unknown kind", () => {
+    const doc = netbirdBase();
+    doc.posture_checks = [{ id: "pc-future", name: "future", checks: { nb_version_check: { min_version: "0.28.0" }, quantum_check: { qubits: 3 } } }];
+    doc.policies[0].source_posture_checks = ["pc-future"];
+    const account = load(doc);
+    expect(account.policies).toEqual([]);
+    expect(account.rejectedPolicies?.[0].problems).toEqual([
+      { path: "$.posture_checks[0].checks.quantum_check", message: 'unknown posture check kind "quantum_check" (from a newer NetBird?): meshfilter cannot tell which peers pass it' },
+    ]);
   });
 });

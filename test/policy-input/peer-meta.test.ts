@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadPolicyFile } from "../../src/policy/load.ts";
-import { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "../../src/policy/peer-meta.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
+import { loadPeerMeta, parsePeerMetaText, withPeerMeta } from "../../src/policy/input/peer-meta.ts";
 import { refusalProblems } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), `meshfilter-meta-${process.pid}-`));
@@ -68,6 +68,6 @@ describe("peer metadata files", () => {
     expect(alice?.meta).toMatchObject({ version: "0.31.0", processes: [], os: "linux", countryCode: "DE" });
     expect(account.peers[0].meta.version).toBe("0.30.1"); // the input account is not changed
     expect(withPeerMeta(account, "db-1", { os: "linux" }).peers[2].meta.os).toBe("linux");
-    expect(() => withPeerMeta(account, "nobody", {})).toThrowError(/no peer has id, name or IP "nobody"/);
+    expect(() => withPeerMeta(account, "nobody", {})).toThrowError(/no peer has id, name, IP, FQDN or DNS label "nobody"/);
   });
 });

@@ -5,9 +5,9 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parsePolicyText } from "../../src/policy/load.ts";
-import { PolicyError } from "../../src/policy/model.ts";
-import { parsePeerMetaText } from "../../src/policy/peer-meta.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
+import { PolicyError } from "../../src/policy/model/model.ts";
+import { parsePeerMetaText } from "../../src/policy/input/peer-meta.ts";
 
 /** Load `text`; true when it loaded, false on a PolicyError whose problems all have a path and a message. */
 function loadsOrExplains(load: (text: string) => unknown, text: string): boolean {

@@ -1,8 +1,9 @@
 // Every validation problem: the JSON path it names and what it says.
 
 import { describe, expect, it } from "vitest";
-import { validateAccount } from "../../src/policy/validate.ts";
-import type { Account } from "../../src/policy/model.ts";
+import { parsePolicyText } from "../../src/policy/input/load.ts";
+import { validateAccount } from "../../src/policy/model/validate.ts";
+import type { Account } from "../../src/policy/model/model.ts";
 import { meshfilterBase, netbirdBase, problemsOf } from "./helpers.ts";
 
 function problem(path: string, text: string) {
@@ -210,10 +211,13 @@ describe("rules", () => {
     ]);
   });
 
-  it("refuses NetBird's netbird-ssh protocol with a reason", () => {
+  it("reads NetBird's netbird-ssh protocol in both formats (compile-ports tests say what it compiles to)", () => {
     const doc = netbirdBase();
     doc.policies[0].rules[0].protocol = "netbird-ssh";
-    expect(problemsOf(doc)).toEqual([problem("$.policies[0].rules[0].protocol", '"netbird-ssh"')]);
+    expect(parsePolicyText(JSON.stringify(doc), "x.json").policies[0].rules[0].protocol).toBe("netbird-ssh");
+    const mine = meshfilterBase();
+    mine.policies[0].rules[0].protocol = "netbird-ssh";
+    expect(parsePolicyText(JSON.stringify(mine), "x.json").policies[0].rules[0].protocol).toBe("netbird-ssh");
   });
 
   it("reports two rules with the same id in one policy", () => {

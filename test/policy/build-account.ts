@@ -1,7 +1,7 @@
 // Terse builders for accounts in tests: ids default to names, every list defaults to
 // empty, the All group exists, and groups that peers or rules mention are created.
 
-import type { Account, Group, NetworkResource, NetworkRouter, Peer, Policy, PolicyRule, PostureCheck, Route } from "../../src/policy/model.ts";
+import type { Account, Group, NetworkResource, NetworkRouter, Peer, Policy, PolicyRule, PostureCheck, Route } from "../../src/policy/model/model.ts";
 
 export function peer(name: string, ip: string, extra: Partial<Peer> = {}): Peer {
   return { id: name, name, ip, groups: [], meta: {}, ...extra };
@@ -44,7 +44,7 @@ export function router(networkId: string, target: { peer?: string; peerGroups?: 
 }
 
 export function route(id: string, network: string, extra: Partial<Route> = {}): Route {
-  return { id, networkId: id, network, domains: [], peerGroups: [], groups: [], accessControlGroups: [], enabled: true, ...extra };
+  return { id, networkId: id, network, domains: [], peerGroups: [], groups: [], accessControlGroups: [], masquerade: true, enabled: true, ...extra };
 }
 
 export function posture(id: string, check: Omit<PostureCheck, "id" | "name">): PostureCheck {

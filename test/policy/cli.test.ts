@@ -8,9 +8,9 @@ import { execute } from "../../src/cli/command.ts";
 import { command as compileCommand } from "../../src/cli/compile.ts";
 import { command as explainCommand } from "../../src/cli/explain.ts";
 import { command as lintCommand } from "../../src/cli/lint.ts";
-import { compilePeer } from "../../src/policy/compile.ts";
-import { loadPolicyFile } from "../../src/policy/load.ts";
-import { withPeerMeta } from "../../src/policy/peer-meta.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
+import { withPeerMeta } from "../../src/policy/input/peer-meta.ts";
 import { formatDropReport } from "../../src/replay/shadow.ts";
 import { printable } from "../../src/text/printable.ts";
 import { MESH, meshfilter } from "../replay/cli.ts";
@@ -148,7 +148,7 @@ describe("an ambiguous --peer", () => {
       policies: [],
     }),
   );
-  const byName = `"db-1" is ambiguous: it names 2 peers: id "p-db" (name "db-1", IP 100.64.0.20; matched by name); id "p-evil" (name "db-1", IP 100.64.0.99; matched by name); name the peer by its id or IP`;
+  const byName = `"db-1" is ambiguous: it names 2 peers: id "p-db" (name "db-1", IP 100.64.0.20; matched by name); id "p-evil" (name "db-1", IP 100.64.0.99; matched by name); name the peer by its id, IP or FQDN`;
   const byIp = `"100.64.0.20" is ambiguous: it names 2 peers: id "p-db" (name "db-1", IP 100.64.0.20; matched by IP); id "p-ip" (name "100.64.0.20", IP 100.64.0.98; matched by name)`;
 
   it("compile and explain fail with exit 2, listing the candidates by id and IP", async () => {

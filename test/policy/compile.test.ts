@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compilePeer } from "../../src/policy/compile.ts";
-import type { CompiledRule } from "../../src/policy/compiled.ts";
-import { PolicyError } from "../../src/policy/model.ts";
+import { compilePeer } from "../../src/policy/compile/compile.ts";
+import type { CompiledRule } from "../../src/filter/compiled-policy.ts";
+import { PolicyError } from "../../src/policy/model/model.ts";
 import { account, group, peer, policy, posture, resource, route, router, rule, sharedPeers } from "./build-account.ts";
 
 const ids = (rules: CompiledRule[]) => rules.map((r) => r.id);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { explain, ExplainQueryError, parseExplainQuery } from "../../src/policy/explain.ts";
-import type { Account } from "../../src/policy/model.ts";
+import { explain, ExplainQueryError, parseExplainQuery } from "../../src/policy/explain/explain.ts";
+import type { Account } from "../../src/policy/model/model.ts";
 import { account, peer, policy, posture, rule, sharedPeers } from "./build-account.ts";
 
 const ALICE = "100.64.0.10";

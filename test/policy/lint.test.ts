@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { lintAccount, LINT_CHECKS, type Finding } from "../../src/policy/lint.ts";
-import type { Account } from "../../src/policy/model.ts";
+import { lintAccount, LINT_CHECKS, type Finding } from "../../src/policy/lint/lint.ts";
+import type { Account } from "../../src/policy/model/model.ts";
 import { account, group, peer, policy, posture, resource, rule, sharedPeers } from "./build-account.ts";
 
 const idsOf = (findings: Finding[]) => findings.map((f) => f.id);

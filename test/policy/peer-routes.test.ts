@@ -5,8 +5,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseRunArgs } from "../../src/cli/run.ts";
-import { loadPolicyFile } from "../../src/policy/load.ts";
-import { routesFromPolicy } from "../../src/policy/peer-routes.ts";
+import { loadPolicyFile } from "../../src/policy/input/load.ts";
+import { routesFromPolicy } from "../../src/policy/compile/peer-routes.ts";
 import { ROOT } from "../replay/cli.ts";
 
 const account = loadPolicyFile(path.join(ROOT, "examples/account.yaml"));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { evaluatePostureCheck } from "../../src/policy/posture.ts";
-import type { PeerMeta, PostureCheck } from "../../src/policy/model.ts";
-import { compareVersions, parseVersion, versionShortfall } from "../../src/policy/version.ts";
+import { evaluatePostureCheck } from "../../src/policy/compile/posture.ts";
+import type { PeerMeta, PostureCheck } from "../../src/policy/model/model.ts";
+import { compareVersions, parseVersion, versionShortfall } from "../../src/policy/compile/version.ts";
 
 const check = (c: Omit<PostureCheck, "id" | "name">): PostureCheck => ({ id: "c", name: "c", ...c });
 const passes = (c: Omit<PostureCheck, "id" | "name">, meta: PeerMeta) => evaluatePostureCheck(check(c), meta) === null;

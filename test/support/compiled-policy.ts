@@ -1,7 +1,7 @@
 // Compiled policies built by hand, for tests and benchmarks that exercise the filter or
 // the engine without going through the policy compiler.
 
-import type { CompiledPeerPolicy, CompiledRule } from "../../src/policy/compiled.ts";
+import type { CompiledPeerPolicy, CompiledRule } from "../../src/filter/compiled-policy.ts";
 
 /**
  * A rule with id "POLICY/RULE": its policy and rule ids and names are taken from the id,
