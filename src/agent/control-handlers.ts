@@ -19,6 +19,8 @@ import type { CompiledPeerPolicy, CompiledRule } from "../filter/compiled-policy
 import type { FlowEventFormat, FlowLog } from "./flow-log.ts";
 import type { PacketLoopCounters } from "./packet-loop.ts";
 import type { RuleCounters } from "./rule-counters.ts";
+import type { MultiQueue } from "./multi-queue.ts";
+import { REASON_NAMES } from "../engine/reasons.ts";
 
 /** What the handlers read from the agent (PeerAgent provides it). */
 export interface ControlSource {
@@ -38,6 +40,8 @@ export interface ControlSource {
   explain(query: ExplainQuery): Promise<Explanation>;
   /** Re-attaches the engine's flow listener after flowListeners changed. */
   updateFlowListener(): void;
+  /** The queue workers with --queues N > 1: each has its own engine, and `engine` is null. */
+  readonly queues?: MultiQueue | null;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -51,12 +55,19 @@ export interface FlowEntry extends FlowInfo {
 
 export function controlHandlers(agent: ControlSource): Record<CommandName, Handler> {
   const engineOf = (): Engine => {
+    if (!agent.engine && agent.queues) throw new CommandError(`not available with --queues ${agent.queues.queues}: each queue's worker has its own engine (status, counters, flows and reload are)`);
     if (!agent.engine) throw new CommandError("filtering is off (--no-filter): there is no engine to ask");
     return agent.engine;
   };
+  const queues = agent.queues;
   return {
     status: () => agent.status(),
-    flows: (args) => listFlows(engineOf(), agent.policy, flowFilter(args)),
+    flows: (args) => {
+      if (!queues) return listFlows(engineOf(), agent.policy, flowFilter(args));
+      const filter = flowFilter(args);
+      const now = Date.now();
+      return queues.flows().then((flows) => flows.map((f) => entryOf(f, agent.policy, now)).filter(filter));
+    },
     flush: (args) => {
       const engine = engineOf();
       const filter = flowFilter(args);
@@ -108,6 +119,15 @@ export function controlHandlers(agent: ControlSource): Record<CommandName, Handl
       return result;
     },
     counters: () => {
+      if (queues) {
+        // Per-rule counts live in each worker's rule table and are not summed.
+        queues.refresh();
+        const reasons: Record<string, number> = {};
+        queues.reasonCounts.forEach((n, code) => {
+          if (n > 0) reasons[REASON_NAMES[code]] = n;
+        });
+        return { rules: [], reasons, dropped: { inbound: agent.loop.counters.inboundDropped, outbound: agent.loop.counters.outboundDropped }, queues: queues.perQueue() };
+      }
       const engine = engineOf();
       const reasons: Record<string, number> = {};
       engine.reasonCounts.forEach((n, code) => {

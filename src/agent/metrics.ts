@@ -27,6 +27,8 @@ export interface PolicyCounters {
 export interface MetricsSources {
   /** The current engine (null when filtering is off). */
   engine: () => EngineMetricsView | null;
+  /** Connections tracked now, when the engine's flows() does not list them all (queue workers: multi-queue.ts). */
+  flowCount?: () => number;
   loop: PacketLoopCounters;
   /** The TUN device, for its merged-write count (offload). */
   tun: { readonly mergedWrites: number; readonly splitReads: number };
@@ -90,6 +92,10 @@ export function createAgentMetrics(sources: MetricsSources): Registry {
     help: "Connections currently tracked",
     registers: [registry],
     collect(this: Gauge<string>) {
+      if (sources.flowCount) {
+        this.set(sources.flowCount());
+        return;
+      }
       const engine = sources.engine();
       let n = 0;
       if (engine) for (const _ of engine.flows()) n++;

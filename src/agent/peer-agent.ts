@@ -22,7 +22,8 @@ import { DomainResolver, dnsResolver } from "./domain-resolver.ts";
 import { configureLink } from "./link.ts";
 import { Masquerade, masqueradedPrefixes } from "./masquerade.ts";
 import { createAgentMetrics, serveMetrics, type PolicyCounters } from "./metrics.ts";
-import { PacketLoop } from "./packet-loop.ts";
+import { MultiQueue } from "./multi-queue.ts";
+import { PacketLoop, type PacketLoopCounters } from "./packet-loop.ts";
 import { loadPolicyInWorker } from "./policy-load-worker.ts";
 import { PolicyWatcher } from "./policy-watcher.ts";
 import type { Transport } from "./transport.ts";
@@ -32,6 +33,15 @@ import { formatKey } from "../wireguard/keys.ts";
 import type { WireGuardTimers } from "../wireguard/timers.ts";
 import { WireGuardTransport, type WireGuardEvent } from "../wireguard/wireguard-transport.ts";
 import { cidrContains, formatParsed, parseCidr } from "../packet/address.ts";
+import { RuleTable } from "../filter/rule-table.ts";
+import { REASON_NAMES } from "../engine/reasons.ts";
+
+/** The data path: one PacketLoop on this thread, or a MultiQueue of worker threads. */
+export interface DataPath {
+  readonly counters: PacketLoopCounters;
+  start(): void;
+  stop(): void;
+}
 
 export interface PeerAgentConfig {
   /** The account's policy file (meshfilter YAML/JSON or a NetBird export), or with `networkMap` a NetBird NetworkMap. Watched for changes. */
@@ -94,6 +104,11 @@ export interface PeerAgentConfig {
   egress?: boolean;
   /** Packets per batch. Default 64. */
   batchSize?: number;
+  /**
+   * TUN queues, each read and written by a worker thread with its own engine
+   * (multi-queue.ts). Default 1: one queue, every packet on the agent's thread.
+   */
+  queues?: number;
   /** Kernel offloads: UDP GSO/GRO on the transport, merged TCP writes into the TUN. Default true. */
   offload?: boolean;
   /** Heap limit (MB) of the thread that loads a policy file; a file that needs more is rejected. Default 1024. */
@@ -150,7 +165,9 @@ export class PeerAgent {
     readonly engine: Engine | null,
     readonly tun: TunDevice,
     readonly transport: Transport & { readonly offload: boolean },
-    readonly loop: PacketLoop,
+    readonly loop: DataPath,
+    /** The queue workers with --queues N > 1 (then `engine` is null: each worker has its own). */
+    readonly queues: MultiQueue | null = null,
   ) {}
 
   /** Loads and compiles the policy, opens and configures the TUN device, and starts moving packets. */
@@ -162,13 +179,15 @@ export class PeerAgent {
     if (!address) throw new Error(`peer '${config.peer}' has no IPv4 overlay address in ${config.policyFile}`);
     const mtu = config.mtu ?? 1420;
     const filter = config.filter ?? true;
-    const engine = filter ? new Engine(policy, engineOptions(config)) : null;
+    const queueCount = config.queues ?? 1;
+    const multiQueue = queueCount > 1;
+    const engine = filter && !multiQueue ? new Engine(policy, engineOptions(config)) : null;
     const offload = config.offload ?? true;
     const wireguard = config.wireguard ? readWireGuardConfig(config.wireguard) : null;
     if (!wireguard && !config.listen) throw new Error("no transport: give a WireGuard configuration file (or, for tests, the plaintext UDP transport's listen address)");
-    const tun = openTun(config.tun ?? "mf0", { packetRoom: mtu, offload });
-    let transport: (Transport & { readonly offload: boolean }) | null = null;
-    try {
+    // With queues, this first queue makes (or checks) the device; the workers then attach theirs and it is closed.
+    const tun = openTun(config.tun ?? "mf0", { packetRoom: mtu, offload, multiQueue });
+    const configure = (): void => {
       if (config.configureLink ?? true) {
         configureLink({
           name: tun.name,
@@ -178,6 +197,11 @@ export class PeerAgent {
           routes: wireguard ? tunnelRoutes(wireguard, address, config.prefixLength ?? 16) : (config.routes ?? []).map((r) => r.prefix),
         });
       }
+    };
+    let transport: (Transport & { readonly offload: boolean }) | null = null;
+    let queues: MultiQueue | null = null;
+    try {
+      if (!multiQueue) configure();
       transport = wireguard
         ? new WireGuardTransport({
             config: wireguard,
@@ -189,12 +213,29 @@ export class PeerAgent {
             onEvent: (e) => logWireGuardEvent(log, e),
           })
         : new UdpTransport({ listen: config.listen!, peers: config.peers ?? [], routes: config.routes, mtu, batchSize: config.batchSize, offload });
+      if (multiQueue) {
+        queues = await MultiQueue.start({
+          tun: tun.name,
+          queues: queueCount,
+          mtu,
+          offload,
+          batchSize: config.batchSize ?? (offload ? 256 : 64),
+          policy: filter ? policy : null,
+          engineOptions: engineOptions(config),
+          transport,
+        });
+        // The workers' queues hold the device now; this one would take a share of the kernel's packets that nobody reads.
+        tun.close();
+        configure();
+      }
     } catch (err) {
+      queues?.stop();
+      transport?.close();
       tun.close();
       throw err;
     }
-    const loop = new PacketLoop({ tun, transport, judge: engine, mtu, batchSize: config.batchSize });
-    const agent = new PeerAgent(config, log, policy, engine, tun, transport, loop);
+    const loop: DataPath = queues ?? new PacketLoop({ tun, transport, judge: engine, mtu, batchSize: config.batchSize });
+    const agent = new PeerAgent(config, log, policy, engine, tun, transport, loop, queues);
     agent.peerNames = peerNames;
     agent.format.setPolicy(policy, peerNames);
     try {
@@ -209,7 +250,7 @@ export class PeerAgent {
         ? { transport: "wireguard", publicKey: formatKey(transport.publicKey), listenPort: transport.localPort }
         : { transport: "plaintext-udp", listen: config.listen };
     log.info(
-      { peer: policy.peer.name, address, tun: tun.name, mtu, ...transportInfo, filter, offload: transport.offload, rules: ruleCount(policy) },
+      { peer: policy.peer.name, address, tun: tun.name, mtu, ...transportInfo, filter, offload: transport.offload, queues: queueCount, rules: ruleCount(policy) },
       "agent running",
     );
     return agent;
@@ -250,26 +291,30 @@ export class PeerAgent {
       });
     }
     if (config.metrics) {
+      const queues = this.queues;
       const registry = createAgentMetrics({
-        engine: () => this.engine,
+        engine: () => this.engine ?? (queues && config.filter !== false ? queuesMetricsView(queues) : null),
+        flowCount: queues ? () => queues.flowCount : undefined,
         loop: this.loop.counters,
-        tun: this.tun,
+        tun: queues ? queues.tunTotals : this.tun,
         transport: this.transport.counters,
         policy: this.policyCounters,
         ruleTotals: () => (this.engine ? this.ruleCounters.totals(this.engine.rules) : []),
       });
       this.metricsServer = await serveMetrics(registry, config.metrics);
     }
-    if (engine) {
+    const queues = this.queues;
+    if (engine || (queues && config.filter !== false)) {
       this.resolver = new DomainResolver({
         resolve: dnsResolver(config.dns?.servers),
         minRefreshMs: config.dns?.minRefreshMs,
         maxRefreshMs: config.dns?.maxRefreshMs,
         apply: (resource, cidrs) => {
-          engine.setResourceAddresses(resource, cidrs);
+          if (engine) engine.setResourceAddresses(resource, cidrs);
+          else queues?.setResourceAddresses(resource, cidrs);
           this.resolved.set(resource, cidrs);
           this.updateMasquerade();
-          if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
+          if (engine && this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
         },
         log: this.log,
       });
@@ -302,18 +347,26 @@ export class PeerAgent {
   readonly status = (): Record<string, unknown> => {
     const engine = this.engine;
     const stats = engine?.stats();
+    const queues = this.queues;
+    queues?.refresh();
+    const filter = engine !== null || (queues !== null && this.config.filter !== false);
     return {
       peer: { id: this.policy.peer.id, name: this.policy.peer.name, addresses: this.policy.peer.addresses },
       pid: process.pid,
       uptimeMs: Date.now() - this.startedAt,
       policyFile: this.config.policyFile,
       rules: ruleCount(this.policy),
-      filter: engine !== null,
-      egress: engine?.egress ?? false,
+      filter,
+      egress: filter && (this.config.egress ?? false),
       tun: this.tun.name,
       listen: this.config.listen,
-      flows: stats ? { count: stats.flows, capacity: stats.capacity, adaptiveTimeoutScale: stats.adaptiveTimeoutScale } : null,
+      flows: stats
+        ? { count: stats.flows, capacity: stats.capacity, adaptiveTimeoutScale: stats.adaptiveTimeoutScale }
+        : queues && filter
+          ? { count: queues.flowCount, capacity: queues.flowCapacity }
+          : null,
       packets: { tunRead: this.loop.counters.tunReadPackets, tunWritten: this.loop.counters.tunWrittenPackets, droppedInbound: this.loop.counters.inboundDropped, droppedOutbound: this.loop.counters.outboundDropped },
+      queues: queues ? queues.perQueue() : 1,
       policyReloads: { ...this.policyCounters, lastRejection: this.lastRejection },
       logLevel: this.log.level,
       flowLog: this.flowLog ? { path: this.config.flowLog, ...this.flowLog.totals } : null,
@@ -353,7 +406,8 @@ export class PeerAgent {
    * for while one is loading runs after it. Resolves with whether the (last) policy was applied.
    */
   reloadPolicy(): Promise<boolean> {
-    if (!this.engine || this.closed) return Promise.resolve(false);
+    const filtering = this.engine !== null || (this.queues !== null && this.config.filter !== false);
+    if (!filtering || this.closed) return Promise.resolve(false);
     if (this.reloading) {
       this.reloadAgain = true;
       return this.reloading;
@@ -384,7 +438,9 @@ export class PeerAgent {
       this.log.error({ file, problems, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
       return false;
     }
-    if (this.closed || !this.engine) return false;
+    if (this.closed) return false;
+    if (this.queues) return this.applyInQueues(file, policy, peerNames);
+    if (!this.engine) return false;
     const engine = this.engine;
     // A walk still under way for the policy before: count what it cut; beginPolicy restarts it.
     if (engine.revocationPending) this.policyCounters.flowsRevoked += engine.revokedByLastPolicy;
@@ -408,6 +464,36 @@ export class PeerAgent {
     this.policyCounters.applied++;
     this.log.info({ file, rules: ruleCount(policy) }, "policy in force; revoking the connections it no longer allows");
     if (this.revocationTimer === null) this.revocationTimer = setImmediate(this.revokeSlice);
+    return true;
+  }
+
+  /**
+   * A reload with queue workers: the rule table is built here first, so a policy that
+   * cannot be put in force is rejected before any worker sees it; then every worker swaps
+   * to it at its next batch and walks its own table (P14). Logged as on one queue.
+   */
+  private applyInQueues(file: string, policy: CompiledPeerPolicy, peerNames: Map<string, string>): boolean {
+    const queues = this.queues!;
+    try {
+      RuleTable.build(policy);
+    } catch (err) {
+      this.policyCounters.rejected++;
+      this.lastRejection = oneLine(file, err);
+      this.log.error({ file, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
+      return false;
+    }
+    this.lastRejection = null;
+    this.peerNames = peerNames;
+    this.format.setPolicy(policy, peerNames);
+    this.policy = policy;
+    this.resolver?.setPolicy(policy);
+    this.updateMasquerade();
+    this.policyCounters.applied++;
+    this.log.info({ file, rules: ruleCount(policy), queues: queues.queues }, "policy in force; revoking the connections it no longer allows");
+    void queues.applyPolicy(policy).then((cut) => {
+      this.policyCounters.flowsRevoked += cut;
+      this.log.info({ file, rules: ruleCount(policy), flowsCut: cut }, "policy applied");
+    });
     return true;
   }
 
@@ -438,6 +524,7 @@ export class PeerAgent {
     this.masquerade?.close();
     this.transport.close();
     this.tun.close();
+    await this.queues?.closed();
     await this.control?.close();
     if (this.metricsServer) {
       const server = this.metricsServer;
@@ -495,4 +582,16 @@ function oneLine(file: string, err: unknown): string {
   const problems = (err as { problems?: PolicyProblem[] }).problems;
   if (problems && problems.length > 0) return `${file}: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`;
   return `${file}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`;
+}
+
+/** What the metrics read of the engines of queue workers: their summed counts (rules are counted per worker and not summed). */
+function queuesMetricsView(queues: MultiQueue) {
+  queues.refresh();
+  return {
+    reasonCounts: queues.reasonCounts,
+    segmentRunCounts: queues.segmentRunCounts,
+    reasonName: (code: number) => REASON_NAMES[code] ?? `unknown(${code})`,
+    rules: { ruleCount: 0, ruleId: () => "", hits: new Float64Array(0), bytes: new Float64Array(0) },
+    flows: () => [],
+  };
 }

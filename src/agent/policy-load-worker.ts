@@ -4,16 +4,13 @@
 // force meanwhile. A file that exhausts either limit is rejected like an invalid one: a
 // PolicyError naming the file and the limit; the agent goes on.
 
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { PolicyError, type PolicyProblem } from "../policy/model/model.ts";
 import { PeerRefError } from "../policy/model/peer-ref.ts";
 import type { CompiledPeerPolicy, CompileOptions } from "../filter/compiled-policy.ts";
 import type { Explanation } from "../policy/explain/explain.ts";
 import type { ExplainQuery } from "../policy/explain/explain-query.ts";
+import { siblingModule, workerEntry } from "./worker-entry.ts";
 
 export interface PolicyLoadLimits {
   /** Heap of the loading thread, in MB (V8 old generation). Default 1024. */
@@ -59,25 +56,9 @@ export type WorkerReply =
       peerRef?: { self: string; detail: string; known: readonly string[] };
     };
 
-// The built package runs the compiled policy-worker.js. From the sources (development,
-// tests, the CLI under tsx) the worker is TypeScript: Node 20 does not carry tsx's loader
-// into a worker's entry module, so a two-line bootstrap registers it in the worker first.
-const FROM_SOURCES = import.meta.url.endsWith(".ts");
-const WORKER_URL = new URL(FROM_SOURCES ? "./policy-worker.ts" : "./policy-worker.js", import.meta.url);
-
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  if (!FROM_SOURCES) return { entry: WORKER_URL, eval: false };
-  // tsx's ESM register(), located through its package.json (require.resolve would give the CommonJS build).
-  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
-  const exports = (JSON.parse(readFileSync(tsxPackage, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports;
-  const tsxApi = pathToFileURL(join(dirname(tsxPackage), exports["./esm/api"].import.default)).href;
-  // The thread lowers its priority first (see policy-worker.ts): compiling the sources with
-  // tsx is CPU work too, and the esbuild process it starts inherits the thread's nice value.
-  const code =
-    `import("node:os").then((os) => { try { os.setPriority(19); } catch {} return import(${JSON.stringify(tsxApi)}); })` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return { entry: code, eval: true };
-}
+// The worker runs policy-worker.ts (worker-entry.ts starts it from the built package or
+// the sources) at the lowest priority (see policy-worker.ts).
+const WORKER_URL = siblingModule(import.meta.url, "policy-worker");
 
 /**
  * Load, validate and compile `file` for `peer` in a worker thread. Resolves with the
@@ -91,7 +72,7 @@ export function loadPolicyInWorker(file: string, peer: string, limits: PolicyLoa
     const fail = (message: string) => reject(new PolicyError([{ path: "$", message }], file));
     let worker: Worker;
     try {
-      const { entry, eval: isCode } = workerEntry();
+      const { entry, eval: isCode } = workerEntry(WORKER_URL, true);
       worker = new Worker(entry, {
         eval: isCode,
         workerData: { file, peer, compile: limits.compile, explain: limits.explain, networkMap: limits.networkMap } satisfies WorkerRequest,

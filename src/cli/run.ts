@@ -15,6 +15,7 @@ import { WireGuardConfigError } from "../wireguard/config.ts";
 import { badFlagValue, CliError, defineCommand, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./command.ts";
 import { policyFailure, withPolicy } from "./common.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
+import { MAX_QUEUES } from "../agent/multi-queue.ts";
 import { LOG_LEVELS } from "../agent/control-handlers.ts";
 import { textDestination } from "../agent/log-format.ts";
 import { DEFAULT_TIMEOUTS } from "../conntrack/timeouts.ts";
@@ -78,6 +79,11 @@ const RUN_FLAGS = {
   egress: { type: "boolean", help: "also enforce this peer's outbound rules (P13)" },
   "no-filter": { type: "boolean", help: "pass every packet (throughput baseline)" },
   batch: { type: "string", value: "N", help: "packets per batch (default 64)" },
+  queues: {
+    type: "string",
+    value: "N",
+    help: `TUN queues (IFF_MULTI_QUEUE), each judged by a worker thread with its own connection table (default 1; at most ${MAX_QUEUES}; docs/agent.md "Multi-queue")`,
+  },
   "no-offload": { type: "boolean", help: "no UDP GSO/GRO and no merged TCP writes into the TUN" },
   config: {
     type: "string",
@@ -123,6 +129,7 @@ const configFileSchema = z
     filter: z.boolean(),
     egress: z.boolean(),
     batchSize: z.number().int().min(1).max(256),
+    queues: z.number().int().min(1).max(MAX_QUEUES),
     offload: z.boolean(),
     policyMemoryMb: z.number().int().min(16),
     policyTimeoutMs: z.number().int().min(1),
@@ -154,6 +161,14 @@ function positiveInt(text: string | undefined, option: string): number | undefin
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) badFlagValue(option, text, "expected a positive integer");
+  return n;
+}
+
+/** --queues: a whole number from 1 to the kernel's limit of queues per TUN device. */
+function queueCount(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_QUEUES) badFlagValue("queues", text, `expected a whole number from 1 to ${MAX_QUEUES} (the kernel's limit of queues per TUN device)`);
   return n;
 }
 
@@ -270,6 +285,7 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
     egress: values.egress || file.egress,
     filter: values["no-filter"] ? false : file.filter,
     batchSize: positiveInt(values.batch, "batch") ?? file.batchSize,
+    queues: queueCount(values.queues) ?? file.queues,
     offload: values["no-offload"] ? false : file.offload,
     policyMemoryMb: positiveInt(values["policy-memory-mb"], "policy-memory-mb") ?? file.policyMemoryMb,
     policyTimeoutMs: positiveInt(values["policy-timeout-ms"], "policy-timeout-ms") ?? file.policyTimeoutMs,
@@ -294,6 +310,9 @@ function runConfig(values: FlagValues<typeof RUN_FLAGS>): RunSettings {
     throw new UsageError("--listen, --peer-endpoint and --route belong to the plaintext UDP test transport: name it with --transport plaintext-udp");
   }
   if (transport === "plaintext-udp") config.wireguard = undefined;
+  if ((config.queues ?? 1) > 1 && config.flowLog) {
+    throw new UsageError(`--flow-log needs one queue: with --queues ${config.queues} each worker has its own engine, and their flow events are not gathered`);
+  }
   const needed = transport === "wireguard" ? (["policyFile", "peer", "wireguard"] as const) : (["policyFile", "peer", "listen"] as const);
   const missing = needed.filter((k) => !config[k] && !(k === "peer" && networkMap));
   if (missing.length > 0) {
