@@ -54,6 +54,8 @@ export interface QueueStatus {
   /** Packets its queue read for flows another worker owns (passed to the owner). */
   passedToOwner: number;
   flows: number;
+  /** Connections its engine cut because a new policy no longer allowed them (P14). */
+  flowsCut: number;
 }
 
 /** A failure starting a worker's queue (the kernel refused it): `code` is the errno name. */
@@ -336,6 +338,7 @@ export class MultiQueue {
       droppedOutbound: s[STAT.outboundDropped],
       passedToOwner: s[STAT.forwarded],
       flows: s[STAT.flows],
+      flowsCut: s[STAT.flowsCut],
     }));
   }
 }

@@ -61,6 +61,7 @@ export const STAT = {
   segmentRuns: 12,
   segmentRunPackets: 13,
   outRingFull: 14,
+  flowsCut: 15,
 } as const;
 /** The engine's counts by decision reason start here (REASON_COUNT of them). */
 export const STAT_REASONS = 16;

@@ -179,14 +179,20 @@ function revokeSlice(): void {
     revocation = setImmediate(revokeSlice);
     return;
   }
-  port.postMessage({ type: "revoked", id: policyId, cut: engine.revokedByLastPolicy });
+  reportRevoked();
+}
+
+function reportRevoked(): void {
+  const cut = engine!.revokedByLastPolicy;
+  stats[STAT.flowsCut] += cut;
+  port.postMessage({ type: "revoked", id: policyId, cut });
 }
 
 port.on("message", (m: ToWorker) => {
   if (m.type === "policy") {
     if (engine === null) return;
     // A walk still under way for the policy before: what it cut so far counts; beginPolicy restarts it.
-    if (engine.revocationPending) port.postMessage({ type: "revoked", id: policyId, cut: engine.revokedByLastPolicy });
+    if (engine.revocationPending) reportRevoked();
     policyId = m.id;
     engine.beginPolicy(m.policy as CompiledPeerPolicy);
     if (revocation === null) revocation = setImmediate(revokeSlice);
