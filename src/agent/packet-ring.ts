@@ -51,6 +51,8 @@ export class PacketRing {
   // Producer side (only the producer's thread uses these).
   private writePos = 0;
   private tail = 0;
+  /** Records push()ed since the last flush(): written, not yet visible. */
+  private unflushed = 0;
   // Consumer side.
   private head = 0;
 
@@ -74,22 +76,25 @@ export class PacketRing {
    */
   reserve(bytes: number): number {
     const head = Atomics.load(this.control, HEAD);
-    const pending = (this.tail - head) | 0;
+    const published = (this.tail - head) | 0;
+    const pending = published + this.unflushed;
     if (pending >= this.slots) return -1;
     if (pending === 0) {
       // Everything written was released: the whole buffer is free; start again at 0.
       this.writePos = 0;
       return bytes <= this.dataBytes ? 0 : -1;
     }
-    const inUse = this.records[(head & this.mask) * 2];
+    // The oldest packet still in use: the consumer's next, or the first pushed but not flushed.
+    const inUse = this.records[((published === 0 ? this.tail : head) & this.mask) * 2];
     const at = this.writePos;
     if (at > inUse) {
       if (this.dataBytes - at >= bytes) return at;
       // Wrap: the start of the buffer, up to the oldest packet still in use.
-      return inUse > bytes ? 0 : -1;
+      return inUse >= bytes ? 0 : -1;
     }
-    // at < inUse: between the write position and the oldest packet in use (at === inUse: full).
-    return inUse - at > bytes ? at : -1;
+    // at < inUse: between the write position and the oldest packet in use. (at === inUse
+    // only when the producer filled the ring up to that packet: full.)
+    return inUse - at >= bytes ? at : -1;
   }
 
   /**
@@ -116,16 +121,15 @@ export class PacketRing {
 
   /** Record slots free now (how many packets publish()/push() may add). */
   freeRecords(): number {
-    return this.slots - ((this.tail - Atomics.load(this.control, HEAD)) | 0);
+    return this.slots - ((this.tail - Atomics.load(this.control, HEAD)) | 0) - this.unflushed;
   }
 
   /**
    * Copies one packet (src[offset, offset + length)) into the ring with `tag`; false when
-   * it is full. The record is not visible until flush().
+   * it is full. The record is not visible until flush(). (Not mixed with publish() between two flushes.)
    */
   push(src: Uint8Array, offset: number, length: number, tag: number): boolean {
-    if (this.freeRecords() - this.unflushed <= 0) return false;
-    const at = this.reserveAfterUnflushed(length);
+    const at = this.reserve(length);
     if (at < 0) return false;
     this.data.set(src.subarray(offset, offset + length), at);
     const slot = ((this.tail + this.unflushed) & this.mask) * 2;
@@ -134,22 +138,6 @@ export class PacketRing {
     this.writePos = at + length;
     this.unflushed++;
     return true;
-  }
-
-  private unflushed = 0;
-
-  /** reserve() that also counts records pushed but not yet flushed as in use. */
-  private reserveAfterUnflushed(bytes: number): number {
-    if (this.unflushed === 0) return this.reserve(bytes);
-    const head = Atomics.load(this.control, HEAD);
-    const pending = (this.tail - head) | 0;
-    const inUse = pending === 0 ? this.records[(this.tail & this.mask) * 2] : this.records[(head & this.mask) * 2];
-    const at = this.writePos;
-    if (at > inUse) {
-      if (this.dataBytes - at >= bytes) return at;
-      return inUse > bytes ? 0 : -1;
-    }
-    return inUse - at > bytes ? at : -1;
   }
 
   /** Makes the packets push()ed since the last flush visible to the consumer, and wakes it. */
