@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { engineOptions } from "../../src/agent/peer-agent.ts";
 import { parseRunArgs } from "../../src/cli/run.ts";
+import { meshfilter } from "../replay/cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mf-run-args-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,5 +116,24 @@ describe("meshfilter run options", () => {
     writeFileSync(broken, "peer: [unclosed\n");
     expect(() => parseRunArgs(["--config", broken])).toThrow(new RegExp(`^invalid config file ${broken}:\\d+: `));
     expect(() => parseRunArgs(["--config", join(dir, "absent.yaml")])).toThrow(/^cannot read config file .*absent\.yaml: no such file or directory \(ENOENT\)$/);
+  });
+
+  it("--queues: a whole number from 1 to the kernel's 256 (drivers/net/tun.c MAX_TAP_QUEUES), else a one-line usage error, exit 2", () => {
+    const base = ["--policy", "p.yaml", "--peer", "db-1", "--wireguard", "wg0.conf"];
+    expect(parseRunArgs([...base, "--queues", "2"]).queues).toBe(2);
+    expect(parseRunArgs(base).queues).toBeUndefined();
+    const file = join(dir, "queues.yaml");
+    writeFileSync(file, "queues: 300\n");
+    expect(() => parseRunArgs([...base, "--config", file])).toThrow(new RegExp(`${file}:1: \\$\\.queues:`));
+    for (const bad of ["0", "1.5", "257", "two"]) {
+      const r = meshfilter("run", ...base, "--queues", bad);
+      // The error's line, then the usage hint every usage error ends with.
+      expect(r.stderr).toBe(`meshfilter run: --queues "${bad}": expected a whole number from 1 to 256 (the kernel's limit of queues per TUN device)\ntry 'meshfilter run --help'\n`);
+      expect(r.status).toBe(2);
+    }
+  });
+
+  it("--flow-log needs one queue", () => {
+    expect(() => parseRunArgs(["--policy", "p.yaml", "--peer", "db-1", "--wireguard", "w.conf", "--queues", "2", "--flow-log", "-"])).toThrow(/--flow-log needs one queue/);
   });
 });

@@ -132,4 +132,13 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
     expect(later.packets.droppedInbound).toBeGreaterThan(cut.packets.droppedInbound);
     expect(later.packets.tunWritten - cut.packets.tunWritten).toBeLessThan(20);
   }, 90_000);
+
+  it("a device already open in single-queue mode: the kernel's refusal as one line naming the device, exit 1", () => {
+    lab.exec("laptop", ["ip", "tuntap", "add", "dev", "mfsingle", "mode", "tun"]);
+    const r = lab.exec("laptop", [process.execPath, "--import", "tsx", "src/cli/main.ts", "run", ...lab.transportArgs(laptop, agentArgs(laptop, db).map((a) => (a === "mf0" ? "mfsingle" : a))), "--no-control"]);
+    expect(r.stderr).toBe(
+      "meshfilter run: TUN device 'mfsingle' exists with another type or queue mode (EINVAL): it is single-queue or not a TUN device, and multiQueue: true was asked; open it with the matching multiQueue option, or delete it (ip link del mfsingle)\n",
+    );
+    expect(r.status).toBe(1);
+  }, 30_000);
 });
