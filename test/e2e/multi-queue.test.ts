@@ -94,6 +94,23 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
     }
   }, 120_000);
 
+  it("a flow whose outbound packets the kernel moves to the other queue is still judged by its owner", async () => {
+    // Connections db opens to the laptop arrive new at the laptop's agent: the worker its
+    // hash names owns them. The laptop's server then stays silent longer than the kernel
+    // keeps a flow's queue (TUN_FLOW_EXPIRE, 3 s), so its answer leaves on the queue the
+    // kernel's own hash picks: for about half of the connections the other worker's. That
+    // worker passes the packets to the owner, whose table has the connection.
+    const server = lab.spawn("laptop", [process.execPath, "-e", `require("node:net").createServer((s) => setTimeout(() => s.end("hello\\n"), 7000)).listen(${TO_LAPTOP}, "${laptop.overlay}")`]);
+    await waitListening(lab, "laptop", TO_LAPTOP);
+    const before = (await status("laptop")).queues.reduce((n, q) => n + q.passedToOwner, 0);
+    const clients = Array.from({ length: 8 }, () => lab.execAsync("db", ["nc", "-w", "15", laptop.overlay, String(TO_LAPTOP)], { timeoutMs: 30_000 }));
+    const answers = await Promise.all(clients);
+    server.kill();
+    expect(answers.map((a) => a.stdout.trim())).toEqual(Array(8).fill("hello"));
+    const passed = (await status("laptop")).queues.reduce((n, q) => n + q.passedToOwner, 0) - before;
+    expect(passed, "no answer left on the other queue (each does with probability 1/2)").toBeGreaterThan(0);
+  }, 60_000);
+
   it("a connection the policy does not allow is dropped", async () => {
     lab.spawn("db", ["nc", "-l", "-p", String(FORBIDDEN)]);
     await waitListening(lab, "db", FORBIDDEN);
