@@ -1,11 +1,15 @@
 // Throughput over WireGuard between two network namespaces, measured with iperf3: two
 // meshfilter agents, a meshfilter agent and Debian's wireguard-go, and two wireguard-go
-// (the reference pace), the agents with filtering on and off (--no-filter); and directly
-// over the underlay for scale. Prints a table, the agents' CPU use and batch sizes (where
-// the time goes), and writes bench/out/iperf.json.
+// (the reference pace), the agents with filtering on and off (--no-filter); two
+// meshfilter agents with one TUN queue and with two (--queues 2), both under the same
+// `--streams` parallel TCP connections so the kernel can spread flows over the queues;
+// and directly over the underlay for scale. Prints a table, the agents' CPU use and batch
+// sizes (where the time goes), and writes bench/out/iperf.json.
 //
 //   npx tsx bench/iperf.ts [--seconds 5] [--omit 2] [--mtu 1420] [--underlay-mtu 1500] [--batch 64] [--rounds 2] [--udp-rate 1G]
+//                          [--streams 4] [--queues-only]
 //
+// --queues-only runs only the 1- and 2-queue rows (and the underlay).
 // Needs root, iproute2, iperf3, wireguard-go and wg. About 10 x rounds x (seconds + omit + 1) s plus start-ups.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +28,8 @@ const { values } = parseArgs({
     batch: { type: "string", default: "64" },
     rounds: { type: "string", default: "2" },
     "udp-rate": { type: "string", default: "1G" },
+    streams: { type: "string", default: "4" },
+    "queues-only": { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -40,6 +46,9 @@ const rounds = Number(values.rounds);
 // UDP is offered at a fixed rate: an unlimited sender (-b 0) mostly measures how much CPU the
 // iperf3 client steals from the agents on a small machine, and varies wildly from run to run.
 const udpRate = values["udp-rate"];
+// Parallel TCP connections of the queue rows (iperf3 -P): one flow stays on one queue.
+const streams = Number(values.streams);
+const queuesOnly = values["queues-only"];
 
 const a: LabPeer = { role: "a", peer: "client", overlay: "100.64.0.10", underlay: "198.18.0.10" };
 const b: LabPeer = { role: "b", peer: "server", overlay: "100.64.0.20", underlay: "198.18.0.20" };
@@ -64,12 +73,30 @@ policies:
 // The pairs compared: which implementation runs each end (client a, server b), and the
 // agents' extra arguments; filtering on and off differ only in --no-filter.
 type End = "meshfilter" | "wireguard-go";
-const MODES: readonly { path: string; a: End; b: End; args: readonly string[] }[] = [
-  { path: "meshfilter ↔ meshfilter, filter on", a: "meshfilter", b: "meshfilter", args: [] },
-  { path: "meshfilter ↔ meshfilter, filter off", a: "meshfilter", b: "meshfilter", args: ["--no-filter"] },
-  { path: "meshfilter ↔ wireguard-go, filter on", a: "meshfilter", b: "wireguard-go", args: [] },
-  { path: "meshfilter ↔ wireguard-go, filter off", a: "meshfilter", b: "wireguard-go", args: ["--no-filter"] },
-  { path: "wireguard-go ↔ wireguard-go", a: "wireguard-go", b: "wireguard-go", args: [] },
+// The queue rows run TCP only, with `streams` parallel connections (1 queue and 2 queues alike).
+interface Mode {
+  path: string;
+  a: End;
+  b: End;
+  args: readonly string[];
+  /** Parallel TCP connections (iperf3 -P) and no UDP run: the queue rows. */
+  streams?: number;
+}
+const QUEUE_MODES: readonly Mode[] = [
+  { path: `meshfilter ↔ meshfilter, filter on, 1 queue, ${streams} streams`, a: "meshfilter", b: "meshfilter", args: [], streams },
+  { path: `meshfilter ↔ meshfilter, filter on, 2 queues, ${streams} streams`, a: "meshfilter", b: "meshfilter", args: ["--queues", "2"], streams },
+];
+const MODES: readonly Mode[] = [
+  ...(queuesOnly
+    ? []
+    : ([
+        { path: "meshfilter ↔ meshfilter, filter on", a: "meshfilter", b: "meshfilter", args: [] },
+        { path: "meshfilter ↔ meshfilter, filter off", a: "meshfilter", b: "meshfilter", args: ["--no-filter"] },
+        { path: "meshfilter ↔ wireguard-go, filter on", a: "meshfilter", b: "wireguard-go", args: [] },
+        { path: "meshfilter ↔ wireguard-go, filter off", a: "meshfilter", b: "wireguard-go", args: ["--no-filter"] },
+        { path: "wireguard-go ↔ wireguard-go", a: "wireguard-go", b: "wireguard-go", args: [] },
+      ] satisfies Mode[])),
+  ...QUEUE_MODES,
 ];
 
 interface Row {
@@ -92,8 +119,8 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
 }
 
-function iperf(lab: Lab, host: string, protocol: "tcp" | "udp"): Pick<Row, "mbitPerSec" | "lossPercent" | "retransmits"> {
-  const args = ["iperf3", "-c", host, "-t", String(seconds), "-O", String(omit), "-J"];
+function iperf(lab: Lab, host: string, protocol: "tcp" | "udp", parallel = 1): Pick<Row, "mbitPerSec" | "lossPercent" | "retransmits"> {
+  const args = ["iperf3", "-c", host, "-t", String(seconds), "-O", String(omit), "-J", "-P", String(parallel)];
   // UDP: a fixed offered rate, datagrams that fit the tunnel MTU (IPv4 20 + UDP 8 headers).
   if (protocol === "udp") args.push("-u", "-b", udpRate, "-l", String(mtu - 28));
   const r = lab.exec("a", args, { timeoutMs: (seconds + omit + 20) * 1000 });
@@ -160,14 +187,14 @@ async function main(): Promise<void> {
       };
       const ends = await Promise.all([start(a, b, mode.a), start(b, a, mode.b)]);
       const roles = ["a", "b"];
-      for (const protocol of ["tcp", "udp"] as const) {
+      for (const protocol of mode.streams ? (["tcp"] as const) : (["tcp", "udp"] as const)) {
         const pids = ends.map((e) => e.pid);
         const readsBefore = await Promise.all(roles.map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
         const pktsBefore = await Promise.all(roles.map((r) => metric(lab, r, 'meshfilter_tun_packets_total{direction="read"}')));
         const judgedBefore = await Promise.all(roles.map((r) => judgedPackets(lab, r)));
         const cpuBefore = pids.map(cpuSeconds);
         const started = performance.now();
-        const result = iperf(lab, b.overlay, protocol);
+        const result = iperf(lab, b.overlay, protocol, mode.streams);
         const wall = (performance.now() - started) / 1000;
         const cpu = pids.map((pid, i) => (cpuSeconds(pid) - cpuBefore[i]) / wall) as [number, number];
         const reads = await Promise.all(roles.map((r) => metric(lab, r, "meshfilter_tun_read_batches_total")));
@@ -217,7 +244,9 @@ function average(rows: Row[]): Row[] {
 }
 
 function report(rows: Row[], runs: Row[]): void {
-  const command = `npx tsx bench/iperf.ts --seconds ${seconds} --omit ${omit} --mtu ${mtu} --underlay-mtu ${underlayMtu} --batch ${batch} --rounds ${rounds} --udp-rate ${udpRate}`;
+  const command =
+    `npx tsx bench/iperf.ts --seconds ${seconds} --omit ${omit} --mtu ${mtu} --underlay-mtu ${underlayMtu} --batch ${batch} --rounds ${rounds} --udp-rate ${udpRate}` +
+    ` --streams ${streams}${queuesOnly ? " --queues-only" : ""}`;
   const lines = [
     `iperf3 over WireGuard (TUN MTU ${mtu}, underlay MTU ${underlayMtu}, agents' batch ${batch}), ` +
       `${seconds} s per run after ${omit} s left out, mean of ${rounds} rounds, UDP offered at ${udpRate}bit/s`,
@@ -238,12 +267,14 @@ function report(rows: Row[], runs: Row[]): void {
   const ratio = (x: number | undefined, y: number | undefined) => (x !== undefined && y !== undefined ? x / y : undefined);
   const cost = ratio(tcp("meshfilter ↔ meshfilter, filter on"), tcp("meshfilter ↔ meshfilter, filter off"));
   if (cost !== undefined) lines.push("", `meshfilter ↔ meshfilter TCP, filtering on relative to off: ${cost >= 1 ? "+" : ""}${(100 * (cost - 1)).toFixed(1)}% (the cost of filtering is the negative of this)`);
+  const queues = ratio(tcp(QUEUE_MODES[1].path), tcp(QUEUE_MODES[0].path));
+  if (queues !== undefined) lines.push(`meshfilter ↔ meshfilter TCP over ${streams} streams, 2 queues relative to 1: ${queues.toFixed(2)}×`);
   const mixed = ratio(tcp("meshfilter ↔ wireguard-go, filter on"), tcp("wireguard-go ↔ wireguard-go"));
   if (mixed !== undefined) lines.push(`meshfilter ↔ wireguard-go TCP (filter on) relative to wireguard-go ↔ wireguard-go: ${mixed.toFixed(2)}×`);
   const text = lines.join("\n");
   console.log(text);
   mkdirSync(join(REPO, "bench/out"), { recursive: true });
-  writeFileSync(join(REPO, "bench/out/iperf.json"), JSON.stringify({ command, seconds, omit, mtu, underlayMtu, batch, rounds, rows, runs }, null, 2) + "\n");
+  writeFileSync(join(REPO, "bench/out/iperf.json"), JSON.stringify({ command, seconds, omit, mtu, underlayMtu, batch, rounds, streams, rows, runs }, null, 2) + "\n");
   writeFileSync(join(REPO, "bench/out/iperf.md"), text + "\n");
 }
 

@@ -18,6 +18,11 @@
 // may write packets straight into `data` too (a TUN read into reserve()'s room, then
 // publish()), or copy them in with push().
 
+import { loadNativeAddon } from "../io/tun.ts";
+
+// A packet is copied by the addon: a subarray view per packet would be an allocation on the data path.
+const { copyBytes } = loadNativeAddon();
+
 const TAIL = 0;
 const HEAD = 16; // 64 bytes after TAIL: the two ends of the ring do not share a cache line
 const WAKE = 32;
@@ -131,7 +136,7 @@ export class PacketRing {
   push(src: Uint8Array, offset: number, length: number, tag: number): boolean {
     const at = this.reserve(length);
     if (at < 0) return false;
-    this.data.set(src.subarray(offset, offset + length), at);
+    copyBytes(src, offset, this.data, at, length);
     const slot = ((this.tail + this.unflushed) & this.mask) * 2;
     this.records[slot] = at;
     this.records[slot + 1] = length | (tag << LENGTH_BITS);

@@ -13,6 +13,8 @@ export interface NativeAddon {
   KeyTable: new () => NativeKeyTable;
   /** Keyed BLAKE2s with an output of out.length bytes (WireGuard's MAC). */
   blake2sMac(key: Uint8Array, data: Uint8Array, out: Uint8Array): void;
+  /** Copies src[srcOffset, +length) to dst at dstOffset without making a view (native/src/copy_bytes.h). */
+  copyBytes(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, length: number): number;
 }
 
 /** ChaCha20-Poly1305 keys by slot; seals and opens WireGuard transport messages a batch per call. */

@@ -7,6 +7,7 @@ import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { PacketRing, createPacketRing } from "../../src/agent/packet-ring.ts";
 import { workerEntry } from "../../src/agent/worker-entry.ts";
+import { loadNativeAddon } from "../../src/io/tun.ts";
 
 function packet(seq: number, length: number): Uint8Array {
   const p = new Uint8Array(length);
@@ -39,6 +40,16 @@ describe("PacketRing", () => {
     const got = c.take();
     expect(got.map((g) => g.tag)).toEqual([1, 2, 3]);
     got.forEach((g, i) => expect(g.bytes).toEqual(packet(i, 100 + i)));
+  });
+
+  it("copies through the addon's copyBytes, which refuses a range outside either array", () => {
+    const { copyBytes } = loadNativeAddon();
+    const src = packet(3, 64);
+    const dst = new Uint8Array(new SharedArrayBuffer(64));
+    expect(copyBytes(src, 10, dst, 20, 30)).toBe(30);
+    expect(dst.slice(20, 50)).toEqual(src.slice(10, 40));
+    expect(() => copyBytes(src, 40, dst, 0, 30)).toThrow(/outside the source or the destination/);
+    expect(() => copyBytes(src, 0, dst, 40, 30)).toThrow(RangeError);
   });
 
   it("pushes a packet from the middle of a larger buffer", () => {
