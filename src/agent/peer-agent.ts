@@ -367,6 +367,7 @@ export class PeerAgent {
           : null,
       packets: { tunRead: this.loop.counters.tunReadPackets, tunWritten: this.loop.counters.tunWrittenPackets, droppedInbound: this.loop.counters.inboundDropped, droppedOutbound: this.loop.counters.outboundDropped },
       queues: queues ? queues.perQueue() : 1,
+      ...(queues ? { droppedRingFull: queues.inboundRingFull } : {}),
       policyReloads: { ...this.policyCounters, lastRejection: this.lastRejection },
       logLevel: this.log.level,
       flowLog: this.flowLog ? { path: this.config.flowLog, ...this.flowLog.totals } : null,
