@@ -42,6 +42,8 @@ export interface MultiQueueOptions {
   policy: CompiledPeerPolicy | null;
   engineOptions: unknown;
   transport: Transport;
+  /** Told when a worker fails after it started (an error in its thread); the others go on. */
+  onWorkerError?: (queue: number, error: Error) => void;
 }
 
 /** A worker's counters, as `status` shows them. */
@@ -104,11 +106,15 @@ export class MultiQueue {
   private deliverBuf: Uint8Array | null = null;
   private deliverView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
-  private constructor(workers: QueueWorker[], owners: FlowOwners, transport: Transport) {
+  private constructor(workers: QueueWorker[], owners: FlowOwners, options: MultiQueueOptions) {
     this.workers = workers;
     this.owners = owners;
-    this.transport = transport;
-    for (const w of workers) w.worker.on("message", (m: FromWorker) => this.onMessage(m));
+    this.transport = options.transport;
+    workers.forEach((w, queue) => {
+      w.worker.on("message", (m: FromWorker) => this.onMessage(m));
+      w.worker.removeAllListeners("error");
+      w.worker.on("error", (err: Error) => options.onWorkerError?.(queue, err));
+    });
     this.refreshTimer = setInterval(() => this.refresh(), 100);
     this.refreshTimer.unref();
   }
@@ -157,7 +163,7 @@ export class MultiQueue {
       await Promise.all(workers.map((w) => w.worker.terminate()));
       throw err;
     }
-    return new MultiQueue(workers, new FlowOwners(ownersShape), options.transport);
+    return new MultiQueue(workers, new FlowOwners(ownersShape), options);
   }
 
   get queues(): number {

@@ -223,6 +223,7 @@ export class PeerAgent {
           policy: filter ? policy : null,
           engineOptions: engineOptions(config),
           transport,
+          onWorkerError: (queue, err) => log.error({ queue, error: err.message.split("\n")[0] }, "queue worker failed; its queue is no longer read"),
         });
         // The workers' queues hold the device now; this one would take a share of the kernel's packets that nobody reads.
         tun.close();

@@ -158,4 +158,9 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
     );
     expect(r.status).toBe(1);
   }, 30_000);
+
+  it("SIGTERM stops an agent and its workers cleanly: exit 0, the TUN device gone", async () => {
+    expect(await lab.stopAgent("laptop")).toBe(0);
+    expect(lab.exec("laptop", ["ip", "link", "show", "mf0"]).status).not.toBe(0);
+  }, 30_000);
 });
