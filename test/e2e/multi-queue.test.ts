@@ -112,7 +112,7 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
   }, 60_000);
 
   it("a connection the policy does not allow is dropped", async () => {
-    lab.spawn("db", ["nc", "-l", "-p", String(FORBIDDEN)]);
+    lab.spawn("db", ["nc", "-l", String(FORBIDDEN)]);
     await waitListening(lab, "db", FORBIDDEN);
     const before = (await status("db")).packets.droppedInbound;
     expect(lab.exec("laptop", ["nc", "-z", "-w", "2", db.overlay, String(FORBIDDEN)]).status).not.toBe(0);
