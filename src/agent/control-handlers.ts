@@ -120,13 +120,14 @@ export function controlHandlers(agent: ControlSource): Record<CommandName, Handl
     },
     counters: () => {
       if (queues) {
-        // Per-rule counts live in each worker's rule table and are not summed.
-        queues.refresh();
-        const reasons: Record<string, number> = {};
-        queues.reasonCounts.forEach((n, code) => {
-          if (n > 0) reasons[REASON_NAMES[code]] = n;
+        return queues.ruleTotals().then((rules) => {
+          queues.refresh();
+          const reasons: Record<string, number> = {};
+          queues.reasonCounts.forEach((n, code) => {
+            if (n > 0) reasons[REASON_NAMES[code]] = n;
+          });
+          return { rules, reasons, dropped: { inbound: agent.loop.counters.inboundDropped, outbound: agent.loop.counters.outboundDropped }, queues: queues.perQueue() };
         });
-        return { rules: [], reasons, dropped: { inbound: agent.loop.counters.inboundDropped, outbound: agent.loop.counters.outboundDropped }, queues: queues.perQueue() };
       }
       const engine = engineOf();
       const reasons: Record<string, number> = {};

@@ -20,6 +20,7 @@ import { REASON_COUNT } from "../engine/reasons.ts";
 import { FlowOwners, createFlowOwners, flowHash } from "./flow-owners.ts";
 import { PacketLoopCounters } from "./packet-loop.ts";
 import { PacketRing, createPacketRing } from "./packet-ring.ts";
+import type { RuleTotal } from "./rule-counters.ts";
 import { STAT, STAT_REASONS, STAT_WORDS, TAG_FORWARD, TAG_OUT, TAG_IN, TAG_SEND, type FromWorker, type QueueWorkerData, type ToWorker } from "./queue-protocol.ts";
 import type { Transport } from "./transport.ts";
 import { siblingModule, workerEntry } from "./worker-entry.ts";
@@ -96,7 +97,9 @@ export class MultiQueue {
   private stopped = false;
   private nextId = 1;
   private readonly revocations = new Map<number, { waiting: number; cut: number; done: (cut: number) => void }>();
-  private readonly flowRequests = new Map<number, { waiting: number; flows: FlowInfo[]; done: (flows: FlowInfo[]) => void }>();
+  private readonly requests = new Map<number, { waiting: number; answers: unknown[][]; done: (answers: unknown[][]) => void }>();
+  /** The rules' totals summed over the workers, as of the last ruleTotals() answer (the metrics read these). */
+  lastRuleTotals: RuleTotal[] = [];
   private readonly refreshTimer: NodeJS.Timeout;
   // Scratch of the drains and of the delivery, made once.
   private readonly offsets = new Uint32Array(DRAIN_BATCH);
@@ -115,7 +118,12 @@ export class MultiQueue {
       w.worker.removeAllListeners("error");
       w.worker.on("error", (err: Error) => options.onWorkerError?.(queue, err));
     });
-    this.refreshTimer = setInterval(() => this.refresh(), 100);
+    let tick = 0;
+    this.refreshTimer = setInterval(() => {
+      this.refresh();
+      // The per-rule totals travel as messages: once a second is enough for a scrape.
+      if (++tick % 10 === 0) void this.ruleTotals();
+    }, 100);
     this.refreshTimer.unref();
   }
 
@@ -278,11 +286,36 @@ export class MultiQueue {
   }
 
   /** Every worker's tracked flows. */
-  flows(): Promise<FlowInfo[]> {
+  async flows(): Promise<FlowInfo[]> {
+    return ((await this.ask("flows")) as FlowInfo[][]).flat();
+  }
+
+  /**
+   * Each rule's hits and bytes since the agent started, summed over the workers (each
+   * carries its own totals across reloads, as the single-queue agent does).
+   */
+  async ruleTotals(): Promise<RuleTotal[]> {
+    const byKey = new Map<string, RuleTotal>();
+    for (const rules of (await this.ask("rules")) as RuleTotal[][]) {
+      for (const r of rules) {
+        const key = `${r.direction}\u0000${r.id}`;
+        const sum = byKey.get(key);
+        if (sum) {
+          sum.hits += r.hits;
+          sum.bytes += r.bytes;
+        } else byKey.set(key, { ...r });
+      }
+    }
+    this.lastRuleTotals = [...byKey.values()];
+    return this.lastRuleTotals;
+  }
+
+  /** Asks every worker the same question; resolves with their answers. */
+  private ask(type: "flows" | "rules"): Promise<unknown[][]> {
     const id = this.nextId++;
     return new Promise((done) => {
-      this.flowRequests.set(id, { waiting: this.workers.length, flows: [], done });
-      for (const w of this.workers) w.worker.postMessage({ type: "flows", id } satisfies ToWorker);
+      this.requests.set(id, { waiting: this.workers.length, answers: [], done });
+      for (const w of this.workers) w.worker.postMessage({ type, id } satisfies ToWorker);
     });
   }
 
@@ -295,13 +328,13 @@ export class MultiQueue {
         this.revocations.delete(m.id);
         r.done(r.cut);
       }
-    } else if (m.type === "flows") {
-      const r = this.flowRequests.get(m.id);
+    } else if (m.type === "flows" || m.type === "rules") {
+      const r = this.requests.get(m.id);
       if (!r) return;
-      r.flows.push(...m.flows);
+      r.answers.push(m.type === "flows" ? m.flows : m.rules);
       if (--r.waiting === 0) {
-        this.flowRequests.delete(m.id);
-        r.done(r.flows);
+        this.requests.delete(m.id);
+        r.done(r.answers);
       }
     }
   }

@@ -300,7 +300,7 @@ export class PeerAgent {
         tun: queues ? queues.tunTotals : this.tun,
         transport: this.transport.counters,
         policy: this.policyCounters,
-        ruleTotals: () => (this.engine ? this.ruleCounters.totals(this.engine.rules) : []),
+        ruleTotals: () => (this.engine ? this.ruleCounters.totals(this.engine.rules) : (queues?.lastRuleTotals ?? [])),
       });
       this.metricsServer = await serveMetrics(registry, config.metrics);
     }
@@ -586,7 +586,7 @@ function oneLine(file: string, err: unknown): string {
   return `${file}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`;
 }
 
-/** What the metrics read of the engines of queue workers: their summed counts (rules are counted per worker and not summed). */
+/** What the metrics read of the engines of queue workers: their summed counts (the rules' totals come from MultiQueue.lastRuleTotals). */
 function queuesMetricsView(queues: MultiQueue) {
   queues.refresh();
   return {

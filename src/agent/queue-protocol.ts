@@ -7,6 +7,7 @@ import type { FlowInfo } from "../conntrack/flow-event.ts";
 import { REASON_COUNT } from "../engine/reasons.ts";
 import type { FlowOwnersShape } from "./flow-owners.ts";
 import type { PacketRingShape } from "./packet-ring.ts";
+import type { RuleTotal } from "./rule-counters.ts";
 
 /** Ring tags. Agent -> worker: */
 export const TAG_IN = 1; // received from a peer: judge inbound, write to the TUN queue
@@ -36,13 +37,15 @@ export type ToWorker =
   | { type: "policy"; id: number; policy: CompiledPeerPolicy }
   | { type: "resources"; resource: string; cidrs: string[] }
   | { type: "flows"; id: number }
+  | { type: "rules"; id: number }
   | { type: "stop" };
 
 export type FromWorker =
   | { type: "ready"; name: string }
   | { type: "error"; message: string; code: string }
   | { type: "revoked"; id: number; cut: number }
-  | { type: "flows"; id: number; flows: FlowInfo[] };
+  | { type: "flows"; id: number; flows: FlowInfo[] }
+  | { type: "rules"; id: number; rules: RuleTotal[] };
 
 /** A worker's counters: index into its Float64Array. */
 export const STAT = {

@@ -20,6 +20,7 @@ import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 import { FlowOwners, flowHash, type FlowOwnersShape } from "./flow-owners.ts";
 import { clampMss } from "./mss-clamp.ts";
 import { PacketRing, type PacketRingShape } from "./packet-ring.ts";
+import { RuleCounters } from "./rule-counters.ts";
 import { STAT, STAT_REASONS, TAG_DROPPED, TAG_FORWARD, TAG_IN, TAG_OUT, TAG_SEND, type QueueWorkerData, type ToWorker } from "./queue-protocol.ts";
 
 const data = workerData as QueueWorkerData;
@@ -171,6 +172,8 @@ function judgeRing(tag: number, n: number): void {
 
 let revocation: NodeJS.Immediate | null = null;
 let policyId = 0;
+/** This worker's per-rule totals across reloads (the agent thread sums the workers'). */
+const ruleCounters = new RuleCounters();
 
 function revokeSlice(): void {
   revocation = null;
@@ -194,7 +197,9 @@ port.on("message", (m: ToWorker) => {
     // A walk still under way for the policy before: what it cut so far counts; beginPolicy restarts it.
     if (engine.revocationPending) reportRevoked();
     policyId = m.id;
+    const previous = engine.rules;
     engine.beginPolicy(m.policy as CompiledPeerPolicy);
+    ruleCounters.carry(previous);
     if (revocation === null) revocation = setImmediate(revokeSlice);
   } else if (m.type === "resources") {
     if (engine === null) return;
@@ -202,6 +207,8 @@ port.on("message", (m: ToWorker) => {
     if (revocation === null) revocation = setImmediate(revokeSlice);
   } else if (m.type === "flows") {
     port.postMessage({ type: "flows", id: m.id, flows: engine ? [...engine.flows()] : [] });
+  } else if (m.type === "rules") {
+    port.postMessage({ type: "rules", id: m.id, rules: engine ? ruleCounters.totals(engine.rules) : [] });
   } else if (m.type === "stop") {
     running = false;
     if (revocation !== null) clearImmediate(revocation);

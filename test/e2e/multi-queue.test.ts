@@ -92,6 +92,10 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
       }
       expect(s.packets.tunRead).toBe(s.queues[0].tunRead + s.queues[1].tunRead);
     }
+    // The connections laptop -> db (two iperf3 runs: a control connection and four streams
+    // each), opened in both of db's workers: the rule's hits are their sum.
+    const counters = (await request("counters", {}, lab.agents.get("db")!.control)) as { rules: { ruleName: string; hits: number }[] };
+    expect(counters.rules.find((r) => r.ruleName === "laptop-to-db")?.hits).toBe(10);
   }, 120_000);
 
   it("a flow whose outbound packets the kernel moves to the other queue is still judged by its owner", async () => {
