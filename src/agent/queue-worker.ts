@@ -59,12 +59,13 @@ const inLengths = new Uint32Array(batch);
 const inTags = new Uint8Array(batch);
 
 let running = true;
+let readingPaused = false;
 let nowSeconds = Math.floor(Date.now() / 1000);
 
 // ---- outbound: the TUN queue -------------------------------------------------------
 
 function onTunReadable(): void {
-  if (!running) return;
+  if (!running || readingPaused) return;
   for (let round = 0; round < 8; round++) {
     if (out.freeRecords() < batch) return waitForRoom();
     const base = out.reserve(readRoom);
@@ -77,10 +78,11 @@ function onTunReadable(): void {
     nowSeconds = Math.floor(now / 1000);
     // The packets of flows this worker owns are judged here; the others go to their owner.
     let k = 0;
+    let bytes = 0;
     for (let i = 0; i < n; i++) {
       const off = base + readOffsets[i];
       const len = readLengths[i];
-      stats[STAT.tunReadBytes] += len;
+      bytes += len;
       const h = flowHash(out.data, outView, off, len);
       const owner = h === 0 ? me : owners.claim(h, me, nowSeconds);
       if (owner !== me) {
@@ -93,6 +95,7 @@ function onTunReadable(): void {
       judgeLengths[k] = len;
       k++;
     }
+    stats[STAT.tunReadBytes] += bytes;
     if (engine !== null && k > 0) {
       engine.setTime(now);
       engine.judgeBatch(DIR_OUT, out.data, judgeOffsets, judgeLengths, k, verdicts);
@@ -113,10 +116,28 @@ function onTunReadable(): void {
   if (running) setImmediate(onTunReadable);
 }
 
-/** The agent's thread has not taken the last batches yet: read again in a moment (the kernel queues meanwhile). */
+/**
+ * The agent's thread has not taken the last batches yet: stop reading (the kernel queues
+ * meanwhile; the device's readiness would otherwise call back at once, again and again)
+ * and look again in a millisecond.
+ */
 function waitForRoom(): void {
   stats[STAT.outRingFull]++;
-  setTimeout(onTunReadable, 1);
+  if (readingPaused) return;
+  readingPaused = true;
+  tun.pause();
+  setTimeout(resumeWhenRoom, 1);
+}
+
+function resumeWhenRoom(): void {
+  if (!running) return;
+  if (out.freeRecords() < batch || out.reserve(readRoom) < 0) {
+    setTimeout(resumeWhenRoom, 1);
+    return;
+  }
+  readingPaused = false;
+  tun.onReadable(onTunReadable);
+  onTunReadable();
 }
 
 // ---- inbound: packets the agent's thread hands this worker -------------------------
