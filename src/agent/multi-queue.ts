@@ -192,11 +192,7 @@ export class MultiQueue {
     this.stopped = true;
     this.running = false;
     clearInterval(this.refreshTimer);
-    for (const w of this.workers) {
-      w.worker.postMessage({ type: "stop" } satisfies ToWorker);
-      // Its wait for inbound packets would keep the thread alive until it times out.
-      w.inRing.wake();
-    }
+    for (const w of this.workers) w.worker.postMessage({ type: "stop" } satisfies ToWorker);
   }
 
   /** Waits for the workers to end (after stop()); terminates any that does not within a second. */

@@ -236,6 +236,8 @@ port.on("message", (m: ToWorker) => {
     clearInterval(statsTimer);
     tun.close();
     port.close();
+    // End the wait for inbound packets now (it would keep the thread alive until it times out).
+    inbound.wake();
   }
 });
 
