@@ -175,7 +175,8 @@ async function main(): Promise<void> {
       // Each end: a meshfilter agent, or wireguard-go with the key the lab gave that peer.
       const start = async (self: LabPeer, other: LabPeer, kind: End): Promise<{ pid: number; meshfilter: boolean; stop: () => Promise<unknown> }> => {
         if (kind === "meshfilter") {
-          const h = await lab.startAgent(self, args(self, other));
+          // The CommonJS dependencies preloaded before tsx, as bench/run.ts does (bench/preload-commonjs.cjs says why).
+          const h = await lab.startAgent(self, args(self, other), ["--require", join(REPO, "bench/preload-commonjs.cjs")]);
           return { pid: h.process.pid!, meshfilter: true, stop: () => lab.stopAgent(self.role) };
         }
         const go = new WireGuardGo(lab, self.role, dir);
