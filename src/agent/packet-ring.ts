@@ -18,10 +18,7 @@
 // may write packets straight into `data` too (a TUN read into reserve()'s room, then
 // publish()), or copy them in with push().
 
-import { loadNativeAddon } from "../io/tun.ts";
-
-// A packet is copied by the addon: a subarray view per packet would be an allocation on the data path.
-const { copyBytes } = loadNativeAddon();
+import { loadNativeAddon, type NativeAddon } from "../io/tun.ts";
 
 const TAIL = 0;
 const HEAD = 16; // 64 bytes after TAIL: the two ends of the ring do not share a cache line
@@ -53,6 +50,8 @@ export class PacketRing {
   private readonly mask: number;
   private readonly slots: number;
   private readonly dataBytes: number;
+  /** Packets are copied in by the addon: a subarray view per packet would be an allocation on the data path. */
+  private readonly copyBytes: NativeAddon["copyBytes"] = loadNativeAddon().copyBytes;
   // Producer side (only the producer's thread uses these).
   private writePos = 0;
   private tail = 0;
@@ -136,7 +135,7 @@ export class PacketRing {
   push(src: Uint8Array, offset: number, length: number, tag: number): boolean {
     const at = this.reserve(length);
     if (at < 0) return false;
-    copyBytes(src, offset, this.data, at, length);
+    this.copyBytes(src, offset, this.data, at, length);
     const slot = ((this.tail + this.unflushed) & this.mask) * 2;
     this.records[slot] = at;
     this.records[slot + 1] = length | (tag << LENGTH_BITS);
