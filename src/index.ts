@@ -69,7 +69,8 @@ export { ProgressBar } from "./replay/progress.ts";
 export { OutputError } from "./io/output-error.ts";
 
 // ---- The reference agent's parts, for agent authors ----
-export { PeerAgent, type PeerAgentConfig } from "./agent/peer-agent.ts";
+export { PeerAgent, type PeerAgentConfig, type DataPath } from "./agent/peer-agent.ts";
+export { MultiQueue, QueueStartError, MAX_QUEUES, type MultiQueueOptions, type QueueStatus } from "./agent/multi-queue.ts";
 export type { PolicyCounters } from "./agent/metrics.ts";
 export type { RuleCounters, RuleTotal, CountedRules } from "./agent/rule-counters.ts";
 export type { WireGuardTimers } from "./wireguard/timers.ts";
