@@ -21,6 +21,8 @@ interface Status {
   logLevel: string;
   flowLog: { path: string; lines: number; suppressedLines: number; drops: number } | null;
   control: string;
+  /** 1, or with --queues N > 1 each queue worker's counters. */
+  queues?: number | { queue: number; tunRead: number; tunWritten: number; droppedInbound: number; droppedOutbound: number; passedToOwner: number; flows: number }[];
 }
 
 export function formatStatus(s: Status): string {
@@ -33,6 +35,12 @@ export function formatStatus(s: Status): string {
     `filter   ${s.filter ? `on, egress ${s.egress ? "on" : "off"}` : "off (--no-filter)"}` +
       (s.flows ? `; flows ${s.flows.count} of ${s.flows.capacity}${s.flows.adaptiveTimeoutScale < 1 ? `, timeouts scaled to ${s.flows.adaptiveTimeoutScale.toFixed(2)}` : ""}` : ""),
     `packets  tun ${s.tun}: read ${s.packets.tunRead}, written ${s.packets.tunWritten}; dropped inbound ${s.packets.droppedInbound}, outbound ${s.packets.droppedOutbound}`,
+    ...(Array.isArray(s.queues)
+      ? [
+          `queues   ${s.queues.length}: ` +
+            s.queues.map((q) => `#${q.queue} read ${q.tunRead}, written ${q.tunWritten}, dropped ${q.droppedInbound}/${q.droppedOutbound}, passed to owner ${q.passedToOwner}, flows ${q.flows}`).join("; "),
+        ]
+      : []),
     `log      level ${s.logLevel}` + (s.flowLog ? `; flow log ${s.flowLog.path}: ${s.flowLog.lines} lines, ${s.flowLog.suppressedLines} suppressed, ${s.flowLog.drops} drops counted` : "; no flow log"),
     `control  ${s.control}; transport listens on ${s.listen}`,
   );

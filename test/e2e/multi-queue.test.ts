@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "../../src/control/client.ts";
 import type { QueueStatus } from "../../src/agent/multi-queue.ts";
+import { formatStatus } from "../../src/cli/status.ts";
 import { Lab, labUnavailableReason, waitListening, type LabPeer } from "./lab.ts";
 
 const unavailable = labUnavailableReason();
@@ -91,6 +92,7 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
         expect(q.tunWritten, `${role} queue ${q.queue}: ${JSON.stringify(s.queues)}`).toBeGreaterThan(100);
       }
       expect(s.packets.tunRead).toBe(s.queues[0].tunRead + s.queues[1].tunRead);
+      expect(formatStatus(s as unknown as Parameters<typeof formatStatus>[0])).toMatch(/^queues {3}2: #0 read \d+, written \d+, .*; #1 read \d+/m);
     }
     // The connections laptop -> db (two iperf3 runs: a control connection and four streams
     // each), opened in both of db's workers: the rule's hits are their sum.
@@ -144,14 +146,16 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
     expect(applied.flowsCut).toBeGreaterThanOrEqual(9);
     const after = await status("db");
     for (const q of after.queues) expect(q.flowsCut, JSON.stringify(after.queues)).toBeGreaterThan(0);
-    // The cut streams get nothing through any more: their packets reach db's agent and are dropped there.
-    await new Promise((r) => setTimeout(r, 500));
-    const cut = await status("db");
+    // Each worker then drops the packets of the streams it cut: the laptop keeps sending.
+    // (Silence is not required: when db's end of a cut connection sends again, its segment
+    // picks up a loose entry as this peer's own traffic, docs/conntrack.md, and the replies
+    // to it pass; that is the engine's rule with one queue too.)
     await new Promise((r) => setTimeout(r, 1500));
     const later = await status("db");
     client.kill();
-    expect(later.packets.droppedInbound).toBeGreaterThan(cut.packets.droppedInbound);
-    expect(later.packets.tunWritten - cut.packets.tunWritten).toBeLessThan(20);
+    for (const q of later.queues) {
+      expect(q.droppedInbound, JSON.stringify({ before: s.queues, later: later.queues })).toBeGreaterThan(s.queues[q.queue].droppedInbound);
+    }
   }, 90_000);
 
   it("a device already open in single-queue mode: the kernel's refusal as one line naming the device, exit 1", () => {
