@@ -50,7 +50,14 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
   const status = (role: string) => request("status", {}, lab.agents.get(role)!.control) as Promise<Status>;
 
   function agentArgs(self: LabPeer, other: LabPeer): string[] {
-    return ["--policy", policyFile, "--peer", self.peer, "--tun", "mf0", "--queues", "2", "--listen", `${self.underlay}:${PORT}`, "--peer-endpoint", `${other.overlay}=${other.underlay}:${PORT}`];
+    return ["--policy", policyFile, "--peer", self.peer, "--tun", "mf0", "--queues", "2", "--listen", `${self.underlay}:${PORT}`, "--peer-endpoint", `${other.overlay}=${other.underlay}:${PORT}`, "--metrics", "127.0.0.1:9464"];
+  }
+
+  /** A sample of an agent's /metrics (its own namespace's 127.0.0.1:9464). */
+  function metric(role: string, sample: string): number {
+    const text = lab.exec(role, ["curl", "-s", "http://127.0.0.1:9464/metrics"]).stdout;
+    const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
+    return line ? Number(line.slice(sample.length + 1)) : NaN;
   }
 
   /** iperf3 with `streams` parallel connections from `client` to `server`'s port; resolves with the bytes received. */
@@ -98,6 +105,12 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
     // each), opened in both of db's workers: the rule's hits are their sum.
     const counters = (await request("counters", {}, lab.agents.get("db")!.control)) as { rules: { ruleName: string; hits: number }[] };
     expect(counters.rules.find((r) => r.ruleName === "laptop-to-db")?.hits).toBe(10);
+    // The metrics sum the workers too (the rules' totals are asked of them once a second).
+    await new Promise((r) => setTimeout(r, 1200));
+    const dbStatus = await status("db");
+    expect(metric("db", 'meshfilter_tun_packets_total{direction="read"}')).toBeGreaterThanOrEqual(dbStatus.queues[0].tunRead + dbStatus.queues[1].tunRead);
+    expect(metric("db", 'meshfilter_rule_hits_total{rule="laptop-to-db/1"}')).toBe(10);
+    expect(metric("db", 'meshfilter_packets_total{reason="rule"}')).toBe(10);
   }, 120_000);
 
   it("a flow whose outbound packets the kernel moves to the other queue is still judged by its owner", async () => {
