@@ -206,7 +206,7 @@ async function main(): Promise<void> {
         const inRuns = [0, 1].map((i) =>
           ends[i].meshfilter ? (judged[i].inRuns - judgedBefore[i].inRuns) / Math.max(1, judged[i].all - judgedBefore[i].all) : NaN,
         ) as [number, number];
-        const filtered = mode.args.length === 0 && ends.some((e) => e.meshfilter);
+        const filtered = !mode.args.includes("--no-filter") && ends.some((e) => e.meshfilter);
         rows.push({ path: mode.path, protocol, ...result, agentCpu: cpu, packetsPerRead: perRead, ...(filtered ? { inRuns } : {}) });
         console.error(`${mode.path} ${protocol}: ${result.mbitPerSec.toFixed(0)} Mbit/s`);
       }
