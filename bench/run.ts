@@ -14,7 +14,7 @@
 // full run therefore runs each area three times (--repeat) and keeps, for each figure,
 // the run with the median time.
 //
-//   node --expose-gc --import tsx bench/run.ts [--quick] [--only AREA[,AREA]] [--write] [--repeat N] [--same-process]
+//   node --expose-gc --require ./bench/preload-commonjs.cjs --import tsx bench/run.ts [--quick] [--only AREA[,AREA]] [--write] [--repeat N] [--same-process]
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -99,6 +99,9 @@ interface AreaResult {
   failure?: string;
 }
 
+/** Every area's process preloads the CommonJS dependencies first (preload-commonjs.cjs says why). */
+const PRELOAD = path.join(BENCH_DIR, "preload-commonjs.cjs");
+
 /**
  * Run one area in a fresh process (this script with --area-child) and collect its
  * figures. The child's progress lines go to this process's stderr as they come.
@@ -107,7 +110,7 @@ function runBenchInChild(file: string, quick: boolean): AreaResult {
   const dir = mkdtempSync(path.join(tmpdir(), "meshfilter-bench-"));
   const out = path.join(dir, "figures.json");
   try {
-    const args = [...process.execArgv, fileURLToPath(import.meta.url), "--area-child", file, "--area-out", out];
+    const args = ["--require", PRELOAD, ...process.execArgv, fileURLToPath(import.meta.url), "--area-child", file, "--area-out", out];
     if (quick) args.push("--quick");
     const child = spawnSync(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
     if (!existsSync(out)) {
