@@ -317,6 +317,33 @@ describe("on the table's second entry (records not at word 0)", () => {
     expect(c.state).toBe("established");
   });
 
+  it("on a connection picked up mid-stream (looseTcp), db-1's first packet sets db-1's side only: the flow's rule and counters stay right", () => {
+    const h = new Harness(dbPolicy(), { looseTcp: true });
+    new Conversation(h).establish();
+    const sim = new TcpSim({ ip: CLIENT.ip, port: CLIENT.port + 1 });
+    sim.next[0] = 0x7000_0000; // alice is far into her sequence space; db-1's ACK carries it
+    const c = new Conversation(h, sim);
+    const first = sim.segment(0, CLASS_ACK);
+    expect(h.inWhy(first)).toBe("accept:rule");
+    const reply = sim.segment(1, CLASS_ACK);
+    expect(h.outWhy(reply)).toBe("accept:established");
+    expect(c.state).toBe("established");
+    const flow = [...h.engine.flows()].find((f) => f.srcPort === CLIENT.port + 1);
+    expect(flow).toMatchObject({ rule: "pg/alice", packetsOriginal: 1, packetsReply: 1, bytesOriginal: first.length, bytesReply: reply.length });
+  });
+
+  it("picking up the table's 33rd connection mid-stream (looseTcp) leaves the first one's windows alone", () => {
+    const h = new Harness(dbPolicy(), { looseTcp: true });
+    const c = new Conversation(h).establish();
+    for (let k = 1; k <= 31; k++) {
+      expect(new Conversation(h, new TcpSim({ ip: CLIENT.ip, port: CLIENT.port + k })).send(0, CLASS_SYN)).toBe("accept:rule");
+    }
+    expect(new Conversation(h, new TcpSim({ ip: CLIENT.ip, port: CLIENT.port + 32 })).send(0, CLASS_ACK)).toBe("accept:rule");
+    expect(c.send(0, CLASS_ACK, { payload: 100 })).toBe("accept:established");
+    expect(c.send(1, CLASS_ACK, { payload: 100 })).toBe("accept:established");
+    expect(c.send(0, CLASS_ACK, { seq: c.sim.next[0] + 0x2000_0000 })).toBe("drop:tcp-out-of-window");
+  });
+
   it("opening a connection leaves the established one before it in the table alone", () => {
     const first = new Conversation().establish();
     const c = new Conversation(first.h, new TcpSim({ ip: CLIENT.ip, port: CLIENT.port + 1 }));

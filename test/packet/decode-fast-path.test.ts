@@ -90,6 +90,7 @@ describe("TCP/IPv4 fast path", () => {
         const l4 = at + 20;
         const ofw = v.tcpOffsetFlagsWindow(view, l4);
         expect(rec.ipTotalLength).toBe(v.ipv4TotalLength(view, at));
+        expect(rec.ipTotalLength).toBe(v.ipv4TotalLengthBytes(buf, at));
         expect(rec.ttl).toBe(v.ipv4TtlProtocol(view, at) >>> 24);
         expect(rec.ipId).toBe(v.ipv4IdFragment(view, at) >>> 16);
         expect(rec.src0).toBe(v.ipv4Src(view, at) >>> 0);
