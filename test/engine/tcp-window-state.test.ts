@@ -435,6 +435,36 @@ describe("restart from an ignored SYN: the note's window scale and the sides it 
   });
 });
 
+describe("late packets after the originator's RST in SYN_SENT (CLOSED, db-1 never spoke)", () => {
+  /** alice's SYN, then her RST: the entry is CLOSED and db-1's side unseen. */
+  const reset = (): Conversation => {
+    const c = new Conversation();
+    expect(c.send(0, CLASS_SYN)).toBe("accept:rule");
+    expect(c.send(0, CLASS_RST, { flags: "R", seq: c.sim.isn[0] + 1 })).toBe("accept:established");
+    expect(c.state).toBe("closed");
+    return c;
+  };
+
+  it("db-1's first packet picks its side up (Linux: a sender without SYN starts from its own segment): its next may start as far as the window it advertised", () => {
+    const c = reset();
+    const start = c.sim.next[1];
+    expect(c.send(1, CLASS_ACK, { window: 30_000 })).toBe("accept:established");
+    expect(c.send(1, CLASS_ACK, { seq: start + 30_000 })).toBe("accept:established");
+    expect(c.send(1, CLASS_ACK, { seq: start + 30_000 + 1 })).toBe("accept:tcp-overshoot"); // within alice's window past it
+    expect(c.send(1, CLASS_ACK, { seq: start + 30_000 + 65_535 + 1 })).toBe("drop:tcp-out-of-window");
+    expect(c.state).toBe("closed");
+  });
+
+  it("db-1's td_maxack starts at its first packet's ACK: alice's later RST at or after it closes, before it is dropped", () => {
+    const c = reset();
+    const aliceEnd = c.sim.isn[0] + 1;
+    expect(c.send(1, CLASS_ACK, { ack: aliceEnd - 100 })).toBe("accept:established");
+    expect(c.send(0, CLASS_RST, { flags: "R", seq: aliceEnd - 101 })).toBe("drop:tcp-out-of-window");
+    expect(detail(c)).toBe("rst-before-ack");
+    expect(c.send(0, CLASS_RST, { flags: "R", seq: aliceEnd - 100 })).toBe("accept:established");
+  });
+});
+
 describe("simultaneous open", () => {
   it("the originator's SYN-ACK is held to III like any segment of a side already seen (as Linux): acking beyond the responder's SYN is dropped", () => {
     const c = new Conversation();
