@@ -455,6 +455,18 @@ describe("late packets after the originator's RST in SYN_SENT (CLOSED, db-1 neve
     expect(c.state).toBe("closed");
   });
 
+  it("db-1's first packet is checked once its side is set up from it: acking more than alice sent is dropped (ack-above-sent)", () => {
+    const c = reset();
+    expect(c.send(1, CLASS_ACK, { ack: c.sim.isn[0] + 2 })).toBe("drop:tcp-out-of-window");
+    expect(detail(c)).toBe("ack-above-sent");
+  });
+
+  it("db-1's first packet with window 0 still marks its side as seen: its next segment is checked, not taken as a first", () => {
+    const c = reset();
+    expect(c.send(1, CLASS_ACK, { window: 0 })).toBe("accept:established");
+    expect(c.send(1, CLASS_ACK, { seq: c.sim.next[1] + 0x2000_0000 })).toBe("drop:tcp-out-of-window");
+  });
+
   it("db-1's td_maxack starts at its first packet's ACK: alice's later RST at or after it closes, before it is dropped", () => {
     const c = reset();
     const aliceEnd = c.sim.isn[0] + 1;
