@@ -294,7 +294,7 @@ export class Conntrack {
    * commonTcpIpv4HeaderLength), updated and counted as trackFast would do it; otherwise
    * FAST_GENERAL or FAST_UNTRACKED, having changed nothing. Engine.judgeBatch tries it
    * first: for the established segments that are most of the traffic, filling the
-   * 60-field PacketRecord and reading it back cost more than the tracking itself. The
+   * 55-field PacketRecord and reading it back cost more than the tracking itself. The
    * fields are read through the one TCP/IPv4 header view (packet/tcp4-view.ts).
    * `payload[0]` receives the segment's payload bytes (a segment run starts only at data).
    */

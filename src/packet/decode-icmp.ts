@@ -24,7 +24,6 @@ const ICMP6_UNREACHABLE = layout.ICMP6_UNREACHABLE;
 const ICMP_CHECKSUM = layout.ICMP_CHECKSUM;
 const ICMP_HEADER = layout.ICMP_HEADER;
 const ICMP_ID = layout.ICMP_ID;
-const ICMP_SEQ = layout.ICMP_SEQ;
 const IPV4_DST = layout.IPV4_DST;
 const IPV4_FLAGS_FRAGMENT = layout.IPV4_FLAGS_FRAGMENT;
 const IPV4_MIN_HEADER = layout.IPV4_MIN_HEADER;
@@ -48,7 +47,6 @@ export function clearIcmp(rec: PacketRecord): void {
   rec.icmpType = 0;
   rec.icmpCode = 0;
   rec.icmpId = 0;
-  rec.icmpSeq = 0;
   rec.icmpIsError = false;
   rec.icmpIsEchoRequest = false;
   rec.icmpIsEchoReply = false;
@@ -112,7 +110,6 @@ export function decodeIcmp(buf: Uint8Array, base: number, l4: number, end: numbe
   }
   if (rec.icmpIsEchoRequest || rec.icmpIsEchoReply) {
     rec.icmpId = (buf[l4 + ICMP_ID] << 8) | buf[l4 + ICMP_ID + 1];
-    rec.icmpSeq = (buf[l4 + ICMP_SEQ] << 8) | buf[l4 + ICMP_SEQ + 1];
   }
   if (verify && !rec.isFragment) {
     // ICMPv4 has no pseudo-header; ICMPv6 does (RFC 4443 2.3).

@@ -40,22 +40,7 @@ export function clearTcp(rec: PacketRecord): void {
   rec.tcpHeaderLength = 0;
   rec.tcpFlags = 0;
   rec.tcpWindow = 0;
-  clearTcpOptions(rec);
-  clearTcpTimestamp(rec);
-}
-
-/** MSS, window scale, SACK-permitted and SACK: absent until an option says otherwise. */
-function clearTcpOptions(rec: PacketRecord): void {
-  rec.tcpMss = 0;
   rec.tcpWindowScale = -1;
-  rec.tcpSackPermitted = false;
-  rec.tcpSackCount = 0;
-}
-
-function clearTcpTimestamp(rec: PacketRecord): void {
-  rec.tcpHasTimestamp = false;
-  rec.tcpTsVal = 0;
-  rec.tcpTsEcr = 0;
 }
 
 /** A segment whose header cannot be read: clear what the decoder wrote and say why. Rare, so kept out of line. */
@@ -92,18 +77,14 @@ export function decodeTcp(buf: Uint8Array, base: number, l4: number, end: number
   rec.tcpHeaderLength = headerLength;
   rec.tcpFlags = buf[l4 + TCP_FLAGS];
   rec.tcpWindow = (buf[l4 + TCP_WINDOW] << 8) | buf[l4 + TCP_WINDOW + 1];
-  clearTcpOptions(rec);
+  rec.tcpWindowScale = -1;
   if (headerLength < TCP_MIN_HEADER || headerLength > segmentLength) {
     rejectSegment(rec, MALFORMED_BAD_TCP_OFFSET, l4 + TCP_DATA_OFFSET - base);
     return;
   }
   rec.payloadOffset = l4 + headerLength - base;
   rec.payloadLength = segmentLength - headerLength;
-  if (headerLength === TCP_MIN_HEADER) {
-    clearTcpTimestamp(rec);
-  } else if (!decodeTcpOptions(buf, base, l4 + TCP_MIN_HEADER, l4 + headerLength, rec)) {
-    return;
-  }
+  if (headerLength !== TCP_MIN_HEADER && !decodeTcpOptions(buf, base, l4 + TCP_MIN_HEADER, l4 + headerLength, rec)) return;
   rec.hasL4 = !verify || checksumOk(buf, base, l4, segmentLength, rec);
 }
 
@@ -115,8 +96,9 @@ function checksumOk(buf: Uint8Array, base: number, l4: number, segmentLength: nu
 }
 
 /**
- * Parse the options in buf[at, end) into the option fields (MSS, window scale,
- * SACK-permitted and SACK are already cleared; the timestamp fields are written here).
+ * Check the options in buf[at, end) and read the one conntrack uses, the window scale
+ * (already cleared). The others (MSS, SACK, timestamps) are checked for their length
+ * and skipped: no stage reads them (docs/packet.md, "What the record holds").
  * Returns false, with rec marked malformed, when an option is bad. Kept out of decodeTcp
  * so that decodeTcp stays small enough for V8 to inline it into the IP decoder.
  */
@@ -129,26 +111,15 @@ function decodeTcpOptions(buf: Uint8Array, base: number, at: number, end: number
     buf[at + 3] === TCPOPT_TIMESTAMP_LENGTH
   ) {
     // Fast path: the layout Linux and most stacks send on every established segment (RFC 7323 appendix A).
-    const tsVal = at + 4;
-    const tsEcr = at + 8;
-    rec.tcpHasTimestamp = true;
-    rec.tcpTsVal = ((buf[tsVal] << 24) | (buf[tsVal + 1] << 16) | (buf[tsVal + 2] << 8) | buf[tsVal + 3]) >>> 0;
-    rec.tcpTsEcr = ((buf[tsEcr] << 24) | (buf[tsEcr + 1] << 16) | (buf[tsEcr + 2] << 8) | buf[tsEcr + 3]) >>> 0;
     return true;
   }
-  clearTcpTimestamp(rec);
-  return walkTcpOptions(buf, base, at, end, rec);
-}
-
-/** The option walk behind decodeTcpOptions, same contract. */
-function walkTcpOptions(buf: Uint8Array, base: number, at: number, end: number, rec: PacketRecord): boolean {
   const badAt = findBadTcpOption(buf, at, end, rec);
   if (badAt < 0) return true;
   markMalformed(rec, MALFORMED_BAD_OPTIONS, badAt - base);
   return false;
 }
 
-/** Parse each option into rec; -1 when all are sound, else the index of the bad one. */
+/** Check each option, reading the window scale into rec; -1 when all are sound, else the index of the bad one. */
 function findBadTcpOption(buf: Uint8Array, at: number, end: number, rec: PacketRecord): number {
   while (at < end) {
     const kind = buf[at];
@@ -163,7 +134,6 @@ function findBadTcpOption(buf: Uint8Array, at: number, end: number, rec: PacketR
     switch (kind) {
       case TCPOPT_MSS:
         if (length !== 4) return at;
-        rec.tcpMss = (buf[at + 2] << 8) | buf[at + 3];
         break;
       case TCPOPT_WINDOW_SCALE:
         if (length !== 3) return at;
@@ -171,25 +141,13 @@ function findBadTcpOption(buf: Uint8Array, at: number, end: number, rec: PacketR
         break;
       case TCPOPT_SACK_PERMITTED:
         if (length !== 2) return at;
-        rec.tcpSackPermitted = true;
         break;
       case TCPOPT_TIMESTAMP:
         if (length !== TCPOPT_TIMESTAMP_LENGTH) return at;
-        rec.tcpHasTimestamp = true;
-        rec.tcpTsVal = ((buf[at + 2] << 24) | (buf[at + 3] << 16) | (buf[at + 4] << 8) | buf[at + 5]) >>> 0;
-        rec.tcpTsEcr = ((buf[at + 6] << 24) | (buf[at + 7] << 16) | (buf[at + 8] << 8) | buf[at + 9]) >>> 0;
         break;
       case TCPOPT_SACK: {
         const blocks = (length - 2) / 8;
         if (blocks < 1 || blocks > MAX_SACK_BLOCKS || (length - 2) % 8 !== 0) return at;
-        const edges = rec.tcpSackBlocks;
-        for (let i = 0; i < blocks; i++) {
-          const left = at + 2 + 8 * i;
-          const right = left + 4;
-          edges[2 * i] = ((buf[left] << 24) | (buf[left + 1] << 16) | (buf[left + 2] << 8) | buf[left + 3]) >>> 0;
-          edges[2 * i + 1] = ((buf[right] << 24) | (buf[right + 1] << 16) | (buf[right + 2] << 8) | buf[right + 3]) >>> 0;
-        }
-        rec.tcpSackCount = blocks;
         break;
       }
       default:

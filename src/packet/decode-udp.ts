@@ -16,11 +16,10 @@ const UDP_CHECKSUM = layout.UDP_CHECKSUM;
 const UDP_HEADER = layout.UDP_HEADER;
 const UDP_LENGTH = layout.UDP_LENGTH;
 
-/** Decode the UDP datagram buf[l4, end) of the packet starting at `base`; writes udpLength and every common L4 field. */
+/** Decode the UDP datagram buf[l4, end) of the packet starting at `base`; writes every common L4 field. */
 export function decodeUdp(buf: Uint8Array, base: number, l4: number, end: number, rec: PacketRecord, verify: boolean): void {
   const available = end - l4;
   if (available < UDP_HEADER) {
-    rec.udpLength = 0;
     rec.srcPort = 0;
     rec.dstPort = 0;
     rec.payloadOffset = 0;
@@ -31,7 +30,6 @@ export function decodeUdp(buf: Uint8Array, base: number, l4: number, end: number
   rec.srcPort = (buf[l4] << 8) | buf[l4 + 1];
   rec.dstPort = (buf[l4 + 2] << 8) | buf[l4 + 3];
   const udpLength = (buf[l4 + UDP_LENGTH] << 8) | buf[l4 + UDP_LENGTH + 1];
-  rec.udpLength = udpLength;
   rec.payloadOffset = l4 + UDP_HEADER - base;
   // A first fragment holds only part of the datagram the length field describes.
   if (udpLength < UDP_HEADER || (!rec.isFragment && udpLength > available)) {

@@ -36,7 +36,6 @@ import { clearIpv6AddressWords, type PacketRecord } from "./record.ts";
 const IPV4_CHECKSUM = layout.IPV4_CHECKSUM;
 const IPV4_DST = layout.IPV4_DST;
 const IPV4_FLAGS_FRAGMENT = layout.IPV4_FLAGS_FRAGMENT;
-const IPV4_FLAG_DF = layout.IPV4_FLAG_DF;
 const IPV4_FLAG_MF = layout.IPV4_FLAG_MF;
 const IPV4_ID = layout.IPV4_ID;
 const IPV4_MIN_HEADER = layout.IPV4_MIN_HEADER;
@@ -109,7 +108,6 @@ function groupOf(protocol: number): number {
 
 function clearGroup(rec: PacketRecord, group: number): void {
   if (group === PROTO_TCP) clearTcp(rec);
-  else if (group === PROTO_UDP) rec.udpLength = 0;
   else if (group === PROTO_ICMP) clearIcmp(rec);
 }
 
@@ -121,11 +119,9 @@ function clearIp(rec: PacketRecord, version: number): void {
   rec.ttl = 0;
   rec.protocol = 0;
   rec.ipId = 0;
-  rec.dontFragment = false;
   rec.moreFragments = false;
   rec.fragmentOffset = 0;
   rec.isFragment = false;
-  rec.hasIpOptions = false;
   rec.src0 = 0;
   rec.dst0 = 0;
   clearIpv6AddressWords(rec);
@@ -186,11 +182,9 @@ function decodeGeneral(buf: Uint8Array, base: number, length: number, rec: Packe
     rec.ttl = buf[base + IPV4_TTL];
     rec.protocol = buf[base + IPV4_PROTOCOL];
     rec.ipId = (buf[base + IPV4_ID] << 8) | buf[base + IPV4_ID + 1];
-    rec.dontFragment = (flagsFragment & IPV4_FLAG_DF) !== 0;
     rec.moreFragments = moreFragments;
     rec.fragmentOffset = fragmentOffset;
     rec.isFragment = moreFragments || fragmentOffset !== 0;
-    rec.hasIpOptions = headerLength > IPV4_MIN_HEADER;
     const src = base + IPV4_SRC;
     const dst = base + IPV4_DST;
     rec.src0 = ((buf[src] << 24) | (buf[src + 1] << 16) | (buf[src + 2] << 8) | buf[src + 3]) >>> 0;
@@ -252,11 +246,9 @@ function decodeIpv6(buf: Uint8Array, base: number, length: number, rec: PacketRe
   rec.ttl = buf[base + IPV6_HOP_LIMIT];
   rec.protocol = buf[base + IPV6_NEXT_HEADER];
   rec.ipId = 0;
-  rec.dontFragment = false;
   rec.moreFragments = false;
   rec.fragmentOffset = 0;
   rec.isFragment = false;
-  rec.hasIpOptions = false;
   const src = base + IPV6_SRC;
   const dst = base + IPV6_DST;
   rec.src0 = ((buf[src] << 24) | (buf[src + 1] << 16) | (buf[src + 2] << 8) | buf[src + 3]) >>> 0;

@@ -51,6 +51,7 @@ export const MALFORMED_REASONS: readonly string[] = [
   "fragment-too-long",
 ];
 
+/** RFC 2018: a SACK option holds at most four blocks (the decoder refuses more as malformed). */
 export const MAX_SACK_BLOCKS = 4;
 
 export class PacketRecord {
@@ -72,16 +73,12 @@ export class PacketRecord {
   protocol = 0;
   /** IPv4 identification, or the IPv6 fragment header's identification (0 when none). */
   ipId = 0;
-  /** IPv4 Don't Fragment bit. */
-  dontFragment = false;
   /** More Fragments bit (IPv4, or IPv6 fragment header). */
   moreFragments = false;
   /** Fragment offset in bytes (IPv4, or IPv6 fragment header). */
   fragmentOffset = 0;
   /** True when this packet is a fragment (MF set or offset > 0). Non-first fragments have no L4 fields. */
   isFragment = false;
-  /** IPv4 header had options. */
-  hasIpOptions = false;
   /** Source address words; IPv4 uses src0 only. */
   src0 = 0;
   src1 = 0;
@@ -115,27 +112,14 @@ export class PacketRecord {
   tcpFlags = 0;
   /** Raw (unscaled) window. */
   tcpWindow = 0;
-  /** MSS option value, 0 when absent. */
-  tcpMss = 0;
   /** Window scale shift, -1 when absent. */
   tcpWindowScale = -1;
-  tcpSackPermitted = false;
-  /** Number of SACK blocks present (0..MAX_SACK_BLOCKS); edges in tcpSackBlocks[2i], [2i+1]. */
-  tcpSackCount = 0;
-  readonly tcpSackBlocks = new Uint32Array(2 * MAX_SACK_BLOCKS);
-  tcpHasTimestamp = false;
-  tcpTsVal = 0;
-  tcpTsEcr = 0;
-
-  // ---- UDP (valid when protocol == PROTO_UDP && hasL4) ----
-  udpLength = 0;
 
   // ---- ICMPv4 / ICMPv6 (valid when protocol is PROTO_ICMP or PROTO_ICMPV6 && hasL4) ----
   icmpType = 0;
   icmpCode = 0;
-  /** Echo identifier and sequence (valid for echo request/reply). */
+  /** Echo identifier (valid for echo request/reply): ICMP sessions are tracked by it. */
   icmpId = 0;
-  icmpSeq = 0;
   /** True for messages that quote a packet: errors (unreachable, time exceeded, packet too big, parameter problem) and ICMPv4 source quench and redirect. */
   icmpIsError = false;
   /** True for echo request. */

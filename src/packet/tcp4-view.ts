@@ -107,16 +107,6 @@ export class Tcp4HeaderView {
     return view.getUint32(l4 + 20);
   }
 
-  /** TSval of a timestamp option in the NOP, NOP, timestamp layout (tcpFirstOptionWord says so). */
-  tcpLayoutTsVal(view: DataView<ArrayBufferLike>, l4: number): number {
-    return view.getUint32(l4 + 24);
-  }
-
-  /** TSecr of a timestamp option in the NOP, NOP, timestamp layout. */
-  tcpLayoutTsEcr(view: DataView<ArrayBufferLike>, l4: number): number {
-    return view.getUint32(l4 + 28);
-  }
-
   /** TCP header length in bytes, from tcpOffsetFlagsWindow's word. */
   headerLengthOf(offsetFlagsWindow: number): number {
     return (offsetFlagsWindow >>> 28) * 4;

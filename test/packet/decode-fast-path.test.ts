@@ -101,10 +101,6 @@ describe("TCP/IPv4 fast path", () => {
         expect(rec.tcpHeaderLength).toBe(v.headerLengthOf(ofw));
         expect(rec.tcpFlags).toBe(v.flagsOf(ofw));
         expect(rec.tcpWindow).toBe(v.windowOf(ofw));
-        if (rec.tcpHasTimestamp) {
-          expect(rec.tcpTsVal).toBe(v.tcpLayoutTsVal(view, l4));
-          expect(rec.tcpTsEcr).toBe(v.tcpLayoutTsEcr(view, l4));
-        }
       }),
       { numRuns: 500 },
     );

@@ -28,7 +28,6 @@ describe.each([
       hasL4: false,
       srcPort: 0,
       dstPort: 0,
-      udpLength: 0,
     });
   });
 
@@ -39,7 +38,6 @@ describe.each([
     packet[l4 + 5] = 0x14;
     const rec = decode(packet);
     expect(reason(rec)).toBe("none");
-    expect(rec.udpLength).toBe(1300);
     expect(rec.payloadLength).toBe(16);
     expect(rec.hasL4).toBe(true);
   });
@@ -102,8 +100,8 @@ describe("where fragment problems are reported", () => {
     expect(buildAndDecode({ ...v6, protocol: "tcp", fragmentOffset: 8, payload: 8, extensionHeaders: ["hop-by-hop"] }).malformedAt).toBe(48);
   });
 
-  it("IPv4 flags: DF and MF decode independently", () => {
+  it("IPv4: DF beside MF does not hide the fragment", () => {
     const rec = buildAndDecode({ ...v4, protocol: "udp", dontFragment: true, moreFragments: true });
-    expect(rec).toMatchObject({ dontFragment: true, moreFragments: true, isFragment: true });
+    expect(rec).toMatchObject({ moreFragments: true, isFragment: true, fragmentOffset: 0 });
   });
 });

@@ -27,7 +27,6 @@ describe("IPv6 header fields", () => {
       protocol: PROTO_TCP,
       ipId: 0,
       isFragment: false,
-      dontFragment: false,
       src0: s0,
       src1: s1,
       src2: s2,

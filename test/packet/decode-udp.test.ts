@@ -18,7 +18,6 @@ describe("UDP header fields", () => {
       hasL4: true,
       srcPort: 51820,
       dstPort: 53,
-      udpLength: 25,
       l4Offset: ipHeader,
       payloadOffset: ipHeader + 8,
       payloadLength: 17,
@@ -52,7 +51,7 @@ describe("UDP malformed reasons", () => {
     expect(short.hasL4).toBe(false);
     const long = decode(setU16(buildPacket({ ...v4, payload: 4 }), 24, 13));
     expect(long.malformed).toBe(MALFORMED_BAD_UDP_LENGTH);
-    expect(long.udpLength).toBe(13);
+    expect(long.malformedAt).toBe(24);
   });
 
   it("bad-checksum: only when verification is asked for", () => {

@@ -28,15 +28,14 @@ export function setU16(packet: Uint8Array, at: number, value: number): Uint8Arra
 }
 
 /**
- * Every decoded field of the record as a plain object; SACK edges only as far as
- * tcpSackCount says they are valid. Not commonShape: it records which decoder wrote the
- * record last, not anything about the packet.
+ * Every decoded field of the record as a plain object. Not commonShape: it records which
+ * decoder wrote the record last, not anything about the packet.
  */
 export function snapshot(rec: PacketRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rec)) {
     if (key === "commonShape") continue;
-    out[key] = value instanceof Uint32Array ? [...value.subarray(0, 2 * rec.tcpSackCount)] : value;
+    out[key] = value;
   }
   return out;
 }
