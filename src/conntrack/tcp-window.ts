@@ -362,7 +362,9 @@ export function rstVerdict(t: FlowTable, e: number, d: number, rec: PacketRecord
   if (d === 0 && last === (1 | LAST_IGNORED | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[r + K_NOTE]) return RST_EXACT;
   let exact = true;
   // td_maxack counts once the receiver has spoken (before, it is only the SYN's bound).
-  if (!directionUnseen(t, e, 1 - d) && (last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
+  // The originator always has (its SYN or first packet opened the entry), so that is
+  // whether the responder has.
+  if (!directionUnseen(t, e, 1) && (last & (7 << LAST_CLASS_SHIFT)) !== CLASS_SYN << LAST_CLASS_SHIFT) {
     const maxAck = w[r + K_MAXACK + 1 - d];
     if (((seq - maxAck) | 0) < 0) return RST_BEFORE_ACK;
     if (established && seq !== maxAck) exact = last === (d | (CLASS_ACK << LAST_CLASS_SHIFT)) && seq === w[tdAt(r, d) + TD_END];

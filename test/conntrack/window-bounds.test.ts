@@ -11,7 +11,7 @@
 // out from the packets sent.
 
 import { describe, expect, it } from "vitest";
-import { Conntrack, CT_OVERSHOOT, CT_OK, CT_OUT_OF_WINDOW, ctDetail, ctKind, FAST_GENERAL, ORIGIN_INBOUND, ORIGIN_OUTBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
+import { Conntrack, CT_OVERSHOOT, CT_OK, CT_OUT_OF_WINDOW, CT_WRONG_PATH, ctDetail, ctKind, FAST_GENERAL, ORIGIN_INBOUND, ORIGIN_OUTBOUND, refEntry } from "../../src/conntrack/conntrack.ts";
 import { TCP_CLOSED, TCP_ESTABLISHED } from "../../src/conntrack/states.ts";
 import { SYNACK_NOT_ACKING_SYN } from "../../src/conntrack/tcp-window.ts";
 import { CLASS_ACK, CLASS_RST, CLASS_SYN, CLASS_SYNACK } from "../../src/conntrack/tcp-states.ts";
@@ -136,16 +136,20 @@ describe.each(PATHS)("window check bounds (%s path)", (path) => {
     expect(f.ack(0, { ack: serverEnd - maxWin })).toBe("pass");
   });
 
-  it("td_maxwin is the largest window advertised, not the last: a smaller window later does not narrow II", () => {
+  it.each([
+    ["the responder's", 1, 0, 1001],
+    ["the originator's", 0, 1, 900_001],
+  ] as const)("td_maxwin is the largest window advertised, not the last (%s): a smaller window later does not narrow the other side's II", (_, receiver, sender, start) => {
     const f = new Flow(path);
-    f.step(0, CLASS_SYN);
+    f.step(0, CLASS_SYN); // client td_maxwin = 65535
     f.step(1, CLASS_SYNACK); // server td_maxwin = 65535
     f.step(0, CLASS_ACK);
-    f.step(0, CLASS_ACK, { payload: 30_000 });
-    f.step(0, CLASS_ACK, { payload: 30_000 }); // client td_end = 61001
-    f.step(1, CLASS_ACK, { window: 1000 }); // acks it all, advertising less
-    expect(f.ack(0, { seq: 61_001 - 65_535 - 1 })).toBe("seq-below-window");
-    expect(f.ack(0, { seq: 61_001 - 65_535 })).toBe("pass");
+    f.step(sender, CLASS_ACK, { payload: 30_000 });
+    f.step(sender, CLASS_ACK, { payload: 30_000 }); // the sender's td_end = start + 60000
+    f.step(receiver, CLASS_ACK, { window: 2000 }); // acks it all, advertising less
+    const end = start + 60_000;
+    expect(f.ack(sender, { seq: end - 65_535 - 1 })).toBe("seq-below-window");
+    expect(f.ack(sender, { seq: end - 65_535 })).toBe("pass");
   });
 });
 
@@ -200,7 +204,51 @@ describe("fast path, UDP", () => {
   });
 });
 
+describe("fast path, expiry", () => {
+  it("with adaptive timeouts in force, the fast path expires a flow exactly when lookup does (the scaled timeout)", () => {
+    // 16 records, timeouts shrinking from 1 flow (full) to 4 (zero): with 2 flows, 2/3 of normal.
+    const ct = new Conntrack({ capacity: 16, adaptiveStart: 1 / 16, adaptiveEnd: 4 / 16, timeouts: { tcpEstablished: 3000 } });
+    const sim = new TcpSim();
+    ct.create(decoded(new TcpSim({ ip: "100.64.0.99", port: 1 }, SERVER).segment(0, CLASS_SYN)), ORIGIN_INBOUND, 0);
+    ct.create(decoded(sim.segment(0, CLASS_SYN)), ORIGIN_INBOUND, 0);
+    for (const [side, cls] of [[1, CLASS_SYNACK], [0, CLASS_ACK]] as const) {
+      const rec = decoded(sim.segment(side, cls));
+      expect(ct.update(ct.lookup(rec), rec, side === 0)).toBe(CT_OK);
+    }
+    expect(ct.adaptiveScale).toBeCloseTo(2 / 3);
+    const seen = ct.now;
+    const ack = decoded(sim.segment(0, CLASS_ACK));
+    ct.now = seen + 1999; // within 3000 * 2/3
+    expect(ct.trackFast(ack, true)).toBeGreaterThanOrEqual(0);
+    ct.now += 2001; // idle 2001 ms: past the scaled timeout, within the unscaled one
+    expect(ct.trackFast(ack, true)).toBe(FAST_GENERAL);
+    expect(ct.lookup(ack)).toBe(-1);
+  });
+});
+
 describe("fast path, path check", () => {
+  it.each([
+    ["A (the lower address)", "100.64.0.10"],
+    ["B (the higher address)", "100.64.0.30"],
+  ])("with the originator as endpoint %s of the key, its packet on the responder's path is left to the general path (wrong path), even carrying the responder's numbers", (_, client) => {
+    const ct = new Conntrack({ capacity: 16 });
+    const sim = new TcpSim({ ip: client, port: 40000 }, SERVER);
+    const e = refEntry(ct.create(decoded(sim.segment(0, CLASS_SYN)), ORIGIN_INBOUND, 0));
+    for (const [side, cls] of [[1, CLASS_SYNACK], [0, CLASS_ACK]] as const) {
+      const rec = decoded(sim.segment(side, cls));
+      expect(ct.update(ct.lookup(rec), rec, side === 0)).toBe(CT_OK);
+    }
+    // From the originator's address, with seq and ack that fit the responder's direction.
+    const packet = sim.segment(0, CLASS_ACK, { seq: sim.next[1], ack: sim.next[0] });
+    expect(ct.trackFast(decoded(packet), false)).toBe(FAST_GENERAL);
+    expect(ct.trackTcp4Segment(packet, 0, packet.length, false, new Int32Array(1))).toBe(FAST_GENERAL);
+    const rec = decoded(packet);
+    expect(ct.update(ct.lookup(rec), rec, false)).toBe(CT_WRONG_PATH);
+    expect(ct.trackFast(decoded(sim.segment(0, CLASS_ACK)), true)).toBe(e * 2);
+    expect(ct.trackFast(decoded(sim.segment(1, CLASS_ACK)), false)).toBe(e * 2 + 1);
+  });
+
+
   it("on a flow this side opened (outbound), the originator's segment arriving from the mesh is left to the general path (wrong path)", () => {
     const ct = new Conntrack({ capacity: 16 });
     const sim = new TcpSim();

@@ -90,6 +90,7 @@ describe("TCP/IPv4 fast path", () => {
         const l4 = at + 20;
         const ofw = v.tcpOffsetFlagsWindow(view, l4);
         expect(rec.ipTotalLength).toBe(v.ipv4TotalLength(view, at));
+        expect(rec.ipTotalLength).toBe(v.ipv4TotalLengthBytes(buf, at));
         expect(rec.ttl).toBe(v.ipv4TtlProtocol(view, at) >>> 24);
         expect(rec.ipId).toBe(v.ipv4IdFragment(view, at) >>> 16);
         expect(rec.src0).toBe(v.ipv4Src(view, at) >>> 0);
@@ -103,6 +104,13 @@ describe("TCP/IPv4 fast path", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("the header view's byte reader takes the IP total length from bytes 2-3, also past 255 and not at the buffer's start", () => {
+    const packet = buildPacket({ src: "100.64.0.1", dst: "100.64.0.2", protocol: "tcp", srcPort: 1, dstPort: 2, tcp: { flags: "A" }, payload: 1000 });
+    const buf = new Uint8Array(8 + packet.length).fill(0xff);
+    buf.set(packet, 8);
+    expect(tcp4View.ipv4TotalLengthBytes(buf, 8)).toBe(packet.length);
   });
 
   it("agrees with the general decoder on mutated and cut packets, malformed ones included", () => {
