@@ -20,9 +20,10 @@ import { parseIp } from "../packet/address.ts";
 import { viewOf } from "../packet/buffer-view.ts";
 import { decodePacket } from "../packet/decode.ts";
 import { RUN_END, RUN_LAST_SEQ, RUN_REST_BYTES, tcpSegmentRun } from "../packet/segment-run.ts";
-import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_FRAGMENT_TOO_LONG, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP } from "../packet/record.ts";
+import { MALFORMED_FRAGMENT_OVERLAP, MALFORMED_FRAGMENT_TOO_LONG, MALFORMED_TINY_FRAGMENT, PacketRecord, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "../packet/record.ts";
 import type { CompiledPeerPolicy } from "../filter/compiled-policy.ts";
 import * as R from "./reasons.ts";
+import { RevokedFlows } from "./revoked-flows.ts";
 
 export const VERDICT_DROP = 0;
 export const VERDICT_ACCEPT = 1;
@@ -133,6 +134,10 @@ export class Engine {
   readonly tracked = new Int32Array(1);
   /** Scratch record for the cold paths (revocation). */
   private readonly scratch = new PacketRecord();
+  /** Connections revocation cut, so that this peer's next packet on one does not open it again (revoked-flows.ts). */
+  private readonly revoked = new RevokedFlows();
+  /** stillRevoked's original tuple of a cut connection, to ask the rules in force. */
+  private readonly revokedProbe = new PacketRecord();
   /** Revocation walk (beginPolicy, revokeSlice): under way, next entry id, flows cut. */
   private revoking = false;
   private revocationCursor = 0;
@@ -472,9 +477,46 @@ export class Engine {
       // tcp_new; an RST, a FIN or a SYN-ACK with no entry passes untracked.
       if (cls !== CLASS_SYN && cls !== CLASS_ACK) return R.REASON_OUTBOUND_UNTRACKED;
       if (cls === CLASS_ACK && rec.isFragment) return R.REASON_OUTBOUND_UNTRACKED;
+      // A plain ACK of a connection revocation cut: the cut holds (P14), nothing opens.
+      if (cls === CLASS_ACK && this.stillRevoked(rec) >= 0) return R.REASON_OUTBOUND_UNTRACKED;
       return R.REASON_OUTBOUND;
     }
-    return this.ct.canOpen(rec) ? R.REASON_OUTBOUND : R.REASON_RULE_UNTRACKED;
+    if (!this.ct.canOpen(rec)) return R.REASON_RULE_UNTRACKED;
+    return rec.protocol === PROTO_UDP && this.stillRevoked(rec) >= 0 ? R.REASON_OUTBOUND_UNTRACKED : R.REASON_OUTBOUND;
+  }
+
+  /**
+   * For this peer's TCP/UDP packet `rec` that finds no entry: the RevokedFlows slot of
+   * the connection it belongs to when a policy change cut that connection and the rules
+   * in force still forbid it to its remote end; else -1. Changes nothing but forgetting
+   * memories that ran out of time.
+   */
+  private stillRevoked(rec: PacketRecord): number {
+    const revoked = this.revoked;
+    if (revoked.size === 0) return -1;
+    const slot = revoked.find(rec, this.now);
+    if (slot < 0) return -1;
+    // The connection's original packet, from its remote end, as revisit asks about it.
+    const p = this.revokedProbe;
+    p.commonShape = false;
+    p.ipVersion = rec.ipVersion;
+    p.protocol = rec.protocol;
+    p.src0 = rec.dst0;
+    p.src1 = rec.dst1;
+    p.src2 = rec.dst2;
+    p.src3 = rec.dst3;
+    p.dst0 = rec.src0;
+    p.dst1 = rec.src1;
+    p.dst2 = rec.src2;
+    p.dst3 = rec.src3;
+    p.srcPort = rec.dstPort;
+    p.dstPort = rec.srcPort;
+    p.hasL4 = true;
+    p.isFragment = false;
+    p.tcpFlags = rec.protocol === PROTO_TCP ? 0x02 : 0;
+    const rules = this.ruleTable;
+    const rule = revoked.routedOf(slot) ? rules.matchRoute(p) : rules.matchInbound(p);
+    return rule < 0 || rules.ruleAction(rule) === ACTION_DROP ? slot : -1;
   }
 
   /** Step 2: a non-first fragment gets its first fragment's verdict. */
@@ -602,8 +644,18 @@ export class Engine {
     const rec = this.record;
     const outcome = this.outboundOutcome(rec);
     if (outcome === R.REASON_TCP_INVALID_FLAGS) return this.drop(outcome);
-    if (outcome === R.REASON_OUTBOUND_UNTRACKED) return this.accept(outcome);
+    if (outcome === R.REASON_OUTBOUND_UNTRACKED) {
+      // This peer speaking on a connection revocation cut keeps the cut remembered.
+      const slot = this.stillRevoked(rec);
+      if (slot >= 0) this.revoked.refresh(slot, this.now);
+      return this.accept(outcome);
+    }
     if (outcome === R.REASON_RULE_UNTRACKED) return this.passUntracked(-1);
+    if (this.revoked.size > 0) {
+      // A cut connection the rules allow again may be picked up: its memory ends.
+      const slot = this.revoked.find(rec, this.now);
+      if (slot >= 0) this.revoked.forget(slot);
+    }
     const ref = ct.create(rec, ORIGIN_OUTBOUND, -1);
     if (ref < 0) return this.accept(R.REASON_OUTBOUND_UNTRACKED);
     this.lastState = ct.table.state(ref >> 1);
@@ -791,6 +843,10 @@ export class Engine {
       // no live connection to cut, so it is not counted as one.
       const state = t.state(e);
       const ended = state === TCP_TIME_WAIT || state === TCP_CLOSED;
+      // A live TCP or UDP connection from the mesh: remembered, so that this peer's next
+      // packet on it does not pick it up again (revoked-flows.ts).
+      const p = probe.protocol;
+      if (!outbound && !ended && (p === PROTO_TCP || p === PROTO_UDP)) this.revoked.remember(probe, (flags & F_ROUTED) !== 0, this.now);
       this.eventRules = this.revokedRules;
       this.ct.remove(e, END_REVOKED);
       this.eventRules = rules;

@@ -160,9 +160,8 @@ describe.skipIf(unavailable !== "")("two agents with two TUN queues each, over W
     const after = await status("db");
     for (const q of after.queues) expect(q.flowsCut, JSON.stringify(after.queues)).toBeGreaterThan(0);
     // Each worker then drops the packets of the streams it cut: the laptop keeps sending.
-    // (Silence is not required: when db's end of a cut connection sends again, its segment
-    // picks up a loose entry as this peer's own traffic, docs/conntrack.md, and the replies
-    // to it pass; that is the engine's rule with one queue too.)
+    // (db's end of a cut connection may send again too: its segments pass as this peer's
+    // own traffic but pick nothing up, src/engine/revoked-flows.ts.)
     await new Promise((r) => setTimeout(r, 1500));
     const later = await status("db");
     client.kill();
