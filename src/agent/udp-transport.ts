@@ -14,6 +14,7 @@
 import { formatIpv4, maskWord, parseCidr, parseIpv4 } from "../packet/address.ts";
 import { tcp4View } from "../packet/tcp4-view.ts";
 import { loadNativeAddon, type NativeUdpSocket } from "../io/tun.ts";
+import { UdpReceiveBatch } from "../io/udp-receive-batch.ts";
 import type { DeliverBatch, Transport, TransportCounters } from "./transport.ts";
 
 export interface UdpPeer {
@@ -45,10 +46,6 @@ export interface UdpTransportOptions {
   offload?: boolean;
 }
 
-// With GRO, one received message may hold up to 64 datagrams: read into 64 KiB slots.
-const GRO_SLOT = 65536;
-const GRO_MESSAGES = 8;
-const GRO_MAX_SEGMENTS = 64;
 
 /** Splits "198.18.0.2:51820" into its parts; throws naming the text when it is not IPv4:port. */
 export function parseEndpoint(text: string): { address: string; port: number } {
@@ -76,13 +73,7 @@ export class UdpTransport implements Transport {
   // Per-batch scratch, allocated once.
   private dstAddrs = new Uint32Array(0);
   private dstPorts = new Uint32Array(0);
-  private readonly batchSize: number;
-  private readonly slotSize: number;
-  private readonly recvBuf: Uint8Array;
-  private readonly recvOffsets: Uint32Array;
-  private readonly recvLengths: Uint32Array;
-  private readonly srcAddrs: Uint32Array;
-  private readonly srcPorts: Uint32Array;
+  private readonly received: UdpReceiveBatch;
 
   constructor(options: UdpTransportOptions) {
     const listen = parseEndpoint(options.listen);
@@ -110,20 +101,7 @@ export class UdpTransport implements Transport {
 
     const { UdpSocket } = loadNativeAddon();
     this.socket = new UdpSocket(listen.address, listen.port, options.socketBuffer ?? 4 * 1024 * 1024, options.offload ?? true);
-    if (this.socket.offload) {
-      this.slotSize = GRO_SLOT;
-      this.batchSize = GRO_MESSAGES * GRO_MAX_SEGMENTS;
-      this.recvBuf = new Uint8Array(GRO_MESSAGES * GRO_SLOT);
-    } else {
-      this.batchSize = options.batchSize ?? 64;
-      // Slots are 64-byte aligned and a little larger than the MTU so an over-long datagram shows as truncated.
-      this.slotSize = (options.mtu + 64 + 63) & ~63;
-      this.recvBuf = new Uint8Array(this.batchSize * this.slotSize);
-    }
-    this.recvOffsets = new Uint32Array(this.batchSize);
-    this.recvLengths = new Uint32Array(this.batchSize);
-    this.srcAddrs = new Uint32Array(this.batchSize);
-    this.srcPorts = new Uint32Array(this.batchSize);
+    this.received = new UdpReceiveBatch(this.socket, options.batchSize ?? 64, options.mtu);
   }
 
   /** True when UDP GSO/GRO are in use. */
@@ -170,15 +148,16 @@ export class UdpTransport implements Transport {
   }
 
   start(deliver: DeliverBatch): void {
-    const { socket, recvBuf, recvOffsets, recvLengths, srcAddrs, srcPorts, batchSize, slotSize, counters } = this;
+    const { socket, received, counters } = this;
+    const { buf, offsets, lengths } = received;
     socket.onReadable(() => {
       // A bounded number of batches per readiness keeps the TUN side of the agent served too.
       for (let round = 0; round < 8; round++) {
-        const n = socket.recv(recvBuf, recvOffsets, recvLengths, batchSize, slotSize, srcAddrs, srcPorts);
+        const n = received.receive();
         if (n === 0) return;
         counters.receivedPackets += n;
-        for (let i = 0; i < n; i++) counters.receivedBytes += recvLengths[i];
-        deliver(recvBuf, recvOffsets, recvLengths, n);
+        for (let i = 0; i < n; i++) counters.receivedBytes += lengths[i];
+        deliver(buf, offsets, lengths, n);
       }
     });
   }

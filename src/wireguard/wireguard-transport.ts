@@ -17,6 +17,7 @@ import { randomInt } from "node:crypto";
 import { formatIpv4, parseIpv4 } from "../packet/address.ts";
 import { tcp4View } from "../packet/tcp4-view.ts";
 import { loadNativeAddon, type NativeKeyTable, type NativeUdpSocket } from "../io/tun.ts";
+import { UdpReceiveBatch } from "../io/udp-receive-batch.ts";
 import type { DeliverBatch, Transport, TransportCounters } from "../agent/transport.ts";
 import { AllowedIps } from "./allowed-ips.ts";
 import type { WireGuardConfig } from "./config.ts";
@@ -96,10 +97,6 @@ export interface WireGuardCounters extends TransportCounters {
 }
 
 const UNDER_LOAD_HOLD_MS = 1000;
-// With GRO, one received message may hold up to 64 datagrams: read into 64 KiB slots.
-const GRO_SLOT = 65536;
-const GRO_MESSAGES = 8;
-const GRO_MAX_SEGMENTS = 64;
 
 export class WireGuardTransport implements Transport {
   readonly counters: WireGuardCounters = {
@@ -158,13 +155,7 @@ export class WireGuardTransport implements Transport {
   private dstAddrs = new Uint32Array(0);
   private dstPorts = new Uint32Array(0);
   // Receive scratch.
-  private readonly batchSize: number;
-  private readonly slotSize: number;
-  private readonly recvBuf: Uint8Array;
-  private readonly recvOffsets: Uint32Array;
-  private readonly recvLengths: Uint32Array;
-  private readonly srcAddrs: Uint32Array;
-  private readonly srcPorts: Uint32Array;
+  private readonly received: UdpReceiveBatch;
   private readonly openSlots: Int32Array;
   private readonly openOk: Uint8Array;
   private readonly openKeypairs: (Keypair | null)[];
@@ -190,25 +181,14 @@ export class WireGuardTransport implements Transport {
     const listen = options.listenAddress ?? "0.0.0.0";
     parseIpv4(listen);
     this.socket = new addon.UdpSocket(listen, config.listenPort, options.socketBuffer ?? 4 * 1024 * 1024, options.offload ?? true);
-    if (this.socket.offload) {
-      this.slotSize = GRO_SLOT;
-      this.batchSize = GRO_MESSAGES * GRO_MAX_SEGMENTS;
-      this.recvBuf = new Uint8Array(GRO_MESSAGES * GRO_SLOT);
-    } else {
-      this.batchSize = options.batchSize ?? 64;
-      // A little larger than the largest message so an over-long datagram shows as truncated.
-      this.slotSize = (this.mtu + TRANSPORT.minSize + PADDING_MULTIPLE + 64 + 63) & ~63;
-      this.recvBuf = new Uint8Array(this.batchSize * this.slotSize);
-    }
-    this.recvOffsets = new Uint32Array(this.batchSize);
-    this.recvLengths = new Uint32Array(this.batchSize);
-    this.srcAddrs = new Uint32Array(this.batchSize);
-    this.srcPorts = new Uint32Array(this.batchSize);
-    this.openSlots = new Int32Array(this.batchSize);
-    this.openOk = new Uint8Array(this.batchSize);
-    this.openKeypairs = new Array<Keypair | null>(this.batchSize).fill(null);
-    this.deliverOffsets = new Uint32Array(this.batchSize);
-    this.deliverLengths = new Uint32Array(this.batchSize);
+    // The largest message: a full MTU packet, padded, with its transport header and tag.
+    this.received = new UdpReceiveBatch(this.socket, options.batchSize ?? 64, this.mtu + TRANSPORT.minSize + PADDING_MULTIPLE);
+    const size = this.received.size;
+    this.openSlots = new Int32Array(size);
+    this.openOk = new Uint8Array(size);
+    this.openKeypairs = new Array<Keypair | null>(size).fill(null);
+    this.deliverOffsets = new Uint32Array(size);
+    this.deliverLengths = new Uint32Array(size);
   }
 
   /** The bound UDP port (useful with ListenPort 0). */
@@ -506,7 +486,7 @@ export class WireGuardTransport implements Transport {
     this.socket.onReadable(() => {
       // A bounded number of batches per readiness keeps the TUN side of the agent served too.
       for (let round = 0; round < 8; round++) {
-        const n = this.socket.recv(this.recvBuf, this.recvOffsets, this.recvLengths, this.batchSize, this.slotSize, this.srcAddrs, this.srcPorts);
+        const n = this.received.receive();
         if (n === 0) return;
         this.receiveBatch(n);
       }
@@ -519,7 +499,8 @@ export class WireGuardTransport implements Transport {
   }
 
   private receiveBatch(n: number): void {
-    const { recvBuf: buf, recvOffsets: offsets, recvLengths: lengths, openSlots, openKeypairs, counters } = this;
+    const { buf, offsets, lengths, srcAddrs, srcPorts } = this.received;
+    const { openSlots, openKeypairs, counters } = this;
     const tcp4 = tcp4View;
     const now = Date.now();
     let toOpen = 0;
@@ -543,9 +524,9 @@ export class WireGuardTransport implements Transport {
         openKeypairs[i] = kp;
         toOpen++;
       } else if (type === MESSAGE_INITIATION && len === INITIATION.size) {
-        this.onInitiation(buf.slice(off, off + len), this.srcAddrs[i], this.srcPorts[i], now);
+        this.onInitiation(buf.slice(off, off + len), srcAddrs[i], srcPorts[i], now);
       } else if (type === MESSAGE_RESPONSE && len === RESPONSE.size) {
-        this.onResponse(buf.slice(off, off + len), this.srcAddrs[i], this.srcPorts[i], now);
+        this.onResponse(buf.slice(off, off + len), srcAddrs[i], srcPorts[i], now);
       } else if (type === MESSAGE_COOKIE_REPLY && len === COOKIE_REPLY.size) {
         this.onCookieReply(buf.slice(off, off + len), now);
       } else {
@@ -571,7 +552,7 @@ export class WireGuardTransport implements Transport {
       }
       const peer = this.peers[kp.peer];
       if (peer.next === kp) this.confirmNext(peer, now);
-      this.setEndpoint(peer, this.srcAddrs[i], this.srcPorts[i]);
+      this.setEndpoint(peer, srcAddrs[i], srcPorts[i]);
       peer.lastReceivedAt = now;
       if (kp.initiator && now - kp.createdAt >= this.timers.rejectAfterTime - this.timers.keepaliveTimeout - this.timers.rekeyTimeout) {
         this.initiateHandshake(peer, now, false);
