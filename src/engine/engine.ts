@@ -136,7 +136,7 @@ export class Engine {
   private readonly scratch = new PacketRecord();
   /** Connections revocation cut, so that this peer's next packet on one does not open it again (revoked-flows.ts). */
   private readonly revoked = new RevokedFlows();
-  /** stillRevoked's original tuple of a cut connection, to ask the rules in force. */
+  /** originalOf's record: a cut connection's original packet, to look it up and ask the rules in force. */
   private readonly revokedProbe = new PacketRecord();
   /** Revocation walk (beginPolicy, revokeSlice): under way, next entry id, flows cut. */
   private revoking = false;
@@ -494,9 +494,16 @@ export class Engine {
   private stillRevoked(rec: PacketRecord): number {
     const revoked = this.revoked;
     if (revoked.size === 0) return -1;
-    const slot = revoked.find(rec, this.now);
+    const original = this.originalOf(rec);
+    const slot = revoked.find(original, this.now);
     if (slot < 0) return -1;
-    // The connection's original packet, from its remote end, as revisit asks about it.
+    const rules = this.ruleTable;
+    const rule = revoked.routedOf(slot) ? rules.matchRoute(original) : rules.matchInbound(original);
+    return rule < 0 || rules.ruleAction(rule) === ACTION_DROP ? slot : -1;
+  }
+
+  /** The original packet (from the remote end) of the connection this peer's packet `rec` belongs to, as revisit asks about it: in revokedProbe. */
+  private originalOf(rec: PacketRecord): PacketRecord {
     const p = this.revokedProbe;
     p.commonShape = false;
     p.ipVersion = rec.ipVersion;
@@ -514,9 +521,7 @@ export class Engine {
     p.hasL4 = true;
     p.isFragment = false;
     p.tcpFlags = rec.protocol === PROTO_TCP ? 0x02 : 0;
-    const rules = this.ruleTable;
-    const rule = revoked.routedOf(slot) ? rules.matchRoute(p) : rules.matchInbound(p);
-    return rule < 0 || rules.ruleAction(rule) === ACTION_DROP ? slot : -1;
+    return p;
   }
 
   /** Step 2: a non-first fragment gets its first fragment's verdict. */
@@ -653,7 +658,7 @@ export class Engine {
     if (outcome === R.REASON_RULE_UNTRACKED) return this.passUntracked(-1);
     if (this.revoked.size > 0) {
       // A cut connection the rules allow again may be picked up: its memory ends.
-      const slot = this.revoked.find(rec, this.now);
+      const slot = this.revoked.find(this.originalOf(rec), this.now);
       if (slot >= 0) this.revoked.forget(slot);
     }
     const ref = ct.create(rec, ORIGIN_OUTBOUND, -1);

@@ -25,13 +25,15 @@ import { randomInt } from "node:crypto";
 
 import type { PacketRecord } from "../packet/record.ts";
 
-/** Key words: version and protocol, routed; remote address (4); local address (4); ports. */
+/** Key words: version and protocol; remote address (4); local address (4); ports. */
 const KEY_WORDS = 10;
 
 export class RevokedFlows {
   private readonly keys: Uint32Array;
   /** 0 = free; else the time (ms) the memory of the slot's connection ends. */
   private readonly until: Float64Array;
+  /** 1 when the slot's connection came through a route (the route rules judge it). */
+  private readonly routed: Uint8Array;
   private readonly mask: number;
   /** Drawn per table: which keys share a slot cannot be known, so a cut cannot be aimed at another's slot. */
   private readonly seed = randomInt(0x7fffffff);
@@ -49,6 +51,7 @@ export class RevokedFlows {
     this.mask = size - 1;
     this.keys = new Uint32Array(size * KEY_WORDS);
     this.until = new Float64Array(size);
+    this.routed = new Uint8Array(size);
   }
 
   /** Connections remembered now (some may have run out of time and not been looked at since). */
@@ -62,56 +65,34 @@ export class RevokedFlows {
    * through a route to a resource.
    */
   remember(original: PacketRecord, routed: boolean, now: number): void {
-    const k = this.probe;
-    k[0] = original.ipVersion | (original.protocol << 8) | (routed ? 1 << 16 : 0);
-    k[1] = original.src0;
-    k[2] = original.src1;
-    k[3] = original.src2;
-    k[4] = original.src3;
-    k[5] = original.dst0;
-    k[6] = original.dst1;
-    k[7] = original.dst2;
-    k[8] = original.dst3;
-    k[9] = ((original.srcPort << 16) | original.dstPort) >>> 0;
+    const k = this.keyOf(original);
     const slot = this.slotOf(k);
     if (this.until[slot] === 0) this.used++;
     this.keys.set(k, slot * KEY_WORDS);
+    this.routed[slot] = routed ? 1 : 0;
     this.until[slot] = now + this.keepMs;
   }
 
   /**
-   * For this peer's own TCP/UDP packet `own` (from this peer or a resource, to the remote
-   * end): the slot of the remembered cut connection it belongs to, or -1. `probe` then
-   * holds the connection's key; `routedOf(slot)` says which rules judged it.
+   * The slot of the remembered cut connection whose original packet (from the remote
+   * end, as `remember` took it) is `original`, or -1. `routedOf(slot)` says which rules
+   * judged it.
    */
-  find(own: PacketRecord, now: number): number {
+  find(original: PacketRecord, now: number): number {
     if (this.used === 0) return -1;
-    const k = this.probe;
-    for (let routed = 0; routed < 2; routed++) {
-      k[0] = own.ipVersion | (own.protocol << 8) | (routed << 16);
-      k[1] = own.dst0;
-      k[2] = own.dst1;
-      k[3] = own.dst2;
-      k[4] = own.dst3;
-      k[5] = own.src0;
-      k[6] = own.src1;
-      k[7] = own.src2;
-      k[8] = own.src3;
-      k[9] = ((own.dstPort << 16) | own.srcPort) >>> 0;
-      const slot = this.slotOf(k);
-      if (this.until[slot] === 0 || !this.holds(slot, k)) continue;
-      if (this.until[slot] <= now) {
-        this.forget(slot);
-        continue;
-      }
-      return slot;
+    const k = this.keyOf(original);
+    const slot = this.slotOf(k);
+    if (this.until[slot] === 0 || !this.holds(slot, k)) return -1;
+    if (this.until[slot] <= now) {
+      this.forget(slot);
+      return -1;
     }
-    return -1;
+    return slot;
   }
 
   /** Whether the connection in `slot` came through a route. */
   routedOf(slot: number): boolean {
-    return (this.keys[slot * KEY_WORDS] & (1 << 16)) !== 0;
+    return this.routed[slot] === 1;
   }
 
   /** This peer spoke on the connection in `slot` again: remember it for another keepMs. */
@@ -124,6 +105,22 @@ export class RevokedFlows {
     if (this.until[slot] === 0) return;
     this.until[slot] = 0;
     this.used--;
+  }
+
+  /** The key of a connection, from its original packet (in `probe`). */
+  private keyOf(original: PacketRecord): Uint32Array {
+    const k = this.probe;
+    k[0] = original.ipVersion | (original.protocol << 8);
+    k[1] = original.src0;
+    k[2] = original.src1;
+    k[3] = original.src2;
+    k[4] = original.src3;
+    k[5] = original.dst0;
+    k[6] = original.dst1;
+    k[7] = original.dst2;
+    k[8] = original.dst3;
+    k[9] = ((original.srcPort << 16) | original.dstPort) >>> 0;
+    return k;
   }
 
   private holds(slot: number, k: Uint32Array): boolean {
