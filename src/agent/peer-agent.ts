@@ -434,11 +434,7 @@ export class PeerAgent {
       policy = await loadPolicyInWorker(file, this.config.peer, { ...policyLimits(this.config), signal: this.loads.signal, peerNames });
     } catch (err) {
       if (this.closed) return false;
-      this.policyCounters.rejected++;
-      const problems = (err as { problems?: PolicyProblem[] }).problems;
-      this.lastRejection = oneLine(file, err);
-      this.log.error({ file, problems, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
-      return false;
+      return this.rejectPolicy(file, err);
     }
     if (this.closed) return false;
     if (this.queues) return this.applyInQueues(file, policy, peerNames);
@@ -450,10 +446,7 @@ export class PeerAgent {
     try {
       engine.beginPolicy(policy);
     } catch (err) {
-      this.policyCounters.rejected++;
-      this.lastRejection = oneLine(file, err);
-      this.log.error({ file, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
-      return false;
+      return this.rejectPolicy(file, err);
     }
     // The old table's counts, carried by rule identity: the totals survive the reload.
     this.ruleCounters.carry(previousRules);
@@ -469,6 +462,15 @@ export class PeerAgent {
     return true;
   }
 
+  /** A policy that cannot be put in force: counted and logged (with its problems, when it has them); the one in force stays. */
+  private rejectPolicy(file: string, err: unknown): false {
+    this.policyCounters.rejected++;
+    this.lastRejection = oneLine(file, err);
+    const problems = (err as { problems?: PolicyProblem[] } | null)?.problems;
+    this.log.error({ file, problems, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
+    return false;
+  }
+
   /**
    * A reload with queue workers: the rule table is built here first, so a policy that
    * cannot be put in force is rejected before any worker sees it; then every worker swaps
@@ -479,10 +481,7 @@ export class PeerAgent {
     try {
       RuleTable.build(policy);
     } catch (err) {
-      this.policyCounters.rejected++;
-      this.lastRejection = oneLine(file, err);
-      this.log.error({ file, error: this.lastRejection }, "policy rejected; the previous policy stays in force");
-      return false;
+      return this.rejectPolicy(file, err);
     }
     this.lastRejection = null;
     this.peerNames = peerNames;
