@@ -11,6 +11,7 @@
 // hash owns it for as long as its entry lives; a new flow that finds its bucket full
 // takes the entry used longest ago.
 
+import { avalanche } from "../conntrack/flow-table.ts";
 import { tcp4View } from "../packet/tcp4-view.ts";
 
 const WAYS = 4;
@@ -111,22 +112,12 @@ export function flowHash(buf: Uint8Array, view: DataView<ArrayBufferLike>, off: 
   let a = src;
   let b = dst;
   if (proto === PROTO_TCP && !fragment && l4 + 4 <= off + len) {
-    a = mix(src ^ Math.imul(v.srcPortBytes(buf, l4), 0x9e3779b1));
-    b = mix(dst ^ Math.imul(v.dstPortBytes(buf, l4), 0x9e3779b1));
+    a = avalanche(src ^ Math.imul(v.srcPortBytes(buf, l4), 0x9e3779b1));
+    b = avalanche(dst ^ Math.imul(v.dstPortBytes(buf, l4), 0x9e3779b1));
   } else {
-    a = mix(src);
-    b = mix(dst);
+    a = avalanche(src);
+    b = avalanche(dst);
   }
-  const h = mix(((a + b) | 0) ^ proto);
+  const h = avalanche(((a + b) | 0) ^ proto);
   return h === 0 ? 1 : h;
-}
-
-/** murmur3's finaliser: every input bit moves every output bit. */
-function mix(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x | 0;
 }

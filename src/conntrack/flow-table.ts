@@ -538,8 +538,8 @@ export class FlowTable {
   }
 }
 
-/** murmur3's finalizer: spreads every bit of h over the low bits the index uses. */
-function avalanche(h: number): number {
+/** murmur3's finalizer: spreads every bit of h over the low bits the index uses (the multi-queue flow-owner table's hash uses it too). */
+export function avalanche(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
